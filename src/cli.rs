@@ -1,0 +1,205 @@
+//! Command-line interface: argument parsing and the subcommands.
+
+use crate::engine::Engine;
+use crate::explain;
+use crate::finding::Finding;
+use crate::report::text;
+use crate::rules::{RuleError, RuleSet};
+use crate::scan::{DEFAULT_MAX_FILE_BYTES, ScanOptions, scan};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Finds unsafe deserialization and insecure input handling in Python code.
+#[derive(Debug, Parser)]
+#[command(name = "pyaudit", version, about, long_about = None)]
+pub struct Cli {
+    /// When to colour output: auto honours NO_COLOR, CLICOLOR_FORCE and whether the stream
+    /// is a terminal.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, global = true)]
+    pub color: ColorChoice,
+
+    /// Also load every rule file (*.toml) under DIR (repeatable).
+    #[arg(long = "rules", value_name = "DIR", global = true)]
+    pub rules_dirs: Vec<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// `--color` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+impl From<ColorChoice> for anstream::ColorChoice {
+    fn from(c: ColorChoice) -> Self {
+        match c {
+            ColorChoice::Auto => anstream::ColorChoice::Auto,
+            ColorChoice::Always => anstream::ColorChoice::Always,
+            ColorChoice::Never => anstream::ColorChoice::Never,
+        }
+    }
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Scan Python files and directories for findings.
+    Scan(ScanArgs),
+    /// List every rule: id, name, severity, confidence and summary.
+    Rules,
+    /// Show a rule's full documentation: what, why, examples, fix, references.
+    Explain {
+        /// Rule id (PYA101) or name (pickle-deserialization).
+        rule: String,
+    },
+}
+
+/// Options of `pyaudit scan`.
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// Files or directories to scan.
+    #[arg(default_value = ".")]
+    pub paths: Vec<PathBuf>,
+
+    /// Skip paths matching GLOB (repeatable). A glob without `/` matches any path component.
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
+
+    /// Only run these rules (ids or names, comma-separated).
+    #[arg(long, value_name = "RULES", value_delimiter = ',')]
+    pub select: Vec<String>,
+
+    /// Do not run these rules (ids or names, comma-separated).
+    #[arg(long, value_name = "RULES", value_delimiter = ',')]
+    pub ignore: Vec<String>,
+
+    /// Worker threads (0 = one per core).
+    #[arg(long, short = 'j', default_value_t = 0, value_name = "N")]
+    pub threads: usize,
+
+    /// Files larger than this many MiB are reported and skipped.
+    #[arg(long, value_name = "MIB", default_value_t = DEFAULT_MAX_FILE_BYTES / (1024 * 1024))]
+    pub max_file_size: u64,
+
+    /// Parse every file even when no rule can match it (for checking the prefilter).
+    #[arg(long, hide = true)]
+    pub no_prefilter: bool,
+}
+
+/// An error that ends the run with exit code 2.
+#[derive(Debug)]
+pub enum CliError {
+    Rule(RuleError),
+    Usage(String),
+    Io(std::io::Error),
+}
+
+impl std::fmt::Display for CliError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CliError::Rule(e) => write!(f, "bad rule file: {e}"),
+            CliError::Usage(e) => f.write_str(e),
+            CliError::Io(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl std::error::Error for CliError {}
+
+impl From<RuleError> for CliError {
+    fn from(e: RuleError) -> Self {
+        CliError::Rule(e)
+    }
+}
+
+impl From<std::io::Error> for CliError {
+    fn from(e: std::io::Error) -> Self {
+        CliError::Io(e)
+    }
+}
+
+/// Parses the command line and runs it.
+pub fn run() -> Result<ExitCode, CliError> {
+    let cli = Cli::parse();
+    let mut stdout = anstream::AutoStream::new(std::io::stdout().lock(), cli.color.into());
+    let rules = RuleSet::with_dirs(&cli.rules_dirs)?;
+    match &cli.command {
+        Command::Rules => {
+            write!(stdout, "{}", explain::rules_table(&rules))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Explain { rule } => match rules.find(rule) {
+            Some(r) => {
+                write!(stdout, "{}", explain::explain(r))?;
+                Ok(ExitCode::SUCCESS)
+            }
+            None => Err(CliError::Usage(format!(
+                "no rule with id or name `{rule}` (see `pyaudit rules`)"
+            ))),
+        },
+        Command::Scan(args) => run_scan(&cli, args, rules),
+    }
+}
+
+fn check_known(rules: &RuleSet, names: &[String], flag: &str) -> Result<(), CliError> {
+    for n in names {
+        if rules.find(n).is_none() {
+            return Err(CliError::Usage(format!(
+                "{flag}: no rule with id or name `{n}` (see `pyaudit rules`)"
+            )));
+        }
+    }
+    Ok(())
+}
+
+fn run_scan(cli: &Cli, args: &ScanArgs, rules: RuleSet) -> Result<ExitCode, CliError> {
+    check_known(&rules, &args.select, "--select")?;
+    check_known(&rules, &args.ignore, "--ignore")?;
+    let matches = |r: &crate::rules::Rule, list: &[String]| {
+        list.iter()
+            .any(|n| r.id.eq_ignore_ascii_case(n) || r.name.eq_ignore_ascii_case(n))
+    };
+    let rules = rules.retain(|r| {
+        (args.select.is_empty() || matches(r, &args.select)) && !matches(r, &args.ignore)
+    })?;
+    let engine = Engine::new(rules, !args.no_prefilter);
+    let opts = ScanOptions {
+        paths: args.paths.clone(),
+        excludes: args.exclude.clone(),
+        threads: args.threads,
+        max_file_bytes: args.max_file_size.saturating_mul(1024 * 1024),
+    };
+    let result = scan(&engine, &opts).map_err(|e| CliError::Usage(e.to_string()))?;
+
+    let mut stderr = anstream::AutoStream::new(std::io::stderr().lock(), cli.color.into());
+    let mut diag_text = String::new();
+    for d in &result.diagnostics {
+        text::render_diagnostic(&mut diag_text, d);
+    }
+    stderr.write_all(diag_text.as_bytes())?;
+
+    let shown: Vec<&Finding> = result.findings.iter().filter(|f| !f.suppressed).collect();
+    let mut out = String::new();
+    for f in &shown {
+        text::render_finding(&mut out, f, engine.rules());
+    }
+    text::render_summary(&mut out, &result, &shown);
+    let mut stdout = anstream::AutoStream::new(std::io::stdout().lock(), cli.color.into());
+    stdout.write_all(out.as_bytes())?;
+    stdout.flush()?;
+
+    if result.internal_errors > 0 {
+        return Ok(ExitCode::from(2));
+    }
+    Ok(if shown.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}

@@ -1,0 +1,107 @@
+//! Evaluating a pattern's argument conditions on one call.
+
+use crate::rules::{Condition, Literal, Test};
+use crate::semantic::{Model, ScopeId, Value};
+use tree_sitter::Node;
+
+/// What is known about one argument of a call.
+#[derive(Debug, Clone, Copy)]
+pub enum ArgState<'t> {
+    /// Certainly not passed.
+    Absent,
+    /// Possibly passed through `*args` or `**kwargs`.
+    Maybe,
+    /// Passed as this expression.
+    Given(Node<'t>),
+}
+
+/// Finds an argument by keyword name or by 0-based position.
+pub fn find_arg<'t>(
+    call: Node<'t>,
+    source: &[u8],
+    keyword: Option<&str>,
+    position: Option<usize>,
+) -> ArgState<'t> {
+    let Some(args) = call.child_by_field_name("arguments") else {
+        return ArgState::Absent;
+    };
+    // `f(x for x in y)`: a single generator argument.
+    if args.kind() == "generator_expression" {
+        return if position == Some(0) {
+            ArgState::Given(args)
+        } else {
+            ArgState::Absent
+        };
+    }
+    let mut positional = 0usize;
+    let mut star = false;
+    let mut double_star = false;
+    let mut cursor = args.walk();
+    for arg in args.named_children(&mut cursor) {
+        match arg.kind() {
+            "keyword_argument" => {
+                let name = arg
+                    .child_by_field_name("name")
+                    .and_then(|n| n.utf8_text(source).ok());
+                if keyword.is_some()
+                    && name == keyword
+                    && let Some(value) = arg.child_by_field_name("value")
+                {
+                    return ArgState::Given(value);
+                }
+            }
+            "list_splat" => star = true,
+            "dictionary_splat" => double_star = true,
+            "comment" => {}
+            _ => {
+                // Positions after a `*args` splat are unknown.
+                if !star && Some(positional) == position {
+                    return ArgState::Given(arg);
+                }
+                positional += 1;
+            }
+        }
+    }
+    if (double_star && keyword.is_some()) || (star && position.is_some()) {
+        ArgState::Maybe
+    } else {
+        ArgState::Absent
+    }
+}
+
+/// Whether `cond` holds for `call` evaluated in `scope`.
+pub fn holds<'t>(model: &Model<'t>, call: Node<'t>, scope: ScopeId, cond: &Condition) -> bool {
+    let arg = find_arg(call, model.source, cond.arg.as_deref(), cond.position);
+    match (&cond.test, arg) {
+        (Test::Absent, ArgState::Absent) => true,
+        (Test::Absent, _) => false,
+        (Test::Present, ArgState::Absent) => false,
+        (Test::Present, _) => true,
+        (Test::Equals(want), ArgState::Given(node)) => model
+            .resolve(node, scope)
+            .iter()
+            .any(|v| matches!(v, Value::Lit(l) if literal_eq(l, want))),
+        (Test::Equals(_), _) => false,
+        (Test::In(set), ArgState::Given(node)) => model
+            .resolve(node, scope)
+            .iter()
+            .any(|v| model.is_a(v).iter().any(|n| set.contains(n))),
+        (Test::In(_), _) => false,
+        (Test::NotIn(set), ArgState::Given(node)) => model
+            .resolve(node, scope)
+            .iter()
+            .any(|v| !model.is_a(v).iter().any(|n| set.contains(n))),
+        (Test::NotIn(_), ArgState::Maybe) => true,
+        (Test::NotIn(_), ArgState::Absent) => false,
+    }
+}
+
+fn literal_eq(have: &Literal, want: &Literal) -> bool {
+    match (have, want) {
+        // Python: True == 1 and False == 0.
+        (Literal::Bool(b), Literal::Int(i)) | (Literal::Int(i), Literal::Bool(b)) => {
+            i64::from(*b) == *i
+        }
+        _ => have == want,
+    }
+}

@@ -1,0 +1,44 @@
+//! Stable finding fingerprints for baselines and SARIF `partialFingerprints`.
+//!
+//! A fingerprint hashes the rule id, the finding's line text with whitespace collapsed, and
+//! how many earlier findings in the same file share both. Adding or removing unrelated lines
+//! above a finding changes none of these, so the fingerprint survives; a second copy of the
+//! same bug gets a different occurrence index, so it is still new.
+
+use crate::finding::Finding;
+
+/// FNV-1a, 64 bit: tiny, stable across platforms and releases (unlike `std`'s hasher).
+fn fnv1a(parts: &[&[u8]]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for part in parts {
+        for &b in *part {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+        // Separator so ("ab","c") and ("a","bc") differ.
+        h ^= 0xff;
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h
+}
+
+/// The whitespace-insensitive form of a line used in fingerprints.
+pub fn normalize(line: &str) -> String {
+    line.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Fills in `fingerprint` for findings of one file, which must be in source order.
+pub fn assign(findings: &mut [Finding]) {
+    let mut seen: Vec<(String, String)> = Vec::new();
+    for f in findings.iter_mut() {
+        let key = (f.rule_id.clone(), normalize(&f.line_text));
+        let occurrence = seen.iter().filter(|k| **k == key).count();
+        let h = fnv1a(&[
+            key.0.as_bytes(),
+            key.1.as_bytes(),
+            occurrence.to_string().as_bytes(),
+        ]);
+        f.fingerprint = format!("{h:016x}");
+        seen.push(key);
+    }
+}

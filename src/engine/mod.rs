@@ -1,0 +1,226 @@
+//! Analysing one file: decode, prefilter, parse, build the semantic model, match rules.
+
+mod conditions;
+pub mod fingerprint;
+mod prefilter;
+
+pub use conditions::{ArgState, find_arg};
+pub use prefilter::Prefilter;
+
+use crate::finding::{Diagnostic, DiagnosticKind, Finding};
+use crate::rules::RuleSet;
+use crate::semantic::Model;
+use crate::source::{SourceText, decode};
+use std::cell::RefCell;
+use std::path::Path;
+use tree_sitter::{Node, Parser, Tree};
+
+/// What analysing one file produced.
+#[derive(Debug, Default)]
+pub struct FileOutcome {
+    pub findings: Vec<Finding>,
+    pub diagnostics: Vec<Diagnostic>,
+    /// False when the prefilter showed no rule could match, so the file was not parsed.
+    pub parsed: bool,
+}
+
+/// The rules plus the per-run machinery to apply them.
+#[derive(Debug)]
+pub struct Engine {
+    rules: RuleSet,
+    prefilter: Prefilter,
+    use_prefilter: bool,
+}
+
+thread_local! {
+    // One parser per worker thread, reused across files.
+    static PARSER: RefCell<Option<Parser>> = const { RefCell::new(None) };
+}
+
+fn parse(text: &str) -> Option<Tree> {
+    PARSER.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        if slot.is_none() {
+            let mut parser = Parser::new();
+            parser
+                .set_language(&tree_sitter_python::LANGUAGE.into())
+                .ok()?;
+            *slot = Some(parser);
+        }
+        slot.as_mut()?.parse(text, None)
+    })
+}
+
+impl Engine {
+    /// An engine for `rules`; `use_prefilter = false` parses every file (for testing that the
+    /// prefilter never changes results).
+    pub fn new(rules: RuleSet, use_prefilter: bool) -> Engine {
+        let prefilter = Prefilter::new(&rules);
+        Engine {
+            rules,
+            prefilter,
+            use_prefilter,
+        }
+    }
+
+    /// The rules this engine applies.
+    pub fn rules(&self) -> &RuleSet {
+        &self.rules
+    }
+
+    /// Analyses one file's bytes. `path` is only used to label results.
+    pub fn analyse(&self, path: &Path, bytes: &[u8]) -> FileOutcome {
+        let mut outcome = FileOutcome::default();
+        let diag = |kind, line, message: String| Diagnostic {
+            path: path.to_path_buf(),
+            kind,
+            line,
+            message,
+        };
+        let applicable = if self.use_prefilter {
+            self.prefilter.applicable(bytes)
+        } else {
+            vec![true; self.rules.rules().len()]
+        };
+        let (source, issue) = match decode(bytes) {
+            Ok(ok) => ok,
+            Err(issue) => {
+                outcome
+                    .diagnostics
+                    .push(diag(issue.kind, issue.line, issue.message));
+                return outcome;
+            }
+        };
+        if let Some(issue) = issue {
+            outcome
+                .diagnostics
+                .push(diag(issue.kind, issue.line, issue.message));
+        }
+        if !applicable.iter().any(|&a| a) {
+            return outcome;
+        }
+        let Some(tree) = parse(&source.text) else {
+            outcome.diagnostics.push(diag(
+                DiagnosticKind::Incomplete,
+                None,
+                "the parser gave up on this file".into(),
+            ));
+            return outcome;
+        };
+        outcome.parsed = true;
+        let root = tree.root_node();
+        if root.has_error()
+            && !outcome
+                .diagnostics
+                .iter()
+                .any(|d| d.kind == DiagnosticKind::Syntax)
+        {
+            let line = first_error_line(root);
+            outcome.diagnostics.push(diag(
+                DiagnosticKind::Syntax,
+                Some(line),
+                format!(
+                    "syntax error at line {line} (not valid Python 3); analysed what the parser \
+                     could recover, findings in the broken region may be missing"
+                ),
+            ));
+        }
+        let model = Model::build(root, source.text.as_bytes());
+        outcome.findings = self.match_calls(path, &source, &model, &applicable);
+        fingerprint::assign(&mut outcome.findings);
+        outcome
+    }
+
+    fn match_calls(
+        &self,
+        path: &Path,
+        source: &SourceText,
+        model: &Model,
+        applicable: &[bool],
+    ) -> Vec<Finding> {
+        let mut findings = Vec::new();
+        for site in &model.calls {
+            let Some(function) = site.node.child_by_field_name("function") else {
+                continue;
+            };
+            let names = model.qualified_names(function, site.scope);
+            // One finding per (call, rule): the first matching pattern decides.
+            let mut fired: Vec<usize> = Vec::new();
+            for name in &names {
+                for &(ri, pi) in self.rules.patterns_for_call(name) {
+                    if !applicable[ri] || fired.contains(&ri) {
+                        continue;
+                    }
+                    let rule = &self.rules.rules()[ri];
+                    let pattern = &rule.patterns[pi];
+                    if pattern
+                        .conditions
+                        .iter()
+                        .all(|c| conditions::holds(model, site.node, site.scope, c))
+                    {
+                        fired.push(ri);
+                        findings.push(self.finding(path, source, site.node, ri, pi, name));
+                    }
+                }
+            }
+        }
+        findings.sort_by(|a, b| (a.start, &a.rule_id).cmp(&(b.start, &b.rule_id)));
+        findings
+    }
+
+    fn finding(
+        &self,
+        path: &Path,
+        source: &SourceText,
+        node: Node,
+        ri: usize,
+        pi: usize,
+        qname: &str,
+    ) -> Finding {
+        let rule = &self.rules.rules()[ri];
+        let pattern = &rule.patterns[pi];
+        let start = source.position(node.start_byte());
+        let end = source.position(node.end_byte());
+        Finding {
+            rule_index: ri,
+            rule_id: rule.id.clone(),
+            path: path.to_path_buf(),
+            start,
+            end,
+            severity: pattern.severity,
+            confidence: pattern.confidence,
+            message: pattern.message.replace("{call}", qname),
+            line_text: source.line(start.line).to_string(),
+            fingerprint: String::new(),
+            flow: Vec::new(),
+            suppressed: false,
+        }
+    }
+}
+
+/// The line of the first syntax error, found without recursion: only subtrees that contain
+/// an error are entered.
+fn first_error_line(root: Node) -> usize {
+    let mut cursor = root.walk();
+    loop {
+        let node = cursor.node();
+        if node.is_error() || node.is_missing() {
+            return node.start_position().row + 1;
+        }
+        let mut found = false;
+        if cursor.goto_first_child() {
+            loop {
+                if cursor.node().has_error() {
+                    found = true;
+                    break;
+                }
+                if !cursor.goto_next_sibling() {
+                    break;
+                }
+            }
+        }
+        if !found {
+            return node.start_position().row + 1;
+        }
+    }
+}

@@ -1,0 +1,84 @@
+//! Rule documentation for `pyaudit rules` and `pyaudit explain`: one source, the rule files.
+
+use crate::report::terminal::escape;
+use crate::rules::{Rule, RuleSet};
+use std::fmt::Write as _;
+
+/// A table of every rule: id, name, severity, confidence, summary.
+pub fn rules_table(rules: &RuleSet) -> String {
+    let id_w = rules
+        .rules()
+        .iter()
+        .map(|r| r.id.len())
+        .max()
+        .unwrap_or(2)
+        .max(2);
+    let name_w = rules
+        .rules()
+        .iter()
+        .map(|r| r.name.len())
+        .max()
+        .unwrap_or(4)
+        .max(4);
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{:id_w$}  {:name_w$}  {:8}  {:10}  SUMMARY",
+        "ID", "NAME", "SEVERITY", "CONFIDENCE"
+    );
+    for r in rules.rules() {
+        let _ = writeln!(
+            out,
+            "{:id_w$}  {:name_w$}  {:8}  {:10}  {}",
+            r.id,
+            r.name,
+            r.severity.as_str(),
+            r.confidence.as_str(),
+            escape(&r.summary)
+        );
+    }
+    out
+}
+
+/// The CWE page of an id.
+pub fn cwe_url(cwe: u32) -> String {
+    format!("https://cwe.mitre.org/data/definitions/{cwe}.html")
+}
+
+/// The full text of a rule as Markdown-flavoured plain text: what, why, examples, fix,
+/// references. The same text feeds `explain`, the docs pages and SARIF help.
+pub fn explain(rule: &Rule) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "# {} ({})\n", rule.id, rule.name);
+    let _ = writeln!(out, "{}\n", rule.summary);
+    let cwes: Vec<String> = rule.cwe.iter().map(|c| format!("CWE-{c}")).collect();
+    let _ = writeln!(
+        out,
+        "Severity: {} | Confidence: {}{}\n",
+        rule.severity,
+        rule.confidence,
+        if cwes.is_empty() {
+            String::new()
+        } else {
+            format!(" | {}", cwes.join(", "))
+        }
+    );
+    let _ = writeln!(out, "## What it flags and why\n\n{}\n", rule.description);
+    let _ = writeln!(
+        out,
+        "## Vulnerable\n\n```python\n{}\n```\n",
+        rule.vulnerable
+    );
+    let _ = writeln!(out, "## Fixed\n\n```python\n{}\n```\n", rule.fixed);
+    let _ = writeln!(out, "## How to fix\n\n{}\n", rule.help);
+    let mut refs = rule.references.clone();
+    refs.extend(rule.cwe.iter().map(|c| cwe_url(*c)));
+    refs.dedup();
+    if !refs.is_empty() {
+        let _ = writeln!(out, "## References\n");
+        for r in refs {
+            let _ = writeln!(out, "- {r}");
+        }
+    }
+    out
+}

@@ -1,0 +1,18 @@
+//! pyaudit: a static analyser for unsafe deserialization and insecure input handling in
+//! Python code.
+//!
+//! The pipeline: [`discover`] walks the paths, [`engine`] prefilters, parses (tree-sitter)
+//! and matches each file against the declarative [`rules`] using the [`semantic`] layer's
+//! name resolution, [`scan`] runs it in parallel and orders the results, and [`report`]
+//! prints them.
+
+pub mod cli;
+pub mod discover;
+pub mod engine;
+pub mod explain;
+pub mod finding;
+pub mod report;
+pub mod rules;
+pub mod scan;
+pub mod semantic;
+pub mod source;

@@ -1,0 +1,365 @@
+//! Reading rule files: TOML parsing, validation with `file:line:col` errors, compilation.
+
+use super::model::{ConditionSpec, LiteralSpec, PatternSpec, RuleFile};
+use super::{Condition, Literal, Pattern, Rule, Test};
+use std::fmt;
+use std::path::Path;
+
+include!(concat!(env!("OUT_DIR"), "/embedded_rules.rs"));
+
+/// Rule files larger than this are rejected before parsing: no real rule comes near it.
+const MAX_RULE_FILE_BYTES: usize = 1 << 20;
+
+/// A rule file that cannot be used, with the place of the problem.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleError {
+    pub file: String,
+    pub line: usize,
+    pub col: usize,
+    pub message: String,
+}
+
+impl fmt::Display for RuleError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}:{}:{}: {}",
+            self.file, self.line, self.col, self.message
+        )
+    }
+}
+
+impl std::error::Error for RuleError {}
+
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(text.len());
+    let before = &text.as_bytes()[..offset];
+    let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+    let line_start = before
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1);
+    let col = String::from_utf8_lossy(&before[line_start..])
+        .chars()
+        .count()
+        + 1;
+    (line, col)
+}
+
+struct Ctx<'a> {
+    file: &'a str,
+    text: &'a str,
+}
+
+impl Ctx<'_> {
+    fn err(&self, offset: usize, message: impl Into<String>) -> RuleError {
+        let (line, col) = line_col(self.text, offset);
+        RuleError {
+            file: self.file.to_string(),
+            line,
+            col,
+            message: message.into(),
+        }
+    }
+}
+
+/// Parses and validates one rule file. `file` names it in errors.
+pub fn parse_rule_file(file: &str, text: &str) -> Result<Rule, RuleError> {
+    let ctx = Ctx { file, text };
+    if text.len() > MAX_RULE_FILE_BYTES {
+        return Err(ctx.err(
+            0,
+            format!(
+                "rule file is {} bytes; the limit is {MAX_RULE_FILE_BYTES}",
+                text.len()
+            ),
+        ));
+    }
+    let spec: RuleFile = toml::from_str(text).map_err(|e| {
+        let offset = e.span().map_or(0, |s| s.start);
+        ctx.err(offset, e.message().trim().to_string())
+    })?;
+    compile(&ctx, spec)
+}
+
+fn is_valid_id(id: &str) -> bool {
+    let letters = id.bytes().take_while(u8::is_ascii_uppercase).count();
+    let digits = id.len() - letters;
+    (2..=8).contains(&letters)
+        && (2..=6).contains(&digits)
+        && id.bytes().skip(letters).all(|b| b.is_ascii_digit())
+}
+
+fn is_valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 80
+        && name.starts_with(|c: char| c.is_ascii_lowercase())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+}
+
+/// A dotted Python name whose segments may end in `()` to mean "the result of calling it".
+fn is_valid_qname(q: &str) -> bool {
+    !q.is_empty()
+        && q.split('.').all(|seg| {
+            let seg = seg.strip_suffix("()").unwrap_or(seg);
+            !seg.is_empty()
+                && !seg.starts_with(|c: char| c.is_ascii_digit())
+                && seg.chars().all(|c| c.is_alphanumeric() || c == '_')
+        })
+}
+
+fn compile(ctx: &Ctx, spec: RuleFile) -> Result<Rule, RuleError> {
+    let id = spec.id.get_ref();
+    if !is_valid_id(id) {
+        return Err(ctx.err(
+            spec.id.span().start,
+            format!("rule id `{id}` must be 2-8 capital letters then 2-6 digits, like PYA101"),
+        ));
+    }
+    let name = spec.name.get_ref();
+    if !is_valid_name(name) {
+        return Err(ctx.err(
+            spec.name.span().start,
+            format!("rule name `{name}` must be lowercase words joined by `-`"),
+        ));
+    }
+    for (field, value) in [
+        ("summary", &spec.summary),
+        ("message", &spec.message),
+        ("help", &spec.help),
+        ("description", &spec.description),
+    ] {
+        if value.trim().is_empty() {
+            return Err(ctx.err(0, format!("`{field}` must not be empty")));
+        }
+    }
+    if spec.pattern.is_empty() {
+        return Err(ctx.err(0, "a rule needs at least one [[pattern]]"));
+    }
+    let mut patterns = Vec::with_capacity(spec.pattern.len());
+    for p in &spec.pattern {
+        patterns.push(compile_pattern(ctx, p.span().start, p.get_ref(), &spec)?);
+    }
+    Ok(Rule {
+        id: id.clone(),
+        name: name.clone(),
+        severity: spec.severity,
+        confidence: spec.confidence,
+        cwe: spec.cwe.clone(),
+        summary: spec.summary.trim().to_string(),
+        message: spec.message.trim().to_string(),
+        help: spec.help.trim().to_string(),
+        description: spec.description.trim().to_string(),
+        vulnerable: spec.vulnerable.trim_end().to_string(),
+        fixed: spec.fixed.trim_end().to_string(),
+        references: spec.references.clone(),
+        tags: spec.tags.clone(),
+        patterns,
+        origin: ctx.file.to_string(),
+    })
+}
+
+fn compile_pattern(
+    ctx: &Ctx,
+    offset: usize,
+    p: &PatternSpec,
+    rule: &RuleFile,
+) -> Result<Pattern, RuleError> {
+    if p.calls.is_empty() {
+        return Err(ctx.err(offset, "`calls` must name at least one qualified callee"));
+    }
+    if let Some(bad) = p.calls.iter().find(|c| !is_valid_qname(c)) {
+        return Err(ctx.err(
+            offset,
+            format!("`{bad}` is not a qualified Python name like `pickle.loads`"),
+        ));
+    }
+    let mut conditions = Vec::with_capacity(p.when.len());
+    for c in &p.when {
+        conditions.push(compile_condition(ctx, c.span().start, c.get_ref())?);
+    }
+    Ok(Pattern {
+        calls: p.calls.clone(),
+        conditions,
+        severity: p.severity.unwrap_or(rule.severity),
+        confidence: p.confidence.unwrap_or(rule.confidence),
+        message: p
+            .message
+            .clone()
+            .unwrap_or_else(|| rule.message.clone())
+            .trim()
+            .to_string(),
+    })
+}
+
+fn compile_condition(ctx: &Ctx, offset: usize, c: &ConditionSpec) -> Result<Condition, RuleError> {
+    if c.arg.is_none() && c.position.is_none() {
+        return Err(ctx.err(
+            offset,
+            "a `when` condition needs `arg` (keyword name), `position` (0-based index), or both",
+        ));
+    }
+    let mut tests = Vec::new();
+    if c.absent == Some(true) {
+        tests.push(Test::Absent);
+    }
+    if c.present == Some(true) {
+        tests.push(Test::Present);
+    }
+    if let Some(lit) = &c.equals {
+        tests.push(Test::Equals(match lit {
+            LiteralSpec::Bool(b) => Literal::Bool(*b),
+            LiteralSpec::Int(i) => Literal::Int(*i),
+            LiteralSpec::Str(s) => Literal::Str(s.clone()),
+        }));
+    }
+    if c.is_none == Some(true) {
+        tests.push(Test::Equals(Literal::None));
+    }
+    if let Some(names) = &c.one_of {
+        tests.push(Test::In(check_names(ctx, offset, names)?));
+    }
+    if let Some(names) = &c.not_in {
+        tests.push(Test::NotIn(check_names(ctx, offset, names)?));
+    }
+    if c.absent == Some(false) || c.present == Some(false) || c.is_none == Some(false) {
+        return Err(ctx.err(
+            offset,
+            "`absent`, `present` and `is_none` only take `true`; use the opposite test instead",
+        ));
+    }
+    match tests.len() {
+        1 => Ok(Condition {
+            arg: c.arg.clone(),
+            position: c.position,
+            test: tests.pop().unwrap(),
+        }),
+        0 => Err(ctx.err(
+            offset,
+            "a `when` condition needs one test: absent, present, equals, is_none, in or not_in",
+        )),
+        _ => Err(ctx.err(
+            offset,
+            "a `when` condition takes exactly one test; write several conditions instead",
+        )),
+    }
+}
+
+fn check_names(ctx: &Ctx, offset: usize, names: &[String]) -> Result<Vec<String>, RuleError> {
+    if let Some(bad) = names.iter().find(|n| !is_valid_qname(n)) {
+        return Err(ctx.err(offset, format!("`{bad}` is not a qualified Python name")));
+    }
+    Ok(names.to_vec())
+}
+
+/// The rules embedded in the binary.
+pub(super) fn builtin_rules() -> Result<Vec<Rule>, RuleError> {
+    EMBEDDED_RULES
+        .iter()
+        .map(|(path, text)| parse_rule_file(&format!("builtin:{path}"), text))
+        .collect()
+}
+
+/// Loads every `*.toml` rule file under `dir` (recursively), in path order.
+pub fn load_dir(dir: &Path) -> Result<Vec<Rule>, RuleError> {
+    let io_err = |p: &Path, e: std::io::Error| RuleError {
+        file: p.display().to_string(),
+        line: 0,
+        col: 0,
+        message: format!("cannot read rules: {e}"),
+    };
+    let mut files = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    // Iterative walk with a visit cap so a hostile or looping rules tree cannot hang us.
+    let mut visited = 0usize;
+    while let Some(d) = stack.pop() {
+        visited += 1;
+        if visited > 10_000 {
+            return Err(RuleError {
+                file: dir.display().to_string(),
+                line: 0,
+                col: 0,
+                message: "more than 10000 directories under the rules directory".into(),
+            });
+        }
+        let entries = std::fs::read_dir(&d).map_err(|e| io_err(&d, e))?;
+        for entry in entries {
+            let entry = entry.map_err(|e| io_err(&d, e))?;
+            let path = entry.path();
+            let ft = entry.file_type().map_err(|e| io_err(&path, e))?;
+            if ft.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "toml") {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    let mut rules = Vec::with_capacity(files.len());
+    for path in files {
+        let bytes = std::fs::read(&path).map_err(|e| io_err(&path, e))?;
+        let name = path.display().to_string();
+        let text = String::from_utf8(bytes).map_err(|e| RuleError {
+            file: name.clone(),
+            line: 0,
+            col: 0,
+            message: format!(
+                "rule file is not UTF-8 (byte {})",
+                e.utf8_error().valid_up_to()
+            ),
+        })?;
+        rules.push(parse_rule_file(&name, &text)?);
+    }
+    Ok(rules)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"
+id = "TST001"
+name = "test-rule"
+severity = "high"
+confidence = "high"
+summary = "s"
+message = "m {call}"
+help = "h"
+description = "d"
+vulnerable = "v"
+fixed = "f"
+
+[[pattern]]
+calls = ["pickle.loads"]
+"#;
+
+    #[test]
+    fn good_rule_parses() {
+        let r = parse_rule_file("t.toml", GOOD).unwrap();
+        assert_eq!(r.id, "TST001");
+        assert_eq!(r.patterns[0].calls, vec!["pickle.loads"]);
+    }
+
+    #[test]
+    fn unknown_key_reports_line() {
+        let text = GOOD.replace("help = \"h\"", "help = \"h\"\nhelpp = 1");
+        let e = parse_rule_file("t.toml", &text).unwrap_err();
+        assert_eq!(e.line, 10, "{e}");
+        assert!(e.message.contains("helpp"), "{e}");
+    }
+
+    #[test]
+    fn two_tests_in_one_condition_rejected() {
+        let text = format!("{GOOD}[[pattern.when]]\narg = \"x\"\nabsent = true\nequals = 1\n");
+        let e = parse_rule_file("t.toml", &text).unwrap_err();
+        assert_eq!(e.line, 16, "{e}");
+    }
+
+    #[test]
+    fn bad_qname_rejected() {
+        let text = GOOD.replace("pickle.loads", "pickle..loads");
+        assert!(parse_rule_file("t.toml", &text).is_err());
+    }
+}

@@ -1,0 +1,87 @@
+//! The shape of a rule file (TOML), as serde reads it. See `docs/rules-format.md`.
+
+use crate::finding::{Confidence, Severity};
+use serde::Deserialize;
+use toml::Spanned;
+
+/// One rule file: metadata, documentation and match clauses.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleFile {
+    pub id: Spanned<String>,
+    pub name: Spanned<String>,
+    pub severity: Severity,
+    pub confidence: Confidence,
+    #[serde(default)]
+    pub cwe: Vec<u32>,
+    /// One line: what the rule flags.
+    pub summary: String,
+    /// The finding message. `{call}` is replaced by the resolved qualified callee name.
+    pub message: String,
+    /// How to fix it: one paragraph.
+    pub help: String,
+    /// The full explanation: what is flagged and why it is dangerous.
+    pub description: String,
+    /// A short vulnerable example.
+    pub vulnerable: String,
+    /// The same example, fixed.
+    pub fixed: String,
+    #[serde(default)]
+    pub references: Vec<String>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// Call patterns; the rule matches a call when any pattern matches it.
+    #[serde(default)]
+    pub pattern: Vec<Spanned<PatternSpec>>,
+}
+
+/// A set of qualified callee names plus conditions on the call's arguments.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PatternSpec {
+    /// Qualified names, e.g. `pickle.loads`, `yaml.load`, `pickle.Unpickler().load`, or a
+    /// builtin such as `eval`.
+    pub calls: Vec<String>,
+    /// All conditions must hold for the pattern to match.
+    #[serde(default)]
+    pub when: Vec<Spanned<ConditionSpec>>,
+    /// Overrides the rule's severity for matches of this pattern.
+    pub severity: Option<Severity>,
+    /// Overrides the rule's confidence for matches of this pattern.
+    pub confidence: Option<Confidence>,
+    /// Overrides the rule's message for matches of this pattern.
+    pub message: Option<String>,
+}
+
+/// A literal value in a rule file, compared with a Python literal in the scanned code.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(untagged)]
+pub enum LiteralSpec {
+    Bool(bool),
+    Int(i64),
+    Str(String),
+}
+
+/// A condition on one argument, named by keyword, by position, or both.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConditionSpec {
+    /// The keyword name of the argument.
+    pub arg: Option<String>,
+    /// The 0-based positional index of the argument.
+    pub position: Option<usize>,
+    /// Holds when the argument is certainly not passed.
+    pub absent: Option<bool>,
+    /// Holds when the argument is passed (or may be, through `*args`/`**kwargs`).
+    pub present: Option<bool>,
+    /// Holds when the argument is this literal.
+    pub equals: Option<LiteralSpec>,
+    /// Holds when the argument is the literal `None`.
+    pub is_none: Option<bool>,
+    /// Holds when the argument resolves to one of these qualified names (or a class in the
+    /// scanned file that subclasses one).
+    #[serde(rename = "in")]
+    pub one_of: Option<Vec<String>>,
+    /// Holds when the argument is passed and does not resolve to one of these names.
+    pub not_in: Option<Vec<String>>,
+}

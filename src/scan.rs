@@ -1,0 +1,237 @@
+//! A whole scan: discovery, parallel per-file analysis, deterministic ordering.
+
+use crate::discover::{Candidate, DiscoverError, Excludes, discover};
+use crate::engine::Engine;
+use crate::finding::{Diagnostic, DiagnosticKind, Finding};
+use rayon::prelude::*;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// Default size limit per file: generated files beyond this are reported, not analysed.
+pub const DEFAULT_MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
+
+/// What to scan and how.
+#[derive(Debug, Clone)]
+pub struct ScanOptions {
+    pub paths: Vec<PathBuf>,
+    pub excludes: Vec<String>,
+    /// Worker threads; 0 means one per core.
+    pub threads: usize,
+    pub max_file_bytes: u64,
+}
+
+impl Default for ScanOptions {
+    fn default() -> Self {
+        ScanOptions {
+            paths: vec![PathBuf::from(".")],
+            excludes: Vec::new(),
+            threads: 0,
+            max_file_bytes: DEFAULT_MAX_FILE_BYTES,
+        }
+    }
+}
+
+/// Everything a scan found, in a deterministic order.
+#[derive(Debug, Default)]
+pub struct ScanResult {
+    /// Sorted by path, line, column, rule id.
+    pub findings: Vec<Finding>,
+    /// Sorted by path, then line.
+    pub diagnostics: Vec<Diagnostic>,
+    /// Files read and analysed (including those the prefilter cleared without parsing).
+    pub files_scanned: usize,
+    /// Files that were parsed because some rule could apply.
+    pub files_parsed: usize,
+    /// The paths the scan was asked to cover.
+    pub roots: Vec<PathBuf>,
+    pub elapsed: Duration,
+    /// Set when the analysis of some file failed inside pyaudit (a bug): exit 2.
+    pub internal_errors: usize,
+}
+
+impl ScanResult {
+    /// Distinct files with a diagnostic that means they were not fully scanned.
+    pub fn files_with_errors(&self) -> usize {
+        let mut paths: Vec<&Path> = self
+            .diagnostics
+            .iter()
+            .filter(|d| d.kind.not_fully_scanned())
+            .map(|d| d.path.as_path())
+            .collect();
+        paths.dedup();
+        paths.len()
+    }
+}
+
+/// An error that stops the scan as a whole.
+#[derive(Debug)]
+pub enum ScanError {
+    Discover(DiscoverError),
+    ThreadPool(String),
+}
+
+impl std::fmt::Display for ScanError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ScanError::Discover(e) => e.fmt(f),
+            ScanError::ThreadPool(e) => write!(f, "cannot start worker threads: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for ScanError {}
+
+/// Strips a leading `./` so paths print the way users type them.
+fn display_path(p: &Path) -> PathBuf {
+    p.strip_prefix(".")
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|_| p.to_path_buf())
+}
+
+/// The number of worker threads `threads` asks for (0 = one per core).
+pub fn effective_threads(threads: usize) -> usize {
+    if threads > 0 {
+        threads
+    } else {
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    }
+}
+
+/// Runs a scan.
+pub fn scan(engine: &Engine, opts: &ScanOptions) -> Result<ScanResult, ScanError> {
+    let started = Instant::now();
+    let threads = effective_threads(opts.threads);
+    let excludes = Excludes::new(&opts.excludes).map_err(ScanError::Discover)?;
+    let (candidates, mut diagnostics) =
+        discover(&opts.paths, &excludes, threads).map_err(ScanError::Discover)?;
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        // Analysis is iterative, but tree-sitter and the OS get a comfortable margin.
+        .stack_size(8 * 1024 * 1024)
+        .build()
+        .map_err(|e| ScanError::ThreadPool(e.to_string()))?;
+    let outcomes: Vec<Option<FileReport>> = pool.install(|| {
+        candidates
+            .par_iter()
+            .map(|c| analyse_candidate(engine, c, opts.max_file_bytes))
+            .collect()
+    });
+    let mut result = ScanResult {
+        roots: opts.paths.clone(),
+        ..ScanResult::default()
+    };
+    for report in outcomes.into_iter().flatten() {
+        result.files_scanned += usize::from(report.scanned);
+        result.files_parsed += usize::from(report.parsed);
+        result.internal_errors += usize::from(report.internal_error);
+        result.findings.extend(report.findings);
+        diagnostics.extend(report.diagnostics);
+    }
+    for f in &mut result.findings {
+        f.path = display_path(&f.path);
+    }
+    for d in &mut diagnostics {
+        d.path = display_path(&d.path);
+    }
+    result
+        .findings
+        .sort_by(|a, b| (&a.path, a.start, &a.rule_id).cmp(&(&b.path, b.start, &b.rule_id)));
+    diagnostics.sort_by(|a, b| {
+        (&a.path, a.line, a.kind, &a.message).cmp(&(&b.path, b.line, b.kind, &b.message))
+    });
+    result.diagnostics = diagnostics;
+    result.elapsed = started.elapsed();
+    Ok(result)
+}
+
+struct FileReport {
+    findings: Vec<Finding>,
+    diagnostics: Vec<Diagnostic>,
+    scanned: bool,
+    parsed: bool,
+    internal_error: bool,
+}
+
+fn analyse_candidate(engine: &Engine, c: &Candidate, max_bytes: u64) -> Option<FileReport> {
+    let diag = |kind, message: String| FileReport {
+        findings: Vec::new(),
+        diagnostics: vec![Diagnostic {
+            path: c.path.clone(),
+            kind,
+            line: None,
+            message,
+        }],
+        scanned: false,
+        parsed: false,
+        internal_error: false,
+    };
+    let file = match std::fs::File::open(&c.path) {
+        Ok(f) => f,
+        Err(e) => {
+            return Some(diag(
+                DiagnosticKind::Unreadable,
+                format!("cannot read: {e}"),
+            ));
+        }
+    };
+    let len = file.metadata().map(|m| m.len()).unwrap_or(0);
+    if len > max_bytes {
+        return Some(diag(
+            DiagnosticKind::TooLarge,
+            format!(
+                "{len} bytes is over the {max_bytes}-byte limit (--max-file-size); not analysed"
+            ),
+        ));
+    }
+    let mut bytes = Vec::with_capacity(len as usize);
+    // `take` guards against a file that grows while we read it.
+    if let Err(e) = file.take(max_bytes + 1).read_to_end(&mut bytes) {
+        return Some(diag(
+            DiagnosticKind::Unreadable,
+            format!("cannot read: {e}"),
+        ));
+    }
+    if bytes.len() as u64 > max_bytes {
+        return Some(diag(
+            DiagnosticKind::TooLarge,
+            format!("over the {max_bytes}-byte limit (--max-file-size); not analysed"),
+        ));
+    }
+    if c.needs_shebang && !c.explicit && !has_python_shebang(&bytes) {
+        return None;
+    }
+    let analysed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        engine.analyse(&c.path, &bytes)
+    }));
+    Some(match analysed {
+        Ok(outcome) => FileReport {
+            scanned: !outcome
+                .diagnostics
+                .iter()
+                .any(|d| d.kind == DiagnosticKind::Binary),
+            parsed: outcome.parsed,
+            findings: outcome.findings,
+            diagnostics: outcome.diagnostics,
+            internal_error: false,
+        },
+        Err(panic) => {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".into());
+            let mut r = diag(
+                DiagnosticKind::Incomplete,
+                format!("internal error while analysing this file (please report it): {what}"),
+            );
+            r.internal_error = true;
+            r
+        }
+    })
+}
+
+fn has_python_shebang(bytes: &[u8]) -> bool {
+    let first = bytes.split(|&b| b == b'\n').next().unwrap_or(&[]);
+    first.starts_with(b"#!") && first.windows(6).any(|w| w == b"python")
+}

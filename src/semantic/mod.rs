@@ -1,0 +1,97 @@
+//! The semantic layer: which name refers to what.
+//!
+//! One iterative walk over a file's syntax tree records scopes (module, functions, lambdas,
+//! classes), the names each scope binds (imports, assignments, definitions, parameters, loop
+//! and `with` targets) and every call. Afterwards [`Model::resolve`] turns an expression into
+//! the qualified names it may denote: `y.load` after `import yaml as y` is `yaml.load`.
+//!
+//! Nothing here recurses on the input's shape without a depth bound, so deeply nested code
+//! cannot overflow the stack.
+
+mod build;
+mod resolve;
+
+pub use resolve::Value;
+
+use tree_sitter::Node;
+
+/// Index of a scope in [`Model::scopes`].
+pub type ScopeId = usize;
+
+/// What kind of block opened a scope; class scopes are invisible to nested functions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScopeKind {
+    Module,
+    Function,
+    Class,
+}
+
+/// What a binding makes a name refer to.
+#[derive(Debug, Clone, Copy)]
+pub enum BindingKind<'t> {
+    /// An import: the name denotes this qualified name (index into [`Model::qnames`]).
+    Import(usize),
+    /// A plain `name = value` assignment (or walrus): the name denotes `value`.
+    Assign(Node<'t>),
+    /// A class defined here.
+    Class(Node<'t>),
+    /// A function defined here: a local callable, never an imported one.
+    Def(Node<'t>),
+    /// Anything else that binds the name (parameter, loop target, unpacking, `except … as`).
+    Other,
+}
+
+/// One binding of a name in a scope.
+#[derive(Debug, Clone, Copy)]
+pub struct Binding<'t> {
+    /// Byte offset from which the binding is in effect.
+    pub pos: usize,
+    pub kind: BindingKind<'t>,
+    /// Inside an `if`/`try`/loop/`match` of its scope, so an earlier binding may still reach.
+    pub conditional: bool,
+}
+
+/// A scope and the names it binds.
+#[derive(Debug)]
+pub struct Scope<'t> {
+    pub kind: ScopeKind,
+    pub parent: Option<ScopeId>,
+    /// The node that opened the scope (the module, `def`, `lambda` or `class`).
+    pub node: Node<'t>,
+    /// name → bindings in source order.
+    pub bindings: std::collections::HashMap<&'t str, Vec<Binding<'t>>>,
+    /// Names declared `global` in this scope.
+    pub globals: Vec<&'t str>,
+}
+
+/// A call expression and the scope it is evaluated in.
+#[derive(Debug, Clone, Copy)]
+pub struct CallSite<'t> {
+    pub node: Node<'t>,
+    pub scope: ScopeId,
+}
+
+/// Everything the walk learned about one file.
+#[derive(Debug)]
+pub struct Model<'t> {
+    pub source: &'t [u8],
+    pub scopes: Vec<Scope<'t>>,
+    pub calls: Vec<CallSite<'t>>,
+    /// Modules named by `from M import *`, in source order.
+    pub star_imports: Vec<String>,
+    /// Qualified names bound by imports.
+    pub qnames: Vec<String>,
+}
+
+impl<'t> Model<'t> {
+    /// Walks `root` once and records scopes, bindings and calls.
+    pub fn build(root: Node<'t>, source: &'t [u8]) -> Model<'t> {
+        build::build(root, source)
+    }
+
+    /// The source text of a node (empty if it is not valid UTF-8, which the caller's decoded
+    /// text always is).
+    pub fn text(&self, node: Node<'t>) -> &'t str {
+        node.utf8_text(self.source).unwrap_or("")
+    }
+}

@@ -1,0 +1,269 @@
+//! Resolving expressions to the qualified names (or literals) they may denote.
+
+use super::{Binding, BindingKind, Model, ScopeId, ScopeKind};
+use crate::rules::Literal;
+use tree_sitter::Node;
+
+/// How many assignment hops, attribute links or base classes resolution follows before it
+/// gives up: bounds both time and stack depth on hostile input.
+const MAX_DEPTH: usize = 48;
+
+/// One thing an expression may denote.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value<'t> {
+    /// A qualified name: an imported module, function, class, or a builtin's bare name;
+    /// `()` segments mean "the result of calling".
+    Name(String),
+    /// A class defined in the scanned file, with the scope its bases are evaluated in.
+    Class(Node<'t>, ScopeId),
+    /// A Python literal.
+    Lit(Literal),
+    /// Something local to the file (a function defined here, a parameter) or not resolvable.
+    Unknown,
+}
+
+impl<'t> Model<'t> {
+    /// Every value `expr` (evaluated in `scope`) may denote. Never empty: an expression that
+    /// cannot be resolved yields [`Value::Unknown`].
+    pub fn resolve(&self, expr: Node<'t>, scope: ScopeId) -> Vec<Value<'t>> {
+        let mut out = Vec::new();
+        self.resolve_into(expr, scope, expr.start_byte(), 0, &mut out);
+        if out.is_empty() {
+            out.push(Value::Unknown);
+        }
+        out
+    }
+
+    /// Qualified names `expr` may denote (the `Name` values of [`Model::resolve`]).
+    pub fn qualified_names(&self, expr: Node<'t>, scope: ScopeId) -> Vec<String> {
+        let mut names: Vec<String> = self
+            .resolve(expr, scope)
+            .into_iter()
+            .filter_map(|v| match v {
+                Value::Name(n) => Some(n),
+                _ => None,
+            })
+            .collect();
+        names.dedup();
+        names
+    }
+
+    /// The qualified names a value "is": its own name, or for a class defined in the file,
+    /// the names of its base classes, transitively.
+    pub fn is_a(&self, value: &Value<'t>) -> Vec<String> {
+        match value {
+            Value::Name(n) => vec![n.clone()],
+            Value::Class(node, scope) => {
+                let mut out = Vec::new();
+                self.class_bases(*node, *scope, 0, &mut out);
+                out
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    fn class_bases(&self, class: Node<'t>, scope: ScopeId, depth: usize, out: &mut Vec<String>) {
+        if depth > MAX_DEPTH {
+            return;
+        }
+        let Some(bases) = class.child_by_field_name("superclasses") else {
+            return;
+        };
+        let mut cursor = bases.walk();
+        for base in bases.named_children(&mut cursor) {
+            if base.kind() == "keyword_argument" {
+                continue;
+            }
+            let mut values = Vec::new();
+            self.resolve_into(base, scope, class.start_byte(), depth + 1, &mut values);
+            for v in values {
+                match v {
+                    Value::Name(n) => out.push(n),
+                    Value::Class(n, s) => self.class_bases(n, s, depth + 1, out),
+                    _ => {}
+                }
+            }
+        }
+    }
+
+    fn resolve_into(
+        &self,
+        expr: Node<'t>,
+        scope: ScopeId,
+        pos: usize,
+        depth: usize,
+        out: &mut Vec<Value<'t>>,
+    ) {
+        if depth > MAX_DEPTH || out.len() > 64 {
+            out.push(Value::Unknown);
+            return;
+        }
+        match expr.kind() {
+            "identifier" => self.resolve_identifier(self.text(expr), scope, pos, depth, out),
+            "attribute" => {
+                let (Some(object), Some(attr)) = (
+                    expr.child_by_field_name("object"),
+                    expr.child_by_field_name("attribute"),
+                ) else {
+                    out.push(Value::Unknown);
+                    return;
+                };
+                let attr = self.text(attr);
+                let mut base = Vec::new();
+                self.resolve_into(object, scope, pos, depth + 1, &mut base);
+                for v in base {
+                    out.push(match v {
+                        Value::Name(n) => Value::Name(format!("{n}.{attr}")),
+                        _ => Value::Unknown,
+                    });
+                }
+            }
+            "call" => {
+                let Some(function) = expr.child_by_field_name("function") else {
+                    out.push(Value::Unknown);
+                    return;
+                };
+                let mut base = Vec::new();
+                self.resolve_into(function, scope, pos, depth + 1, &mut base);
+                for v in base {
+                    out.push(match v {
+                        Value::Name(n) => Value::Name(format!("{n}()")),
+                        _ => Value::Unknown,
+                    });
+                }
+            }
+            "parenthesized_expression" => match expr.named_child(0) {
+                Some(inner) => self.resolve_into(inner, scope, pos, depth + 1, out),
+                None => out.push(Value::Unknown),
+            },
+            _ => out.push(match literal(expr, self.source) {
+                Some(l) => Value::Lit(l),
+                None => Value::Unknown,
+            }),
+        }
+    }
+
+    fn resolve_identifier(
+        &self,
+        name: &str,
+        scope: ScopeId,
+        pos: usize,
+        depth: usize,
+        out: &mut Vec<Value<'t>>,
+    ) {
+        let Some((bindings, home)) = self.lookup(name, scope, pos) else {
+            // Not bound in the file: a builtin, or a name a star import may have brought.
+            for m in &self.star_imports {
+                out.push(Value::Name(format!("{m}.{name}")));
+            }
+            out.push(Value::Name(name.to_string()));
+            return;
+        };
+        for b in bindings {
+            match b.kind {
+                BindingKind::Import(q) => out.push(Value::Name(self.qnames[q].clone())),
+                BindingKind::Assign(value) => {
+                    self.resolve_into(value, home, value.start_byte(), depth + 1, out)
+                }
+                BindingKind::Class(node) => out.push(Value::Class(node, home)),
+                BindingKind::Def(_) | BindingKind::Other => out.push(Value::Unknown),
+            }
+        }
+    }
+
+    /// The bindings of `name` that may be in effect at `pos` in `scope`, and the scope that
+    /// holds them; `None` when no enclosing scope binds the name.
+    pub fn lookup(
+        &self,
+        name: &str,
+        scope: ScopeId,
+        pos: usize,
+    ) -> Option<(Vec<Binding<'t>>, ScopeId)> {
+        let mut s = scope;
+        let mut innermost = true;
+        loop {
+            let sc = &self.scopes[s];
+            if sc.globals.contains(&name) && s != 0 {
+                s = 0;
+                innermost = false;
+                continue;
+            }
+            if let Some(bs) = sc.bindings.get(name)
+                && !bs.is_empty()
+            {
+                // In the scope of the reference, the binding in effect is the last one before
+                // it; an enclosing scope has run to completion by the time a nested function
+                // body runs, so its last binding counts.
+                let last = if innermost {
+                    bs.iter()
+                        .rposition(|b| b.pos <= pos)
+                        .unwrap_or(bs.len() - 1)
+                } else {
+                    bs.len() - 1
+                };
+                let mut chain = vec![bs[last]];
+                let mut i = last;
+                while bs[i].conditional && i > 0 {
+                    i -= 1;
+                    chain.push(bs[i]);
+                }
+                return Some((chain, s));
+            }
+            // Enclosing class bodies are not visible from nested scopes.
+            let mut parent = sc.parent?;
+            while self.scopes[parent].kind == ScopeKind::Class {
+                parent = self.scopes[parent].parent?;
+            }
+            s = parent;
+            innermost = false;
+        }
+    }
+}
+
+/// The literal a node spells, if it is one: `True`, `False`, `None`, an integer (with an
+/// optional minus), or a string without interpolation.
+pub fn literal(node: Node, source: &[u8]) -> Option<Literal> {
+    let text = || node.utf8_text(source).unwrap_or("");
+    match node.kind() {
+        "true" => Some(Literal::Bool(true)),
+        "false" => Some(Literal::Bool(false)),
+        "none" => Some(Literal::None),
+        "integer" => parse_int(text()).map(Literal::Int),
+        "unary_operator" => {
+            let op = node.child_by_field_name("operator")?;
+            let arg = node.child_by_field_name("argument")?;
+            if op.kind() == "-" && arg.kind() == "integer" {
+                parse_int(arg.utf8_text(source).ok()?).map(|i| Literal::Int(-i))
+            } else {
+                None
+            }
+        }
+        "string" => {
+            let mut cursor = node.walk();
+            let mut content = String::new();
+            for child in node.named_children(&mut cursor) {
+                match child.kind() {
+                    "string_start" | "string_end" => {}
+                    "string_content" => content.push_str(child.utf8_text(source).ok()?),
+                    _ => return None,
+                }
+            }
+            Some(Literal::Str(content))
+        }
+        _ => None,
+    }
+}
+
+fn parse_int(text: &str) -> Option<i64> {
+    let t = text.replace('_', "");
+    let t = t.to_ascii_lowercase();
+    if let Some(h) = t.strip_prefix("0x") {
+        i64::from_str_radix(h, 16).ok()
+    } else if let Some(o) = t.strip_prefix("0o") {
+        i64::from_str_radix(o, 8).ok()
+    } else if let Some(b) = t.strip_prefix("0b") {
+        i64::from_str_radix(b, 2).ok()
+    } else {
+        t.parse().ok()
+    }
+}

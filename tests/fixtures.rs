@@ -1,0 +1,142 @@
+//! The fixture harness: every `*.py` under `fixtures/` carries inline expectations.
+//!
+//! `# ruleid: ID[, ID…]` says the next code line must be flagged by each ID; `# ok: ID[, ID…]`
+//! says it must not be. Any finding on a line without a matching `ruleid` is a false alarm.
+//! The harness also scans every fixture with the prefilter disabled and demands identical
+//! findings, which checks the prefilter's soundness on the whole fixture set.
+
+use pyaudit::engine::Engine;
+use pyaudit::finding::Finding;
+use pyaudit::rules::RuleSet;
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+#[derive(Default)]
+struct Expectations {
+    /// (line, rule id) that must be reported.
+    must: BTreeSet<(usize, String)>,
+    /// (line, rule id) that must not be reported.
+    must_not: BTreeSet<(usize, String)>,
+}
+
+fn parse_expectations(text: &str) -> Expectations {
+    let mut exp = Expectations::default();
+    let mut pending: Vec<(bool, String)> = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let t = line.trim();
+        let (is_must, rest) = if let Some(r) = t.strip_prefix("# ruleid:") {
+            (true, r)
+        } else if let Some(r) = t.strip_prefix("# ok:") {
+            (false, r)
+        } else {
+            if !pending.is_empty() && !t.is_empty() && !t.starts_with('#') {
+                for (must, id) in pending.drain(..) {
+                    let key = (i + 1, id);
+                    if must {
+                        exp.must.insert(key);
+                    } else {
+                        exp.must_not.insert(key);
+                    }
+                }
+            }
+            continue;
+        };
+        for id in rest.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+            pending.push((is_must, id.to_string()));
+        }
+    }
+    exp
+}
+
+fn fixture_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    let mut entries: Vec<_> = std::fs::read_dir(dir).unwrap().flatten().collect();
+    entries.sort_by_key(|e| e.path());
+    for e in entries {
+        let p = e.path();
+        if p.is_dir() {
+            fixture_files(&p, out);
+        } else if p.extension().is_some_and(|x| x == "py") {
+            out.push(p);
+        }
+    }
+}
+
+fn key(f: &Finding) -> (usize, String) {
+    (f.start.line, f.rule_id.clone())
+}
+
+#[test]
+fn fixtures_match_their_annotations() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    let rules = RuleSet::builtin().expect("built-in rules load");
+    let engine = Engine::new(rules.clone(), true);
+    let unfiltered = Engine::new(rules.clone(), false);
+    let mut files = Vec::new();
+    fixture_files(&root, &mut files);
+    assert!(
+        !files.is_empty(),
+        "no fixtures found under {}",
+        root.display()
+    );
+
+    let mut problems = Vec::new();
+    let mut flagged_by_rule: BTreeSet<String> = BTreeSet::new();
+    let mut ok_by_rule: BTreeSet<String> = BTreeSet::new();
+    let (mut total_must, mut total_must_not) = (0, 0);
+    for file in &files {
+        let rel = file.strip_prefix(&root).unwrap().display().to_string();
+        let bytes = std::fs::read(file).unwrap();
+        let text = String::from_utf8_lossy(&bytes);
+        let exp = parse_expectations(&text);
+        total_must += exp.must.len();
+        total_must_not += exp.must_not.len();
+        for (_, id) in &exp.must {
+            if rules.find(id).is_none() {
+                problems.push(format!("{rel}: annotation names unknown rule {id}"));
+            }
+            flagged_by_rule.insert(id.clone());
+        }
+        for (_, id) in &exp.must_not {
+            ok_by_rule.insert(id.clone());
+        }
+        let outcome = engine.analyse(file, &bytes);
+        let got: BTreeSet<(usize, String)> = outcome.findings.iter().map(key).collect();
+        for (line, id) in exp.must.difference(&got) {
+            problems.push(format!("{rel}:{line}: MISSED {id}"));
+        }
+        for (line, id) in got.difference(&exp.must) {
+            let kind = if exp.must_not.contains(&(*line, id.clone())) {
+                "FALSE ALARM (marked ok)"
+            } else {
+                "UNEXPECTED finding (no ruleid annotation)"
+            };
+            problems.push(format!("{rel}:{line}: {kind} {id}"));
+        }
+        let plain = unfiltered.analyse(file, &bytes);
+        if plain.findings != outcome.findings {
+            problems.push(format!(
+                "{rel}: findings differ with the prefilter disabled: {:?} vs {:?}",
+                plain.findings.iter().map(key).collect::<Vec<_>>(),
+                outcome.findings.iter().map(key).collect::<Vec<_>>()
+            ));
+        }
+    }
+    for rule in rules.rules() {
+        if !flagged_by_rule.contains(&rule.id) {
+            problems.push(format!("rule {} has no `# ruleid:` fixture case", rule.id));
+        }
+        if !ok_by_rule.contains(&rule.id) {
+            problems.push(format!("rule {} has no `# ok:` fixture case", rule.id));
+        }
+    }
+    eprintln!(
+        "fixtures: {} files, {total_must} must-flag and {total_must_not} must-not-flag annotations",
+        files.len()
+    );
+    assert!(
+        problems.is_empty(),
+        "{} fixture problem(s):\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
+}
