@@ -346,7 +346,7 @@ calls = ["pickle.loads"]
     fn unknown_key_reports_line() {
         let text = GOOD.replace("help = \"h\"", "help = \"h\"\nhelpp = 1");
         let e = parse_rule_file("t.toml", &text).unwrap_err();
-        assert_eq!(e.line, 10, "{e}");
+        assert_eq!(e.line, 9, "{e}");
         assert!(e.message.contains("helpp"), "{e}");
     }
 
@@ -354,7 +354,7 @@ calls = ["pickle.loads"]
     fn two_tests_in_one_condition_rejected() {
         let text = format!("{GOOD}[[pattern.when]]\narg = \"x\"\nabsent = true\nequals = 1\n");
         let e = parse_rule_file("t.toml", &text).unwrap_err();
-        assert_eq!(e.line, 16, "{e}");
+        assert_eq!(e.line, 15, "{e}");
     }
 
     #[test]
