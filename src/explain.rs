@@ -82,3 +82,12 @@ pub fn explain(rule: &Rule) -> String {
     }
     out
 }
+
+/// Where a rule's documentation page lives (generated from the rule file into
+/// `docs/rules/<ID>.md`); used as SARIF `helpUri` and in text output.
+pub fn rule_doc_url(rule: &Rule) -> String {
+    format!("{DOCS_BASE_URL}/{}.md", rule.id)
+}
+
+/// Base URL of the generated rule pages.
+pub const DOCS_BASE_URL: &str = "https://github.com/pyaudit/pyaudit/blob/main/docs/rules";
