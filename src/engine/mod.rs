@@ -22,6 +22,8 @@ pub struct FileOutcome {
     pub diagnostics: Vec<Diagnostic>,
     /// False when the prefilter showed no rule could match, so the file was not parsed.
     pub parsed: bool,
+    /// `# pyaudit: ignore` comments that silenced nothing.
+    pub unused_suppressions: Vec<crate::suppress::UnusedSuppression>,
 }
 
 /// The rules plus the per-run machinery to apply them.
@@ -96,7 +98,9 @@ impl Engine {
                 .diagnostics
                 .push(diag(issue.kind, issue.line, issue.message));
         }
-        if !applicable.iter().any(|&a| a) {
+        // A file no rule can match is still parsed if it has suppression comments, so that
+        // those can be reported as unused.
+        if !applicable.iter().any(|&a| a) && !crate::suppress::mentions_directive(bytes) {
             return outcome;
         }
         let Some(tree) = parse(&source.text) else {
@@ -128,6 +132,8 @@ impl Engine {
         let model = Model::build(root, source.text.as_bytes());
         outcome.findings = self.match_calls(path, &source, &model, &applicable);
         fingerprint::assign(&mut outcome.findings);
+        outcome.unused_suppressions =
+            crate::suppress::apply(root, &source.text, path, &mut outcome.findings, &self.rules);
         outcome
     }
 

@@ -9,6 +9,7 @@
 mod load;
 mod model;
 
+pub(crate) use load::line_col;
 pub use load::{RuleError, load_dir, parse_rule_file};
 pub use model::{ConditionSpec, LiteralSpec, PatternSpec, RuleFile};
 

@@ -1,0 +1,525 @@
+//! End-to-end tests of the CI features on the built binary: output formats (SARIF checked by
+//! the shared schema validator), the gate flags, suppressions, baselines and configuration.
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn pyaudit(args: &[&str], cwd: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_pyaudit"))
+        .args(args)
+        .current_dir(cwd)
+        .env_remove("CLICOLOR_FORCE")
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run pyaudit")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn write(dir: &Path, rel: &str, text: &str) {
+    let p = dir.join(rel);
+    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+    std::fs::write(p, text).unwrap();
+}
+
+fn json_of(o: &Output) -> Value {
+    serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}):\n{}\n{}", stdout(o), stderr(o)))
+}
+
+const VULN: &str = "import pickle\n\ndef load(blob):\n    return pickle.loads(blob)\n";
+
+// ---------------------------------------------------------------- the SARIF validator
+
+fn shared_sarif_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/sarif")
+}
+
+/// The python the validator needs, or `None` (after a loud message) when it cannot run
+/// here. In CI (`CI` set) that is a failure, never a skip.
+fn validator_python() -> Option<String> {
+    let script = shared_sarif_dir().join("validate_sarif.sh");
+    let candidate = std::env::var("PYAUDIT_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
+    let has_jsonschema = Command::new(&candidate)
+        .args(["-c", "import jsonschema"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    let problem = if !script.is_file() {
+        Some(format!("{} is missing", script.display()))
+    } else if !has_jsonschema {
+        Some(format!(
+            "`{candidate}` has no jsonschema (run ./scripts/test, which sets PYAUDIT_TEST_PYTHON)"
+        ))
+    } else {
+        None
+    };
+    match problem {
+        None => Some(candidate),
+        Some(p) if std::env::var_os("CI").is_some() => panic!("SARIF validator cannot run: {p}"),
+        Some(p) => {
+            eprintln!("\n!!!!! SKIPPING SARIF SCHEMA VALIDATION: {p} !!!!!\n");
+            None
+        }
+    }
+}
+
+/// Runs the shared validator; returns (exit code, output).
+fn validate(python: &str, file: &Path) -> (i32, String) {
+    let o = Command::new("bash")
+        .arg(shared_sarif_dir().join("validate_sarif.sh"))
+        .arg("--no-multitool")
+        .arg(file)
+        .env("PYTHON", python)
+        .output()
+        .expect("run validate_sarif.sh");
+    (
+        o.status.code().unwrap_or(-1),
+        format!("{}{}", stdout(&o), stderr(&o)),
+    )
+}
+
+#[test]
+fn validator_step_rejects_the_invalid_samples() {
+    let Some(py) = validator_python() else { return };
+    let samples = shared_sarif_dir().join("samples");
+    for bad in [
+        "invalid.sarif",
+        "schema-ok-gh-bad.sarif",
+        "gh-bad-two-runs.sarif",
+    ] {
+        let (code, out) = validate(&py, &samples.join(bad));
+        assert_eq!(code, 1, "{bad} should be rejected:\n{out}");
+    }
+    let (code, out) = validate(&py, &samples.join("valid-minimal.sarif"));
+    assert_eq!(code, 0, "{out}");
+}
+
+/// A tree with the awkward cases: non-ASCII text before a finding, a path with a space, `#`
+/// and non-ASCII, a suppressed finding, a syntax error, and a non-UTF-8 file name.
+fn awkward_tree(d: &Path) {
+    write(d, "src/app.py", VULN);
+    write(
+        d,
+        "src/my dir/ü #1.py",
+        "import pickle\ns = 'é😀'; x = pickle.loads(b)\ny = pickle.loads(b)  # pyaudit: ignore[PYA101]\n",
+    );
+    write(
+        d,
+        "src/broken.py",
+        "import pickle\ndef f(:\nx = pickle.loads(b)\n",
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        let name = std::ffi::OsStr::from_bytes(b"caf\xe9.py");
+        std::fs::write(d.join("src").join(name), VULN).unwrap();
+    }
+}
+
+#[test]
+fn sarif_from_a_fixture_tree_passes_the_validator() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    awkward_tree(d);
+    let o = pyaudit(&["scan", "src", "--format", "sarif", "-o", "out.sarif"], d);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    // With --output, people still see the findings.
+    assert!(stdout(&o).contains("PYA101"), "{}", stdout(&o));
+
+    let log: Value = serde_json::from_slice(&std::fs::read(d.join("out.sarif")).unwrap()).unwrap();
+    assert_eq!(log["version"], "2.1.0");
+    let run = &log["runs"][0];
+    let driver = &run["tool"]["driver"];
+    assert_eq!(driver["name"], "pyaudit");
+    assert_eq!(driver["semanticVersion"], env!("CARGO_PKG_VERSION"));
+    let rules = driver["rules"].as_array().unwrap();
+    assert!(rules.len() >= 11, "all rules are listed");
+    let r0 = &rules[0];
+    assert_eq!(r0["id"], "PYA101");
+    assert_eq!(r0["properties"]["security-severity"], "8.0");
+    assert_eq!(r0["properties"]["precision"], "high");
+    let tags = r0["properties"]["tags"].as_array().unwrap();
+    assert!(tags.contains(&"security".into()) && tags.contains(&"external/cwe/cwe-502".into()));
+    assert!(
+        r0["help"]["markdown"]
+            .as_str()
+            .unwrap()
+            .contains("## How to fix")
+    );
+    assert!(r0["helpUri"].as_str().unwrap().ends_with("/PYA101.md"));
+    assert_eq!(r0["defaultConfiguration"]["level"], "error");
+
+    let base = run["originalUriBaseIds"]["%SRCROOT%"]["uri"]
+        .as_str()
+        .unwrap();
+    assert!(
+        base.starts_with("file:///") && base.ends_with('/'),
+        "{base}"
+    );
+
+    let results = run["results"].as_array().unwrap();
+    let loc = |r: &Value| r["locations"][0]["physicalLocation"].clone();
+    let uris: Vec<&str> = results
+        .iter()
+        .map(|r| {
+            r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+                .as_str()
+                .unwrap()
+        })
+        .collect();
+    assert!(uris.contains(&"src/app.py"), "{uris:?}");
+    assert!(uris.contains(&"src/my%20dir/%C3%BC%20%231.py"), "{uris:?}");
+    #[cfg(unix)]
+    assert!(uris.contains(&"src/caf%E9.py"), "{uris:?}");
+    for r in results {
+        assert_eq!(loc(r)["artifactLocation"]["uriBaseId"], "%SRCROOT%", "{r}");
+        assert_eq!(r["level"], "error");
+        assert_eq!(r["ruleId"], "PYA101");
+        assert_eq!(r["ruleIndex"], 0);
+        assert!(r["partialFingerprints"]["pyaudit/v1"].is_string());
+    }
+    // `s = 'é😀'; x = pickle.loads(b)`: é is 1 UTF-16 unit, the emoji 2.
+    let emoji = results
+        .iter()
+        .find(|r| uris_eq(r, "src/my%20dir/%C3%BC%20%231.py") && loc(r)["region"]["startLine"] == 2)
+        .expect("finding after the emoji");
+    let line = "s = 'é😀'; x = ";
+    let units: usize = line.chars().map(char::len_utf16).sum();
+    assert_eq!(loc(emoji)["region"]["startColumn"], units + 1);
+    assert_eq!(
+        loc(emoji)["region"]["endColumn"],
+        units + 1 + "pickle.loads(b)".len()
+    );
+    let suppressed: Vec<&Value> = results
+        .iter()
+        .filter(|r| r["suppressions"][0]["kind"] == "inSource")
+        .collect();
+    assert_eq!(suppressed.len(), 1);
+    assert_eq!(loc(suppressed[0])["region"]["startLine"], 3);
+
+    let inv = &run["invocations"][0];
+    assert_eq!(inv["executionSuccessful"], true);
+    let notes = inv["toolExecutionNotifications"].as_array().unwrap();
+    assert!(
+        notes.iter().any(
+            |n| n["message"]["text"].as_str().unwrap().contains("syntax")
+                && n["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+                    == "src/broken.py"
+        ),
+        "{notes:?}"
+    );
+
+    if let Some(py) = validator_python() {
+        let (code, out) = validate(&py, &d.join("out.sarif"));
+        assert_eq!(code, 0, "pyaudit's SARIF failed validation:\n{out}");
+        assert!(out.contains("ok     schema: valid"), "{out}");
+    }
+}
+
+fn uris_eq(r: &Value, uri: &str) -> bool {
+    r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == uri
+}
+
+#[test]
+fn sarif_with_a_data_flow_has_code_flows_and_validates() {
+    use pyaudit::finding::{Confidence, Finding, FlowStep, Position, Severity};
+    use pyaudit::report::{Report, location::ProjectRoot, sarif};
+    let tmp = tempfile::tempdir().unwrap();
+    let src = "import pickle\ndata = request.get_data()\nx = pickle.loads(data)\n";
+    write(tmp.path(), "app.py", src);
+    let pos = |line, byte_col| Position { line, byte_col };
+    let finding = Finding {
+        rule_index: 0,
+        rule_id: "PYA101".into(),
+        path: tmp.path().join("app.py"),
+        start: pos(3, 4),
+        end: pos(3, 22),
+        severity: Severity::High,
+        confidence: Confidence::High,
+        message: "pickle.loads on request data".into(),
+        line_text: "x = pickle.loads(data)".into(),
+        fingerprint: "0123456789abcdef".into(),
+        flow: vec![
+            FlowStep {
+                start: pos(2, 7),
+                end: pos(2, 25),
+                note: "source: request.get_data()".into(),
+            },
+            FlowStep {
+                start: pos(3, 4),
+                end: pos(3, 22),
+                note: "sink: pickle.loads".into(),
+            },
+        ],
+        suppressed: false,
+    };
+    let result = pyaudit::scan::ScanResult {
+        findings: vec![finding],
+        ..Default::default()
+    };
+    let rules = pyaudit::rules::RuleSet::builtin().unwrap();
+    let root = ProjectRoot::new(Some(tmp.path())).unwrap();
+    let report = Report {
+        result: &result,
+        findings: result.findings.iter().collect(),
+        rules: &rules,
+        root: &root,
+        baselined: 0,
+        fail_on: Severity::Low,
+        gate_failed: true,
+        execution_successful: true,
+    };
+    let text = sarif::render(&report);
+    let log: Value = serde_json::from_str(&text).unwrap();
+    let steps = &log["runs"][0]["results"][0]["codeFlows"][0]["threadFlows"][0]["locations"];
+    assert_eq!(steps.as_array().unwrap().len(), 2);
+    assert_eq!(
+        steps[0]["location"]["message"]["text"],
+        "source: request.get_data()"
+    );
+    let region = &steps[0]["location"]["physicalLocation"]["region"];
+    assert_eq!(
+        (region["startLine"].clone(), region["startColumn"].clone()),
+        (2.into(), 8.into())
+    );
+    assert_eq!(
+        steps[0]["location"]["physicalLocation"]["artifactLocation"]["uri"],
+        "app.py"
+    );
+    if let Some(py) = validator_python() {
+        let file = tmp.path().join("flow.sarif");
+        std::fs::write(&file, text).unwrap();
+        let (code, out) = validate(&py, &file);
+        assert_eq!(code, 0, "{out}");
+    }
+}
+
+#[test]
+fn sarif_paths_are_relative_to_the_project_root() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    write(d, "src/app.py", VULN);
+    let uri_of = |o: &Output| {
+        let log = json_of(o);
+        log["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    // From the repository root, scanning a subdirectory.
+    let o = pyaudit(&["scan", "src/", "--format", "sarif"], d);
+    assert_eq!(uri_of(&o), "src/app.py");
+    // From inside it, naming the root.
+    let o = pyaudit(
+        &["scan", ".", "--format", "sarif", "--project-root", ".."],
+        &d.join("src"),
+    );
+    assert_eq!(uri_of(&o), "src/app.py");
+    let log = json_of(&o);
+    let base = log["runs"][0]["originalUriBaseIds"]["%SRCROOT%"]["uri"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        !base.contains("/src/") && base.ends_with('/'),
+        "the base is the root, not src: {base}"
+    );
+    // The summary goes to stderr so stdout stays pure SARIF.
+    assert!(stderr(&o).contains("Found 1 finding"), "{}", stderr(&o));
+}
+
+#[test]
+fn fingerprints_survive_lines_inserted_above() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    write(d, "app.py", VULN);
+    let fps = |d: &Path| {
+        let log = json_of(&pyaudit(&["scan", ".", "--format", "sarif"], d));
+        log["runs"][0]["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                (
+                    r["partialFingerprints"]["pyaudit/v1"]
+                        .as_str()
+                        .unwrap()
+                        .to_string(),
+                    r["locations"][0]["physicalLocation"]["region"]["startLine"]
+                        .as_u64()
+                        .unwrap(),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    let before = fps(d);
+    write(
+        d,
+        "app.py",
+        &format!("\"\"\"Docs.\"\"\"\nimport os\n\n\n{VULN}"),
+    );
+    let after = fps(d);
+    assert_eq!(before.len(), 1);
+    assert_eq!(before[0].0, after[0].0, "fingerprint changed");
+    assert_eq!(after[0].1, before[0].1 + 4, "the line did move");
+}
+
+// ---------------------------------------------------------------- JSON and GitHub formats
+
+#[test]
+fn json_format_is_versioned_and_complete() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    write(d, "app.py", VULN);
+    write(d, "bad.py", "import pickle\ndef f(:\n");
+    write(
+        d,
+        "quiet.py",
+        "import pickle\npickle.loads(b)  # pyaudit: ignore\n",
+    );
+    let o = pyaudit(&["scan", ".", "--format", "json"], d);
+    assert_eq!(o.status.code(), Some(1));
+    let doc = json_of(&o);
+    assert_eq!(doc["version"], 1);
+    assert_eq!(doc["tool"]["name"], "pyaudit");
+    let f = &doc["findings"][0];
+    assert_eq!(f["rule_id"], "PYA101");
+    assert_eq!(f["rule_name"], "pickle-deserialization");
+    assert_eq!(f["path"], "app.py");
+    assert_eq!(f["start"]["line"], 4);
+    assert_eq!(f["start"]["column"], 12);
+    assert_eq!(f["severity"], "high");
+    assert_eq!(f["confidence"], "high");
+    assert!(f["fingerprint"].as_str().unwrap().len() == 16);
+    assert_eq!(f["flow"], Value::Array(vec![]));
+    assert_eq!(doc["findings"][1]["suppressed"], true);
+    assert_eq!(doc["diagnostics"][0]["kind"], "syntax");
+    assert_eq!(doc["diagnostics"][0]["path"], "bad.py");
+    let s = &doc["summary"];
+    assert_eq!(s["findings"], 1);
+    assert_eq!(s["suppressed"], 1);
+    assert_eq!(s["by_severity"]["high"], 1);
+    assert_eq!(s["by_severity"]["low"], 0);
+    assert_eq!(s["files_scanned"], 3);
+    assert_eq!(s["files_not_fully_scanned"], 1);
+    assert_eq!(s["gate_failed"], true);
+    assert!(stderr(&o).contains("Found 1 finding"), "{}", stderr(&o));
+}
+
+#[test]
+fn github_format_annotates_with_escaped_properties() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    write(d, "src/a,b:c.py", VULN);
+    write(
+        d,
+        "src/m.py",
+        "import marshal, torch\nmarshal.loads(b)\ntorch.load(f)\n",
+    );
+    let o = pyaudit(&["scan", "src", "--format", "github"], d);
+    assert_eq!(o.status.code(), Some(1));
+    let out = stdout(&o);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(
+        lines[0],
+        "::error file=src/a%2Cb%3Ac.py,line=4,endLine=4,col=12,endColumn=30,\
+         title=PYA101 pickle-deserialization [high]::`pickle.loads` rebuilds Python objects \
+         from pickle bytes; a crafted payload runs code in this process as soon as it is read."
+    );
+    assert!(
+        lines[1].starts_with("::warning file=src/m.py,line=2,"),
+        "{out}"
+    );
+    assert!(
+        lines[2].starts_with("::notice file=src/m.py,line=3,"),
+        "{out}"
+    );
+}
+
+// ---------------------------------------------------------------- the gate
+
+#[test]
+fn gate_flags_decide_the_exit_code() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    // marshal: medium severity, high confidence; bare torch.load: low severity, medium
+    // confidence.
+    write(
+        d,
+        "m.py",
+        "import marshal, torch\nmarshal.loads(b)\ntorch.load(f)\n",
+    );
+    let run = |extra: &[&str]| {
+        let mut args = vec!["scan", ".", "--format", "json"];
+        args.extend_from_slice(extra);
+        let o = pyaudit(&args, d);
+        (
+            o.status.code().unwrap(),
+            json_of(&o)["summary"]["findings"].as_u64().unwrap(),
+        )
+    };
+    assert_eq!(run(&[]), (1, 2));
+    assert_eq!(run(&["--fail-on", "medium"]), (1, 2));
+    // Findings below --fail-on are still reported, but pass.
+    assert_eq!(run(&["--fail-on", "high"]), (0, 2));
+    assert_eq!(run(&["--fail-on", "critical"]), (0, 2));
+    // --min-confidence hides the torch finding altogether.
+    assert_eq!(run(&["--min-confidence", "high"]), (1, 1));
+    assert_eq!(run(&["--exit-zero"]), (0, 2));
+    let o = pyaudit(&["scan", ".", "--fail-on", "severe"], d);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("severe"), "{}", stderr(&o));
+}
+
+#[test]
+fn output_file_gets_the_report_without_colour() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    write(d, "app.py", VULN);
+    let o = Command::new(env!("CARGO_BIN_EXE_pyaudit"))
+        .args(["--color", "always", "scan", ".", "-o", "report.txt"])
+        .current_dir(d)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let text = std::fs::read_to_string(d.join("report.txt")).unwrap();
+    assert!(text.contains("app.py:4:12: PYA101"), "{text}");
+    assert!(!text.contains('\x1b'), "{text:?}");
+    let o = pyaudit(&["scan", ".", "--format", "json", "--output", "r.json"], d);
+    assert_eq!(o.status.code(), Some(1));
+    let doc: Value = serde_json::from_slice(&std::fs::read(d.join("r.json")).unwrap()).unwrap();
+    assert_eq!(doc["summary"]["findings"], 1);
+    let o = pyaudit(&["scan", ".", "-o", "no/such/dir/r.json"], d);
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn sarif_of_the_repository_fixtures_validates() {
+    let Some(py) = validator_python() else { return };
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("fixtures.sarif");
+    let o = pyaudit(
+        &[
+            "scan",
+            "fixtures",
+            "--format",
+            "sarif",
+            "-o",
+            out.to_str().unwrap(),
+        ],
+        repo,
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let log: Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+    assert!(log["runs"][0]["results"].as_array().unwrap().len() > 20);
+    let (code, report) = validate(&py, &out);
+    assert_eq!(code, 0, "{report}");
+}
