@@ -523,3 +523,307 @@ fn sarif_of_the_repository_fixtures_validates() {
     let (code, report) = validate(&py, &out);
     assert_eq!(code, 0, "{report}");
 }
+
+// ---------------------------------------------------------------- suppressions
+
+#[test]
+fn suppressions_silence_only_what_they_name() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    write(
+        d,
+        "s.py",
+        "import pickle\n\
+         a = pickle.loads(b)  # pyaudit: ignore[PYA101]\n\
+         b = pickle.loads(b)  # pyaudit: ignore[pickle-deserialization] reviewed: trusted cache\n\
+         c = pickle.loads(b)  # pyaudit: ignore\n\
+         d = pickle.loads(b)  # pyaudit: ignore[PYA102]\n\
+         e = '# pyaudit: ignore'; pickle.loads(b)\n\
+         f = helper(  # pyaudit: ignore[PYA101]\n\
+         \x20   pickle.loads(b),\n\
+         )\n\
+         g = pickle.loads(b)  # pyaudit: ignore[pya101, PYA111]\n",
+    );
+    let o = pyaudit(&["scan", "s.py"], d);
+    assert_eq!(o.status.code(), Some(1));
+    let out = stdout(&o);
+    let lines: Vec<&str> = out
+        .lines()
+        .filter(|l| l.contains(": PYA101"))
+        .map(|l| l.split(": PYA101").next().unwrap())
+        .collect();
+    // Line 5 names another rule; line 6 has the text inside a string, not a comment.
+    assert_eq!(lines, vec!["s.py:5:5", "s.py:6:26"], "{out}");
+    assert!(out.contains("5 suppressed"), "{out}");
+    let err = stderr(&o);
+    assert!(
+        err.contains("s.py:5: warning[unused-suppression]: `# pyaudit: ignore[PYA102]`"),
+        "{err}"
+    );
+    assert!(
+        err.contains("s.py:10: warning[unused-suppression]: `# pyaudit: ignore[PYA111]`"),
+        "{err}"
+    );
+    assert_eq!(err.matches("unused-suppression").count(), 2, "{err}");
+
+    let o = pyaudit(&["scan", "s.py", "--show-suppressed"], d);
+    let out = stdout(&o);
+    assert_eq!(out.matches("(suppressed)").count(), 5, "{out}");
+    assert!(out.contains("s.py:8:5: PYA101"), "{out}");
+
+    // Everything silenced: the gate passes.
+    write(
+        d,
+        "t.py",
+        "import pickle\npickle.loads(b)  # pyaudit: ignore\n",
+    );
+    let o = pyaudit(&["scan", "t.py"], d);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+
+    // A suppression for a rule switched off is not reported as unused.
+    let o = pyaudit(&["scan", "s.py", "--ignore", "PYA102,PYA111"], d);
+    assert_eq!(stderr(&o).matches("unused-suppression").count(), 0);
+
+    // Unused suppressions are reported in files no rule applies to as well.
+    write(d, "plain.py", "x = 1  # pyaudit: ignore\n");
+    let o = pyaudit(&["scan", "plain.py", "--format", "json"], d);
+    assert_eq!(o.status.code(), Some(0));
+    let doc = json_of(&o);
+    assert_eq!(doc["unused_suppressions"][0]["line"], 1);
+    assert_eq!(doc["unused_suppressions"][0]["rule"], Value::Null);
+}
+
+// ---------------------------------------------------------------- baseline
+
+#[test]
+fn baseline_hides_old_findings_and_shows_new_ones() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    write(d, "app/a.py", VULN);
+    write(d, "app/b.py", "import yaml\ncfg = yaml.load(s)\n");
+    let o = pyaudit(&["scan", "app", "--write-baseline", "baseline.json"], d);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stderr(&o).contains("recorded 2 findings"), "{}", stderr(&o));
+    let b: Value =
+        serde_json::from_slice(&std::fs::read(d.join("baseline.json")).unwrap()).unwrap();
+    assert_eq!(b["version"], 1);
+    assert_eq!(b["findings"][0]["path"], "app/a.py");
+    assert_eq!(b["findings"][0]["rule_id"], "PYA101");
+
+    let o = pyaudit(&["scan", "app", "--baseline", "baseline.json"], d);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("2 findings hidden by the baseline"),
+        "{}",
+        stdout(&o)
+    );
+
+    // Moving code down and adding a second copy of the same bug: only the copy is new.
+    write(
+        d,
+        "app/a.py",
+        "import pickle\nimport os\n\n\ndef load(blob):\n    return pickle.loads(blob)\n\n\
+         def load_again(blob):\n    return pickle.loads(blob)\n",
+    );
+    let o = pyaudit(
+        &[
+            "scan",
+            "app",
+            "--baseline",
+            "baseline.json",
+            "--format",
+            "json",
+        ],
+        d,
+    );
+    assert_eq!(o.status.code(), Some(1));
+    let doc = json_of(&o);
+    let findings = doc["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 1, "{findings:?}");
+    assert_eq!(findings[0]["start"]["line"], 9);
+    assert_eq!(doc["summary"]["baselined"], 2);
+
+    // Scanning from elsewhere with the same project root matches the same entries.
+    let o = pyaudit(
+        &[
+            "scan",
+            ".",
+            "--project-root",
+            "..",
+            "--baseline",
+            "../baseline.json",
+        ],
+        &d.join("app"),
+    );
+    assert!(stdout(&o).contains("2 findings hidden"), "{}", stdout(&o));
+
+    write(d, "bad.json", "{\"version\": 7, \"findings\": []}");
+    let o = pyaudit(&["scan", "app", "--baseline", "bad.json"], d);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("version 7"), "{}", stderr(&o));
+}
+
+// ---------------------------------------------------------------- configuration
+
+#[test]
+fn pyproject_configuration_applies_and_flags_win() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    write(
+        d,
+        "pyproject.toml",
+        r#"[project]
+name = "demo"
+
+[tool.pyaudit]
+ignore = ["PYA111"]
+extend-exclude = ["generated"]
+fail-on = "high"
+min-confidence = "medium"
+rules-dirs = ["myrules"]
+
+[tool.pyaudit.per-file-ignores]
+"tests/*" = ["PYA101"]
+"#,
+    );
+    write(
+        d,
+        "src/app.py",
+        "import marshal, yaml\nmarshal.loads(b)\nyaml.load(s)\n",
+    );
+    write(d, "src/generated/g.py", VULN);
+    write(d, "tests/test_a.py", VULN);
+    write(d, "src/deep/x.py", "import acme\nacme.unsafe_read(b)\n");
+    write(
+        d,
+        "myrules/acme.toml",
+        r#"id = "ACME001"
+name = "acme-unsafe-read"
+severity = "critical"
+confidence = "high"
+summary = "acme.unsafe_read deserializes arbitrary objects."
+message = "`{call}` deserializes arbitrary objects"
+help = "Use acme.safe_read."
+description = "Internal library call that unpickles."
+vulnerable = "acme.unsafe_read(b)"
+fixed = "acme.safe_read(b)"
+
+[[pattern]]
+calls = ["acme.unsafe_read"]
+"#,
+    );
+    let o = pyaudit(&["scan", "--format", "json"], d);
+    let doc = json_of(&o);
+    let got: Vec<(String, String)> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["path"].as_str().unwrap().to_string(),
+                f["rule_id"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            ("src/app.py".to_string(), "PYA110".to_string()),
+            ("src/deep/x.py".to_string(), "ACME001".to_string()),
+        ],
+        "{doc}"
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "the critical ACME001 fails fail-on=high"
+    );
+
+    // The configuration is found from a subdirectory given as the project root.
+    let o = pyaudit(
+        &[
+            "scan",
+            ".",
+            "--project-root",
+            "src/deep",
+            "--format",
+            "json",
+        ],
+        d,
+    );
+    assert_eq!(json_of(&o)["summary"]["fail_on"], "high");
+
+    // Flags win over the file.
+    let o = pyaudit(&["scan", "src/app.py", "--fail-on", "medium"], d);
+    assert_eq!(o.status.code(), Some(1));
+    let o = pyaudit(&["scan", "src/app.py"], d);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "marshal is medium, below fail-on=high"
+    );
+    let o = pyaudit(&["scan", "src/app.py", "--ignore", "PYA110"], d);
+    assert!(stdout(&o).contains("PYA111"), "{}", stdout(&o));
+    let o = pyaudit(&["scan", "src/app.py", "--isolated"], d);
+    assert!(stdout(&o).contains("PYA111"), "{}", stdout(&o));
+
+    let o = pyaudit(&["scan", "--show-settings", "--fail-on", "low"], d);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let shown = stdout(&o);
+    for want in [
+        "config-file = \"",
+        "pyproject.toml\"",
+        "fail-on = \"low\"",
+        "min-confidence = \"medium\"",
+        "ignore = [\"PYA111\"]",
+        "extend-exclude = [\"generated\"]",
+        "\"tests/*\" = [\"PYA101\"]",
+        "myrules\"]",
+    ] {
+        assert!(shown.contains(want), "missing {want}:\n{shown}");
+    }
+}
+
+#[test]
+fn bad_configuration_is_reported_with_its_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    write(d, "app.py", VULN);
+    write(
+        d,
+        "pyproject.toml",
+        "[project]\nname = \"x\"\n\n[tool.pyaudit]\nfail-on = \"high\"\nselct = [\"PYA101\"]\n",
+    );
+    let o = pyaudit(&["scan", "."], d);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(err.contains("pyproject.toml:6:"), "{err}");
+    assert!(err.contains("selct"), "{err}");
+
+    write(d, "pyaudit.toml", "fail-on = 3\n");
+    let o = pyaudit(&["scan", "."], d);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("pyaudit.toml:1:"), "{}", stderr(&o));
+
+    write(
+        d,
+        "pyaudit.toml",
+        "fail-on = \"high\"\nignore = [\"PYA101\", \"NOPE1\"]\n",
+    );
+    let o = pyaudit(&["scan", "."], d);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(
+        err.contains("pyaudit.toml:2:") && err.contains("NOPE1"),
+        "{err}"
+    );
+
+    write(
+        d,
+        "other.toml",
+        "exclude = [\"x\"]\nmin-confidence = \"sure\"\n",
+    );
+    let o = pyaudit(&["scan", ".", "--config", "other.toml"], d);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("other.toml:2:"), "{}", stderr(&o));
+}
