@@ -62,6 +62,10 @@ pub struct ConfigError {
 
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.line == 0 {
+            // The file as a whole (it could not be read): no position to give.
+            return write!(f, "{}: {}", self.file, self.message);
+        }
         write!(
             f,
             "{}:{}:{}: {}",
@@ -75,7 +79,10 @@ impl std::error::Error for ConfigError {}
 impl Config {
     /// The directory relative paths in the file are resolved against.
     pub fn dir(&self) -> &Path {
-        self.path.parent().unwrap_or(Path::new("."))
+        match self.path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        }
     }
 
     /// An error at byte `offset` of this file.
@@ -97,13 +104,17 @@ fn is_pyproject(path: &Path) -> bool {
 /// Reads `path`: `[tool.pyaudit]` of a `pyproject.toml`, the top level of any other file.
 /// Returns `None` for a `pyproject.toml` without a `[tool.pyaudit]` table.
 pub fn load(path: &Path) -> Result<Option<Config>, ConfigError> {
-    let err = |line, message: String| ConfigError {
-        file: path.display().to_string(),
-        line,
-        col: 1,
-        message,
-    };
-    let text = std::fs::read_to_string(path).map_err(|e| err(0, format!("cannot read: {e}")))?;
+    load_named(path, path)
+}
+
+/// [`load`], naming the file `shown` in the result and in errors.
+fn load_named(path: &Path, shown: &Path) -> Result<Option<Config>, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+        file: shown.display().to_string(),
+        line: 0,
+        col: 0,
+        message: format!("cannot read: {e}"),
+    })?;
     let parsed = if is_pyproject(path) {
         toml::from_str::<PyProject>(&text).map(|p| p.tool.and_then(|t| t.pyaudit))
     } else {
@@ -112,33 +123,35 @@ pub fn load(path: &Path) -> Result<Option<Config>, ConfigError> {
     let values = parsed.map_err(|e| {
         let (line, col) = line_col(&text, e.span().map_or(0, |s| s.start));
         ConfigError {
-            file: path.display().to_string(),
+            file: shown.display().to_string(),
             line,
             col,
             message: e.message().trim().to_string(),
         }
     })?;
     Ok(values.map(|values| Config {
-        path: path.to_path_buf(),
+        path: shown.to_path_buf(),
         text,
         values,
     }))
 }
 
-/// Finds the configuration for a project rooted at `root`: in each directory from `root`
-/// upwards, `pyaudit.toml` wins over `pyproject.toml`, and a `pyproject.toml` counts only
-/// if it has a `[tool.pyaudit]` table.
-pub fn discover(root: &Path) -> Result<Option<Config>, ConfigError> {
+/// Finds the configuration for a project rooted at `root` (absolute): in each directory from
+/// `root` upwards, `pyaudit.toml` wins over `pyproject.toml`, and a `pyproject.toml` counts
+/// only if it has a `[tool.pyaudit]` table. Files under `cwd` are named relative to it, so
+/// messages show the paths users type.
+pub fn discover(root: &Path, cwd: &Path) -> Result<Option<Config>, ConfigError> {
     for dir in root.ancestors() {
+        let shown = |p: &Path| p.strip_prefix(cwd).unwrap_or(p).to_path_buf();
         let own = dir.join("pyaudit.toml");
         if own.is_file() {
-            return load(&own);
+            return load_named(&own, &shown(&own));
         }
         let pyproject = dir.join("pyproject.toml");
         // Most pyproject files never mention pyaudit: do not make their syntax our problem.
         let mentions = std::fs::read(&pyproject)
             .is_ok_and(|b| b.windows(b"pyaudit".len()).any(|w| w == b"pyaudit"));
-        if mentions && let Some(config) = load(&pyproject)? {
+        if mentions && let Some(config) = load_named(&pyproject, &shown(&pyproject))? {
             return Ok(Some(config));
         }
     }
@@ -182,11 +195,14 @@ mod tests {
             "pyproject.toml",
             "[tool.pyaudit]\nfail-on = \"high\"\n",
         );
-        let c = discover(&sub).unwrap().unwrap();
+        let c = discover(&sub, Path::new("/nowhere")).unwrap().unwrap();
         assert_eq!(c.path, tmp.path().join("pyproject.toml"));
+        let c = discover(&sub, tmp.path()).unwrap().unwrap();
+        assert_eq!(c.path, Path::new("pyproject.toml"));
         assert_eq!(c.values.fail_on, Some(Severity::High));
         write(&sub, "pyaudit.toml", "min-confidence = \"high\"\n");
-        let c = discover(&sub).unwrap().unwrap();
+        let c = discover(&sub, tmp.path()).unwrap().unwrap();
+        assert_eq!(c.path, Path::new("a/b/pyaudit.toml"));
         assert_eq!(c.values.min_confidence, Some(Confidence::High));
     }
 }

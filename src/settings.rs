@@ -142,7 +142,7 @@ impl Settings {
                     .ok_or_else(|| format!("{}: has no [tool.pyaudit] table", path.display()))?,
             )
         } else {
-            config::discover(root.path()).map_err(|e| e.to_string())?
+            config::discover(root.path(), root.cwd()).map_err(|e| e.to_string())?
         };
         let values = config
             .as_ref()

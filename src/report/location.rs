@@ -49,6 +49,11 @@ impl ProjectRoot {
         &self.abs
     }
 
+    /// The current directory the run started in.
+    pub fn cwd(&self) -> &Path {
+        &self.cwd
+    }
+
     /// `path` (as the scan reached it) made absolute and normalised.
     pub fn absolute(&self, path: &Path) -> PathBuf {
         normalize(&self.cwd, path)
