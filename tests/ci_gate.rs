@@ -1,33 +1,12 @@
 //! End-to-end tests of the CI features on the built binary: output formats (SARIF checked by
 //! the shared schema validator), the gate flags, suppressions, baselines and configuration.
 
+mod common;
+
+use common::{pyaudit, stderr, stdout, write};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-
-fn pyaudit(args: &[&str], cwd: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_pyaudit"))
-        .args(args)
-        .current_dir(cwd)
-        .env_remove("CLICOLOR_FORCE")
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run pyaudit")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn write(dir: &Path, rel: &str, text: &str) {
-    let p = dir.join(rel);
-    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-    std::fs::write(p, text).unwrap();
-}
 
 fn json_of(o: &Output) -> Value {
     serde_json::from_slice(&o.stdout)
