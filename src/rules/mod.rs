@@ -75,20 +75,33 @@ pub struct Rule {
 }
 
 impl Rule {
-    /// Top-level module or builtin names that must appear in a file's text for any of this
-    /// rule's patterns to match it: a qualified name can only be resolved through an import
-    /// (or a builtin reference) that spells its first segment.
-    pub fn trigger_names(&self) -> Vec<String> {
-        let mut names: Vec<String> = self
+    /// Sets of words of which at least one set must appear whole in a file's text for any
+    /// of this rule's patterns to match it. For a call `a.b.c` the set is `{a, c}`: the
+    /// semantic layer resolves a qualified name only through an import (or builtin use)
+    /// that spells its first segment, and the call site or an import must spell its last.
+    pub fn trigger_groups(&self) -> Vec<Vec<String>> {
+        let mut groups: Vec<Vec<String>> = self
             .patterns
             .iter()
             .flat_map(|p| p.calls.iter())
-            .map(|c| first_segment(c).to_string())
+            .map(|c| {
+                let mut g = vec![first_segment(c).to_string(), last_segment(c).to_string()];
+                g.sort();
+                g.dedup();
+                g
+            })
             .collect();
-        names.sort();
-        names.dedup();
-        names
+        groups.sort();
+        groups.dedup();
+        groups
     }
+}
+
+/// The last dotted segment of a qualified name, without a `()` suffix (`load` for
+/// `pickle.Unpickler().load`).
+pub fn last_segment(qname: &str) -> &str {
+    let last = qname.rsplit('.').next().unwrap_or(qname);
+    last.strip_suffix("()").unwrap_or(last)
 }
 
 /// The first dotted segment of a qualified name (`yaml` for `yaml.cyaml.CLoader`).
