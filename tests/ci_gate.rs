@@ -357,7 +357,8 @@ fn json_format_is_versioned_and_complete() {
     let tmp = tempfile::tempdir().unwrap();
     let d = tmp.path();
     write(d, "app.py", VULN);
-    write(d, "bad.py", "import pickle\ndef f(:\n");
+    // The call makes the prefilter parse the file, which finds the syntax error.
+    write(d, "bad.py", "import pickle\ndef f(:\npickle.loads(b)\n");
     write(
         d,
         "quiet.py",
@@ -378,18 +379,19 @@ fn json_format_is_versioned_and_complete() {
     assert_eq!(f["confidence"], "high");
     assert!(f["fingerprint"].as_str().unwrap().len() == 16);
     assert_eq!(f["flow"], Value::Array(vec![]));
-    assert_eq!(doc["findings"][1]["suppressed"], true);
+    assert_eq!(doc["findings"][1]["path"], "bad.py");
+    assert_eq!(doc["findings"][2]["suppressed"], true);
     assert_eq!(doc["diagnostics"][0]["kind"], "syntax");
     assert_eq!(doc["diagnostics"][0]["path"], "bad.py");
     let s = &doc["summary"];
-    assert_eq!(s["findings"], 1);
+    assert_eq!(s["findings"], 2);
     assert_eq!(s["suppressed"], 1);
-    assert_eq!(s["by_severity"]["high"], 1);
+    assert_eq!(s["by_severity"]["high"], 2);
     assert_eq!(s["by_severity"]["low"], 0);
     assert_eq!(s["files_scanned"], 3);
     assert_eq!(s["files_not_fully_scanned"], 1);
     assert_eq!(s["gate_failed"], true);
-    assert!(stderr(&o).contains("Found 1 finding"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("Found 2 findings"), "{}", stderr(&o));
 }
 
 #[test]
