@@ -7,6 +7,7 @@ use crate::report::text;
 use crate::rules::{RuleError, RuleSet};
 use crate::scan::{DEFAULT_MAX_FILE_BYTES, ScanOptions, scan};
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::fmt::Write as _;
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -86,6 +87,11 @@ pub struct ScanArgs {
     /// Files larger than this many MiB are reported and skipped.
     #[arg(long, value_name = "MIB", default_value_t = DEFAULT_MAX_FILE_BYTES / (1024 * 1024))]
     pub max_file_size: u64,
+
+    /// Fail closed: exit 1 when any file could not be fully scanned (unreadable, binary,
+    /// too large, syntax errors, symbolic links not followed), even without findings.
+    #[arg(long)]
+    pub strict: bool,
 
     /// Parse every file even when no rule can match it (for checking the prefilter).
     #[arg(long, hide = true)]
@@ -190,6 +196,16 @@ fn run_scan(cli: &Cli, args: &ScanArgs, rules: RuleSet) -> Result<ExitCode, CliE
         text::render_finding(&mut out, f, engine.rules());
     }
     text::render_summary(&mut out, &result, &shown);
+    let not_fully_scanned = result.files_with_errors();
+    let strict_failure = args.strict && not_fully_scanned > 0;
+    if strict_failure {
+        let _ = writeln!(
+            out,
+            "--strict: failing the run because {not_fully_scanned} file{} could not be fully \
+             scanned.",
+            if not_fully_scanned == 1 { "" } else { "s" }
+        );
+    }
     let mut stdout = anstream::AutoStream::new(std::io::stdout().lock(), cli.color.into());
     stdout.write_all(out.as_bytes())?;
     stdout.flush()?;
@@ -197,7 +213,9 @@ fn run_scan(cli: &Cli, args: &ScanArgs, rules: RuleSet) -> Result<ExitCode, CliE
     if result.internal_errors > 0 {
         return Ok(ExitCode::from(2));
     }
-    Ok(if shown.is_empty() {
+    // A strict failure is a verdict on the scanned code, like a finding: exit 1. Exit 2
+    // stays reserved for pyaudit itself not working (see docs/robustness.md).
+    Ok(if shown.is_empty() && !strict_failure {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
