@@ -662,3 +662,99 @@ fn hostile_file_names_are_escaped() {
     assert!(!err.contains('\x1b'), "{err}");
     assert!(err.contains("missing\\x1b[2J.py"), "{err}");
 }
+
+/// Rule files are data from wherever `--rules` points: huge, deeply nested, mistyped or
+/// hostile ones are rejected with `file:line:col: message` and exit 2, never a crash or hang.
+#[test]
+fn hostile_rule_files() {
+    let deep = 100_000;
+    let cases: Vec<(&str, String, &str)> = vec![
+        (
+            "arrays",
+            format!("x = {}{}\n", "[".repeat(deep), "]".repeat(deep)),
+            "rule.toml:1:",
+        ),
+        (
+            "inline_tables",
+            format!("x = {}1{}\n", "{a = ".repeat(deep), "}".repeat(deep)),
+            "rule.toml:1:",
+        ),
+        (
+            "dotted_keys",
+            format!("a{} = 1\n", ".a".repeat(deep)),
+            "rule.toml:1:",
+        ),
+        (
+            "table_header",
+            format!("[{}a]\n", "a.".repeat(deep)),
+            "rule.toml:1:",
+        ),
+        (
+            "wrong_types",
+            "id = \"TST001\"\nname = [\"x\"]\n".into(),
+            "rule.toml:2:",
+        ),
+        (
+            "huge",
+            format!("# {}\n", "x".repeat(2 << 20)),
+            "the limit is",
+        ),
+        (
+            "escapes_in_key",
+            "\"\u{1b}[2J\u{7}\" = 1\n".into(),
+            "rule.toml:1:",
+        ),
+    ];
+    for (name, text, want) in cases {
+        let tmp = tempfile::tempdir().unwrap();
+        write(tmp.path(), "r/rule.toml", &text);
+        write(tmp.path(), "app.py", PRE);
+        let started = Instant::now();
+        let out = Command::new(env!("CARGO_BIN_EXE_pyaudit"))
+            .args(["--rules", "r", "scan", "app.py"])
+            .current_dir(tmp.path())
+            .output()
+            .unwrap();
+        assert!(started.elapsed() < HANG_GUARD, "{name}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{name}: {err}");
+        assert!(err.contains("bad rule file: r/rule.toml"), "{name}: {err}");
+        assert!(err.contains(want), "{name}: want {want}: {err}");
+        assert!(
+            !err.contains('\u{1b}') && !err.contains('\u{7}'),
+            "{name}: {err}"
+        );
+        assert!(
+            err.lines().count() <= 3 && err.len() < 2000,
+            "{name}: {err}"
+        );
+    }
+}
+
+/// Minimised inputs that once crashed, hung or misbehaved under the fuzzer
+/// (`fuzz/`, see docs/robustness.md), replayed through the analysis and the reporter.
+#[test]
+fn fuzz_regressions() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fuzz-regressions");
+    let engine = Engine::new(RuleSet::builtin().unwrap(), false);
+    let mut seen = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "md") {
+            continue;
+        }
+        seen += 1;
+        let bytes = std::fs::read(&path).unwrap();
+        let started = Instant::now();
+        let outcome = engine.analyse(&path, &bytes);
+        let mut out = String::new();
+        for f in &outcome.findings {
+            pyaudit::report::text::render_finding(&mut out, f, engine.rules());
+        }
+        for d in &outcome.diagnostics {
+            pyaudit::report::text::render_diagnostic(&mut out, d);
+        }
+        assert!(started.elapsed() < Duration::from_secs(30), "{path:?}");
+    }
+    assert!(seen > 0, "no fixtures in {dir:?}");
+}
