@@ -87,6 +87,11 @@ pub struct ScanArgs {
     #[arg(long, value_name = "MIB", default_value_t = DEFAULT_MAX_FILE_BYTES / (1024 * 1024))]
     pub max_file_size: u64,
 
+    /// Fail closed: exit 1 when any file could not be fully scanned (unreadable, binary,
+    /// too large, syntax errors, symbolic links not followed), even without findings.
+    #[arg(long)]
+    pub strict: bool,
+
     /// Parse every file even when no rule can match it (for checking the prefilter).
     #[arg(long, hide = true)]
     pub no_prefilter: bool,
@@ -178,5 +183,12 @@ fn run_scan(cli: &Cli, args: &ScanArgs, rules: RuleSet) -> Result<ExitCode, CliE
         max_file_bytes: args.max_file_size.saturating_mul(1024 * 1024),
     };
     let result = scan(&engine, &opts).map_err(|e| CliError::Usage(e.to_string()))?;
-    gate::finish(cli.color.into(), &settings, engine.rules(), &result).map_err(CliError::Usage)
+    gate::finish(
+        cli.color.into(),
+        &settings,
+        engine.rules(),
+        &result,
+        args.strict,
+    )
+    .map_err(CliError::Usage)
 }
