@@ -12,6 +12,7 @@ pub mod engine;
 pub mod explain;
 pub mod finding;
 pub mod report;
+pub mod rule_docs;
 pub mod rules;
 pub mod scan;
 pub mod semantic;
