@@ -4,8 +4,24 @@
 
 use pyaudit::rule_docs::{GENERATED_MARKER, REGENERATE_COMMAND};
 use std::collections::BTreeMap;
+use std::ffi::OsStr;
 use std::path::Path;
-use std::process::Command;
+use std::process::{Command, Output};
+
+fn pyaudit<I: IntoIterator<Item = S>, S: AsRef<OsStr>>(args: I) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_pyaudit"))
+        .args(args)
+        .env_remove("CLICOLOR_FORCE")
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run pyaudit")
+}
+
+/// `pyaudit rules --format FORMAT --output PATH`.
+fn rules_to(format: &str, path: &Path) -> Output {
+    let args = ["rules", "--format", format, "--output"].map(OsStr::new);
+    pyaudit(args.into_iter().chain([path.as_os_str()]))
+}
 
 /// Generated Markdown files in `dir` (those carrying the marker), by file name.
 fn generated_files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
@@ -31,12 +47,7 @@ fn generated_files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
 fn committed_rule_docs_are_up_to_date() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("rules");
-    let o = Command::new(env!("CARGO_BIN_EXE_pyaudit"))
-        .args(["rules", "--format", "markdown", "--output"])
-        .arg(&out)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run pyaudit");
+    let o = rules_to("markdown", &out);
     assert!(
         o.status.success(),
         "pyaudit rules --format markdown failed:\n{}",
@@ -69,11 +80,7 @@ fn committed_rule_docs_are_up_to_date() {
 #[test]
 fn explain_matches_the_rule_page() {
     let docs = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/rules");
-    let o = Command::new(env!("CARGO_BIN_EXE_pyaudit"))
-        .args(["explain", "PYA111"])
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run pyaudit");
+    let o = pyaudit(["explain", "PYA111"]);
     assert!(o.status.success());
     let page = std::fs::read_to_string(docs.join("PYA111.md")).unwrap();
     let text = String::from_utf8(o.stdout).unwrap();
@@ -87,11 +94,7 @@ fn explain_matches_the_rule_page() {
 fn rules_json_and_text_formats() {
     let tmp = tempfile::tempdir().unwrap();
     let json_file = tmp.path().join("rules.json");
-    let o = Command::new(env!("CARGO_BIN_EXE_pyaudit"))
-        .args(["rules", "--format", "json", "--output"])
-        .arg(&json_file)
-        .output()
-        .expect("run pyaudit");
+    let o = rules_to("json", &json_file);
     assert!(o.status.success());
     let v: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&json_file).unwrap()).unwrap();
@@ -106,18 +109,11 @@ fn rules_json_and_text_formats() {
         "{ids:?}"
     );
 
-    let o = Command::new(env!("CARGO_BIN_EXE_pyaudit"))
-        .args(["rules", "--format", "text"])
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run pyaudit");
+    let o = pyaudit(["rules", "--format", "text"]);
     assert!(o.status.success());
     assert!(String::from_utf8_lossy(&o.stdout).starts_with("ID "));
 
-    let o = Command::new(env!("CARGO_BIN_EXE_pyaudit"))
-        .args(["rules", "--format", "markdown"])
-        .output()
-        .expect("run pyaudit");
+    let o = pyaudit(["rules", "--format", "markdown"]);
     assert!(o.status.success());
     assert!(String::from_utf8_lossy(&o.stdout).contains("| [PYA101](PYA101.md) |"));
 }
