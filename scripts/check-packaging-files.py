@@ -1,12 +1,15 @@
-"""Structural checks of .pre-commit-hooks.yaml and action.yml (run by scripts/test-packaging).
+"""Checks of .pre-commit-hooks.yaml and action.yml (run by scripts/test-packaging).
 
 GitHub and pre-commit only read these files when someone uses them, so a typo would surface
-in a user's workflow; this parses them with PyYAML and checks what each consumer requires.
+in a user's workflow; this parses them with PyYAML, checks what each consumer requires, and
+runs the action's scan and fail steps against a stub `pyaudit` that records its arguments.
 """
 
+import os
 import re
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import yaml
@@ -80,8 +83,102 @@ def check_action():
         check(flag in scan, f"action.yml: the scan step does not pass `{flag}`")
 
 
+STUB = """#!/bin/sh
+# Stands in for pyaudit: records its arguments, writes the --output file unless told not to.
+printf '%s\\n' "$@" > "$STUB_ARGS"
+if [ -z "$STUB_NO_OUTPUT" ]; then
+    while [ $# -gt 0 ]; do
+        if [ "$1" = --output ]; then echo '{}' > "$2"; fi
+        shift
+    done
+fi
+exit "$STUB_EXIT"
+"""
+
+
+def expand(value, inputs, outputs):
+    """Evaluates the `${{ }}` forms the action uses in `env:` values."""
+
+    def one(m):
+        expr = m.group(1).strip()
+        if expr.startswith("inputs."):
+            return inputs[expr[len("inputs."):]]
+        if expr.startswith("steps."):
+            _, step, _, name = expr.split(".")
+            return outputs.get(step, {}).get(name, "")
+        if expr == "github.action_path":
+            return str(ROOT)
+        raise ValueError(f"unsupported expression {expr}")
+
+    return re.sub(r"\$\{\{(.*?)\}\}", one, str(value))
+
+
+def run_step(step, inputs, outputs, workdir, stub_exit=0, stub_no_output=False):
+    """Runs one `run` step as the runner would; returns (exit code, stdout, outputs, args)."""
+    bindir = workdir / "stub-bin"
+    bindir.mkdir(exist_ok=True)
+    (bindir / "pyaudit").write_text(STUB)
+    (bindir / "pyaudit").chmod(0o755)
+    out_file = workdir / "github-output"
+    out_file.write_text("")
+    args_file = workdir / "args"
+    args_file.write_text("")
+    env = dict(os.environ)
+    env.update({k: expand(v, inputs, outputs) for k, v in step.get("env", {}).items()})
+    env.update(
+        PATH=f"{bindir}{os.pathsep}{env['PATH']}",
+        GITHUB_OUTPUT=str(out_file),
+        STUB_ARGS=str(args_file),
+        STUB_EXIT=str(stub_exit),
+        STUB_NO_OUTPUT="1" if stub_no_output else "",
+    )
+    # The runner's bash invocation for `shell: bash`.
+    proc = subprocess.run(
+        ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"]],
+        cwd=workdir, env=env, text=True, capture_output=True,
+    )
+    outs = dict(line.split("=", 1) for line in out_file.read_text().splitlines() if "=" in line)
+    return proc.returncode, proc.stdout + proc.stderr, outs, args_file.read_text().splitlines()
+
+
+def simulate_action():
+    action = load("action.yml")
+    steps = {s.get("id") or s.get("name"): s for s in action["runs"]["steps"]}
+    scan, gate = steps["scan"], steps["Fail on findings"]
+    defaults = {k: v.get("default", "") for k, v in action["inputs"].items()}
+    cases = [
+        # (inputs, stub exit, stub writes no SARIF, expected args, expected outputs)
+        ({}, 0, False, ["scan", "--format", "sarif", "--output", "pyaudit.sarif", "--", "."],
+         {"exit-code": "0", "sarif-file": "pyaudit.sarif"}),
+        ({"paths": "src  tests\nscripts", "fail-on": "high", "baseline": "base line.json",
+          "sarif-file": "out.sarif", "args": "--exclude gen --min-confidence high"}, 1, False,
+         ["scan", "--format", "sarif", "--output", "out.sarif", "--fail-on", "high",
+          "--baseline", "base line.json", "--exclude", "gen", "--min-confidence", "high",
+          "--", "src", "tests", "scripts"],
+         {"exit-code": "1", "sarif-file": "out.sarif"}),
+        ({}, 2, True, None, {"exit-code": "2"}),
+    ]
+    with tempfile.TemporaryDirectory() as tmp:
+        os.environ.update(RUNNER_OS="Linux", RUNNER_ARCH="X64", RUNNER_TEMP=tmp)
+        keys = [run_step(steps["key"], defaults, {}, Path(tmp))[2] for _ in range(2)]
+        check(keys[0] == keys[1], f"action.yml: cache key not stable: {keys}")
+        check(re.fullmatch(r"pyaudit-bin-Linux-X64-[0-9a-f]{20}", keys[0].get("key", "")),
+              f"action.yml: bad cache key outputs {keys[0]}")
+        for given, code, no_sarif, want_args, want_outs in cases:
+            inputs = {**defaults, **given}
+            rc, log, outs, args = run_step(scan, inputs, {}, Path(tmp), code, no_sarif)
+            where = f"action.yml scan step with {given or 'defaults'} (pyaudit exit {code})"
+            check(rc == 0, f"{where}: the step itself failed ({rc}), so the SARIF upload would be skipped:\n{log}")
+            check(want_args is None or args == want_args, f"{where}: ran pyaudit {args}, expected {want_args}")
+            check(outs == want_outs, f"{where}: outputs {outs}, expected {want_outs}")
+            rc, log, _, _ = run_step(gate, inputs, {"scan": outs}, Path(tmp))
+            check(rc == code, f"{where}: the fail step exited {rc}, expected {code}")
+            check(code == 0 or "::error" in log, f"{where}: the fail step printed no ::error annotation")
+
+
 check_hooks()
 check_action()
+simulate_action()
 if errors:
     print("\n".join(errors), file=sys.stderr)
     sys.exit(1)
