@@ -260,6 +260,12 @@ mod tests {
             let page = rule_page(r);
             assert!(page.starts_with(GENERATED_MARKER), "{}", r.id);
             assert!(page.contains(&explain::explain(r)), "{}", r.id);
+            // SARIF helpUri and the generated file must name the same page.
+            let url = explain::rule_doc_url(r);
+            assert!(
+                url.ends_with(&format!("/docs/rules/{}", page_file_name(r))),
+                "{url}"
+            );
             let src = builtin_source(r).unwrap();
             assert!(page.contains(&format!("(../../{src})")), "{}", r.id);
         }
