@@ -113,12 +113,14 @@ def expand(value, inputs, outputs):
     return re.sub(r"\$\{\{(.*?)\}\}", one, str(value))
 
 
-def run_step(step, inputs, outputs, workdir, stub_exit=0, stub_no_output=False):
-    """Runs one `run` step as the runner would; returns (exit code, stdout, outputs, args)."""
-    bindir = workdir / "stub-bin"
-    bindir.mkdir(exist_ok=True)
-    (bindir / "pyaudit").write_text(STUB)
-    (bindir / "pyaudit").chmod(0o755)
+def run_step(step, inputs, outputs, workdir, stub_exit=0, stub_no_output=False, bindir=None):
+    """Runs one `run` step as the runner would, with the stub `pyaudit` unless `bindir` holds
+    a real one; returns (exit code, stdout and stderr, step outputs, stub's arguments)."""
+    if bindir is None:
+        bindir = workdir / "stub-bin"
+        bindir.mkdir(exist_ok=True)
+        (bindir / "pyaudit").write_text(STUB)
+        (bindir / "pyaudit").chmod(0o755)
     out_file = workdir / "github-output"
     out_file.write_text("")
     args_file = workdir / "args"
@@ -176,9 +178,41 @@ def simulate_action():
             check(code == 0 or "::error" in log, f"{where}: the fail step printed no ::error annotation")
 
 
+def run_action_with(pyaudit):
+    """Runs the action's scan step with a real pyaudit on a vulnerable file and checks the
+    SARIF it leaves for the upload step. Needs `--format sarif` (the CI-gate work, issue 3);
+    a build without it is reported as skipped."""
+    help_text = subprocess.run([pyaudit, "scan", "--help"], capture_output=True, text=True).stdout
+    if "sarif" not in help_text:
+        print("action.yml with the real binary: skipped (this build has no `--format sarif`)")
+        return
+    import json
+
+    action = load("action.yml")
+    scan = next(s for s in action["runs"]["steps"] if s.get("id") == "scan")
+    inputs = {k: v.get("default", "") for k, v in action["inputs"].items()}
+    inputs.update(paths="app", **{"fail-on": "low"})
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        (work / "app").mkdir()
+        (work / "app" / "session.py").write_text("import pickle\n\n\ndef f(b):\n    return pickle.loads(b)\n")
+        rc, log, outs, _ = run_step(scan, inputs, {}, work, bindir=Path(pyaudit).parent)
+        where = "action.yml scan step with the real pyaudit"
+        check(rc == 0 and outs.get("exit-code") == "1", f"{where}: step {rc}, outputs {outs}:\n{log}")
+        sarif_path = work / outs.get("sarif-file", "missing.sarif")
+        check(sarif_path.is_file(), f"{where}: no SARIF written ({outs})")
+        if sarif_path.is_file():
+            sarif = json.loads(sarif_path.read_text())
+            rules = [r.get("ruleId") for run in sarif.get("runs", []) for r in run.get("results", [])]
+            check(sarif.get("version") == "2.1.0" and "PYA101" in rules, f"{where}: SARIF results {rules}")
+        print("action.yml with the real binary: scan step wrote SARIF with PYA101, exit code 1")
+
+
 check_hooks()
 check_action()
 simulate_action()
+if len(sys.argv) > 2 and sys.argv[1] == "--pyaudit":
+    run_action_with(sys.argv[2])
 if errors:
     print("\n".join(errors), file=sys.stderr)
     sys.exit(1)
