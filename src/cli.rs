@@ -51,8 +51,8 @@ impl From<ColorChoice> for anstream::ColorChoice {
 pub enum Command {
     /// Scan Python files and directories for findings.
     Scan(ScanArgs),
-    /// List every rule: id, name, severity, confidence and summary.
-    Rules,
+    /// List every rule (id, name, severity, confidence, summary), or write its docs pages.
+    Rules(crate::rule_docs::RulesArgs),
     /// Show a rule's full documentation: what, why, examples, fix, references.
     Explain {
         /// Rule id (PYA101) or name (pickle-deserialization).
@@ -138,8 +138,8 @@ pub fn run() -> Result<ExitCode, CliError> {
     let mut stdout = anstream::AutoStream::new(std::io::stdout().lock(), cli.color.into());
     let rules = RuleSet::with_dirs(&cli.rules_dirs)?;
     match &cli.command {
-        Command::Rules => {
-            write!(stdout, "{}", explain::rules_table(&rules))?;
+        Command::Rules(args) => {
+            crate::rule_docs::run(&rules, args, &mut stdout)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Explain { rule } => match rules.find(rule) {

@@ -313,7 +313,10 @@ fn sarif_paths_are_relative_to_the_project_root() {
         "the base is the root, not src: {base}"
     );
     // Every file fully scanned: the run was a success.
-    assert_eq!(log["runs"][0]["invocations"][0]["executionSuccessful"], true);
+    assert_eq!(
+        log["runs"][0]["invocations"][0]["executionSuccessful"],
+        true
+    );
     // The summary goes to stderr so stdout stays pure SARIF.
     assert!(stderr(&o).contains("Found 1 finding"), "{}", stderr(&o));
 }
