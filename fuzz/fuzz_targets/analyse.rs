@@ -6,7 +6,9 @@
 
 use libfuzzer_sys::fuzz_target;
 use pyaudit::engine::Engine;
-use pyaudit::report::text;
+use pyaudit::finding::Severity;
+use pyaudit::report::location::ProjectRoot;
+use pyaudit::report::{self, Report, text};
 use pyaudit::rules::RuleSet;
 use pyaudit::scan::ScanResult;
 use std::path::{Path, PathBuf};
@@ -49,8 +51,24 @@ fuzz_target!(|data: &[u8]| {
             || ('\u{2066}'..='\u{2069}').contains(&c)),
         "unescaped control character in text output: {plain:?}"
     );
-    // TODO(sarif): when the SARIF writer lands from the ci-gate branch, render `result`
-    // with it here and check it is valid JSON with every location inside the input.
+    // The machine formats must render any result into well-formed JSON.
+    let root = ProjectRoot::new(None).expect("current directory");
+    let report = Report {
+        result: &result,
+        findings: result.findings.iter().collect(),
+        rules: engine.rules(),
+        root: &root,
+        baselined: 0,
+        fail_on: Severity::Low,
+        gate_failed: !result.findings.is_empty(),
+        execution_successful: true,
+    };
+    for rendered in [report::sarif::render(&report), report::json::render(&report)] {
+        let value: serde_json::Value =
+            serde_json::from_str(&rendered).expect("machine output is valid JSON");
+        assert!(value.is_object());
+    }
+    let _ = report::github::render(&report);
 });
 
 fn strip_sgr(s: &str) -> String {
