@@ -16,3 +16,4 @@ pub mod rules;
 pub mod scan;
 pub mod semantic;
 pub mod source;
+pub mod taint;

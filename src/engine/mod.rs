@@ -4,13 +4,14 @@ mod conditions;
 pub mod fingerprint;
 mod prefilter;
 
-pub use conditions::{ArgState, find_arg};
+pub use conditions::{ArgState, find_arg, holds, is_constant};
 pub use prefilter::Prefilter;
 
 use crate::finding::{Diagnostic, DiagnosticKind, Finding};
 use crate::rules::RuleSet;
 use crate::semantic::Model;
 use crate::source::{SourceText, decode};
+use crate::taint::TaintEngine;
 use std::cell::RefCell;
 use std::path::Path;
 use tree_sitter::{Node, Parser, Tree};
@@ -30,6 +31,7 @@ pub struct Engine {
     rules: RuleSet,
     prefilter: Prefilter,
     use_prefilter: bool,
+    taint: TaintEngine,
 }
 
 thread_local! {
@@ -56,10 +58,12 @@ impl Engine {
     /// prefilter never changes results).
     pub fn new(rules: RuleSet, use_prefilter: bool) -> Engine {
         let prefilter = Prefilter::new(&rules);
+        let taint = TaintEngine::new(&rules);
         Engine {
             rules,
             prefilter,
             use_prefilter,
+            taint,
         }
     }
 
@@ -127,6 +131,19 @@ impl Engine {
         }
         let model = Model::build(root, source.text.as_bytes());
         outcome.findings = self.match_calls(path, &source, &model, &applicable);
+        if !self.taint.is_empty() {
+            self.taint.analyse(
+                path,
+                &source,
+                &model,
+                &self.rules,
+                &applicable,
+                &mut outcome.findings,
+            );
+            outcome
+                .findings
+                .sort_by(|a, b| (a.start, &a.rule_id).cmp(&(b.start, &b.rule_id)));
+        }
         fingerprint::assign(&mut outcome.findings);
         outcome
     }

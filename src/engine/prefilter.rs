@@ -13,26 +13,35 @@ use aho_corasick::{AhoCorasick, MatchKind};
 use crate::rules::RuleSet;
 
 /// A multi-pattern matcher from trigger names to the rules that need them.
+///
+/// A rule has one or more groups of names (taint rules: sink names and source names); it
+/// applies to a file whose text contains a name of every group.
 #[derive(Debug)]
 pub struct Prefilter {
     matcher: Option<AhoCorasick>,
-    /// needle index → rule indices that the needle can enable
-    rules_by_needle: Vec<Vec<usize>>,
-    rule_count: usize,
+    /// needle index → (rule index, group index) pairs that the needle satisfies
+    rules_by_needle: Vec<Vec<(usize, usize)>>,
+    /// rule index → number of groups
+    groups: Vec<usize>,
 }
 
 impl Prefilter {
     /// Builds the matcher for every rule's trigger names.
     pub fn new(rules: &RuleSet) -> Prefilter {
         let mut needles: Vec<String> = Vec::new();
-        let mut rules_by_needle: Vec<Vec<usize>> = Vec::new();
-        for (ri, rule) in rules.rules().iter().enumerate() {
-            for name in rule.trigger_names() {
-                match needles.iter().position(|n| *n == name) {
-                    Some(i) => rules_by_needle[i].push(ri),
-                    None => {
-                        needles.push(name);
-                        rules_by_needle.push(vec![ri]);
+        let mut rules_by_needle: Vec<Vec<(usize, usize)>> = Vec::new();
+        let mut groups = Vec::new();
+        for ri in 0..rules.rules().len() {
+            let rule_groups = rules.trigger_groups(ri);
+            groups.push(rule_groups.len());
+            for (gi, group) in rule_groups.into_iter().enumerate() {
+                for name in group {
+                    match needles.iter().position(|n| *n == name) {
+                        Some(i) => rules_by_needle[i].push((ri, gi)),
+                        None => {
+                            needles.push(name);
+                            rules_by_needle.push(vec![(ri, gi)]);
+                        }
                     }
                 }
             }
@@ -48,31 +57,39 @@ impl Prefilter {
         Prefilter {
             matcher,
             rules_by_needle,
-            rule_count: rules.rules().len(),
+            groups,
         }
     }
 
-    /// For each rule, whether `bytes` mention one of its trigger names.
+    /// For each rule, whether `bytes` mention a trigger name of each of its groups.
     pub fn applicable(&self, bytes: &[u8]) -> Vec<bool> {
-        let mut out = vec![false; self.rule_count];
-        let Some(matcher) = &self.matcher else {
-            return out;
-        };
-        let mut seen = vec![false; self.rules_by_needle.len()];
-        let mut remaining = seen.len();
-        for m in matcher.find_overlapping_iter(bytes) {
-            let i = m.pattern().as_usize();
-            if !seen[i] {
-                seen[i] = true;
-                for &r in &self.rules_by_needle[i] {
-                    out[r] = true;
-                }
-                remaining -= 1;
-                if remaining == 0 {
-                    break;
+        // satisfied[rule] = bit set of groups seen so far
+        let mut satisfied: Vec<u64> = vec![0; self.groups.len()];
+        if let Some(matcher) = &self.matcher {
+            let mut seen = vec![false; self.rules_by_needle.len()];
+            let mut remaining = seen.len();
+            for m in matcher.find_overlapping_iter(bytes) {
+                let i = m.pattern().as_usize();
+                if !seen[i] {
+                    seen[i] = true;
+                    for &(r, g) in &self.rules_by_needle[i] {
+                        satisfied[r] |= 1 << g.min(63);
+                    }
+                    remaining -= 1;
+                    if remaining == 0 {
+                        break;
+                    }
                 }
             }
         }
-        out
+        self.groups
+            .iter()
+            .zip(satisfied)
+            .map(|(&n, bits)| {
+                // A rule with an empty group list has no sound text test: always applies.
+                let need = if n >= 64 { u64::MAX } else { (1u64 << n) - 1 };
+                bits & need == need
+            })
+            .collect()
     }
 }

@@ -8,9 +8,12 @@
 
 mod load;
 mod model;
+pub mod taint;
+mod taint_schema;
 
-pub use load::{RuleError, load_dir, parse_rule_file};
+pub use load::{Loaded, Parsed, RuleError, load_dir, parse_file, parse_rule_file};
 pub use model::{ConditionSpec, LiteralSpec, PatternSpec, RuleFile};
+pub use taint::{TaintModel, TaintRule};
 
 use crate::finding::{Confidence, Severity};
 use std::collections::HashMap;
@@ -32,6 +35,8 @@ pub enum Test {
     Equals(Literal),
     In(Vec<String>),
     NotIn(Vec<String>),
+    /// Whether the argument is (`true`) or may not be (`false`) a constant.
+    Constant(bool),
 }
 
 /// A condition on one call argument.
@@ -69,6 +74,8 @@ pub struct Rule {
     pub references: Vec<String>,
     pub tags: Vec<String>,
     pub patterns: Vec<Pattern>,
+    /// Set for `kind = "taint"` rules, which match data flows instead of patterns.
+    pub taint: Option<TaintRule>,
     /// Where the rule came from (`builtin:rules/...` or a user path).
     pub origin: String,
 }
@@ -95,17 +102,65 @@ pub fn first_segment(qname: &str) -> &str {
     qname.split(['.', '(']).next().unwrap_or(qname)
 }
 
+/// Replaces each taint sink's `from_rules` by copies of the named call rules' patterns, so
+/// a taint rule keeps its sinks even when those call rules are deselected.
+fn expand_sink_rules(rules: &mut [Rule]) -> Result<(), RuleError> {
+    for i in 0..rules.len() {
+        let Some(taint) = &rules[i].taint else {
+            continue;
+        };
+        if taint.sinks.iter().all(|s| s.from_rules.is_empty()) {
+            continue;
+        }
+        let mut sinks = Vec::new();
+        for sink in &taint.sinks {
+            for id in &sink.from_rules {
+                let Some(source) = rules.iter().find(|r| {
+                    r.taint.is_none()
+                        && (r.id.eq_ignore_ascii_case(id) || r.name.eq_ignore_ascii_case(id))
+                }) else {
+                    return Err(RuleError {
+                        file: rules[i].origin.clone(),
+                        line: 1,
+                        col: 1,
+                        message: format!("`from_rules` names `{id}`, which is not a call rule"),
+                    });
+                };
+                for p in &source.patterns {
+                    let mut copy = sink.clone();
+                    copy.from_rules.clear();
+                    copy.calls = p.calls.clone();
+                    copy.conditions.extend(p.conditions.iter().cloned());
+                    sinks.push(copy);
+                }
+            }
+            if !sink.calls.is_empty() {
+                let mut own = sink.clone();
+                own.from_rules.clear();
+                sinks.push(own);
+            }
+        }
+        if let Some(t) = rules[i].taint.as_mut() {
+            t.sinks = sinks;
+        }
+    }
+    Ok(())
+}
+
 /// All rules in force for a run, with an index from qualified callee name to patterns.
 #[derive(Debug, Clone, Default)]
 pub struct RuleSet {
     rules: Vec<Rule>,
+    /// Sources, sanitizers and propagators from taint-model files, shared by taint rules.
+    taint_model: TaintModel,
     /// qualified callee name → (rule index, pattern index)
     by_call: HashMap<String, Vec<(usize, usize)>>,
 }
 
 impl RuleSet {
     /// Builds a rule set, rejecting duplicate ids or names.
-    pub fn new(rules: Vec<Rule>) -> Result<RuleSet, RuleError> {
+    pub fn new(mut rules: Vec<Rule>) -> Result<RuleSet, RuleError> {
+        expand_sink_rules(&mut rules)?;
         let mut seen: HashMap<String, String> = HashMap::new();
         for rule in &rules {
             for key in [&rule.id, &rule.name] {
@@ -127,26 +182,72 @@ impl RuleSet {
                 }
             }
         }
-        Ok(RuleSet { rules, by_call })
+        Ok(RuleSet {
+            rules,
+            taint_model: TaintModel::default(),
+            by_call,
+        })
+    }
+
+    /// Builds a rule set from loaded rules and taint models.
+    pub fn from_loaded(loaded: Loaded) -> Result<RuleSet, RuleError> {
+        let mut set = RuleSet::new(loaded.rules)?;
+        for m in &loaded.models {
+            set.taint_model.extend(m);
+        }
+        Ok(set)
     }
 
     /// The built-in rules embedded at build time.
     pub fn builtin() -> Result<RuleSet, RuleError> {
-        RuleSet::new(load::builtin_rules()?)
+        RuleSet::from_loaded(load::builtin_rules()?)
     }
 
     /// The built-in rules plus every rule file under each of `dirs`.
     pub fn with_dirs(dirs: &[std::path::PathBuf]) -> Result<RuleSet, RuleError> {
-        let mut rules = load::builtin_rules()?;
+        let mut loaded = load::builtin_rules()?;
         for dir in dirs {
-            rules.extend(load_dir(dir)?);
+            let more = load_dir(dir)?;
+            loaded.rules.extend(more.rules);
+            loaded.models.extend(more.models);
         }
-        RuleSet::new(rules)
+        RuleSet::from_loaded(loaded)
     }
 
-    /// Keeps only the rules for which `keep` returns true.
+    /// Keeps only the rules for which `keep` returns true; taint models are kept whole, so
+    /// selecting one taint rule keeps every source.
     pub fn retain(self, keep: impl Fn(&Rule) -> bool) -> Result<RuleSet, RuleError> {
-        RuleSet::new(self.rules.into_iter().filter(|r| keep(r)).collect())
+        let model = self.taint_model;
+        let mut set = RuleSet::new(self.rules.into_iter().filter(|r| keep(r)).collect())?;
+        set.taint_model = model;
+        Ok(set)
+    }
+
+    /// The shared taint model (from taint-model files).
+    pub fn taint_model(&self) -> &TaintModel {
+        &self.taint_model
+    }
+
+    /// For rule `ri`, groups of names such that a file can match the rule only if, for every
+    /// group, its text contains one of the group's names. Call rules have one group (their
+    /// callees' first segments); taint rules need a sink name and a source name.
+    pub fn trigger_groups(&self, ri: usize) -> Vec<Vec<String>> {
+        let rule = &self.rules[ri];
+        let Some(taint) = &rule.taint else {
+            return vec![rule.trigger_names()];
+        };
+        let mut sinks: Vec<String> = Vec::new();
+        for sink in &taint.sinks {
+            sinks.extend(sink.calls.iter().map(|c| first_segment(c).to_string()));
+        }
+        sinks.sort();
+        sinks.dedup();
+        let mut model = self.taint_model.clone();
+        model.extend(&taint.local);
+        match model.source_triggers() {
+            Some(sources) => vec![sinks, sources],
+            None => vec![sinks],
+        }
     }
 
     /// All rules, in id order.
