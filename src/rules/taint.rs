@@ -372,3 +372,96 @@ pub(super) fn compile_model_file(
     }
     compile_model(ctx, &spec.source, &spec.sanitizer, &spec.propagator)
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::rules::{Parsed, parse_file};
+
+    const RULE: &str = r#"
+id = "TST201"
+name = "taint-test"
+kind = "taint"
+severity = "high"
+confidence = "high"
+summary = "s"
+message = "{source} reaches {call}"
+help = "h"
+description = "d"
+vulnerable = "v"
+fixed = "f"
+
+[[sink]]
+label = "runs it"
+calls = ["os.system"]
+args = [{ position = 0 }]
+"#;
+
+    const MODEL: &str = r#"
+kind = "taint-model"
+name = "test-model"
+description = "d"
+
+[[source]]
+label = "Test data"
+names = ["flask.request.args"]
+
+[[source]]
+label = "Test params"
+module_imports = ["django"]
+first_param = "request"
+attributes = ["GET", "request.body"]
+"#;
+
+    #[test]
+    fn taint_rule_and_model_parse() {
+        let Parsed::Rule(rule) = parse_file("r.toml", RULE).unwrap() else {
+            panic!("not a rule");
+        };
+        let taint = rule.taint.expect("taint part");
+        assert_eq!(taint.sinks[0].calls, vec!["os.system"]);
+        let Parsed::Model(model) = parse_file("m.toml", MODEL).unwrap() else {
+            panic!("not a model");
+        };
+        assert_eq!(model.sources.len(), 2);
+        assert_eq!(
+            model.source_triggers(),
+            Some(vec!["django".to_string(), "flask".to_string()])
+        );
+    }
+
+    #[test]
+    fn sink_errors_name_the_line() {
+        let text = RULE.replace("args = [{ position = 0 }]", "args = [{ head = true }]");
+        let e = parse_file("r.toml", &text).unwrap_err();
+        assert_eq!(e.line, 14, "{e}");
+        assert!(e.message.contains("sink argument"), "{e}");
+        let text = RULE.replace("label = \"runs it\"\n", "label = \"runs it\"\nlabell = 1\n");
+        let e = parse_file("r.toml", &text).unwrap_err();
+        assert_eq!(e.line, 16, "{e}");
+    }
+
+    #[test]
+    fn source_errors_name_the_line() {
+        let text = MODEL.replace("names = [\"flask.request.args\"]", "names = [\"a..b\"]");
+        let e = parse_file("m.toml", &text).unwrap_err();
+        assert_eq!(e.line, 6, "{e}");
+        let text = MODEL.replace(
+            "names = [\"flask.request.args\"]",
+            "names = [\"x\"]\nmodule_imports = [\"django\"]",
+        );
+        let e = parse_file("m.toml", &text).unwrap_err();
+        assert!(e.message.contains("not both"), "{e}");
+    }
+
+    #[test]
+    fn patterns_and_sinks_do_not_mix() {
+        let text = format!("{RULE}\n[[pattern]]\ncalls = [\"os.system\"]\n");
+        assert!(parse_file("r.toml", &text).is_err());
+        let text = RULE.replace("kind = \"taint\"\n", "");
+        let e = parse_file("r.toml", &text).unwrap_err();
+        assert!(e.message.contains("kind"), "{e}");
+        let text = RULE.replace("kind = \"taint\"", "kind = \"taintt\"");
+        let e = parse_file("r.toml", &text).unwrap_err();
+        assert_eq!(e.line, 4, "{e}");
+    }
+}

@@ -222,8 +222,22 @@ impl<'a, 't> FileCtx<'a, 't> {
                     .is_some_and(|o| matches!(model.text(o), "self" | "cls")),
                 _ => false,
             };
-            let names = model.qualified_names(f, site.scope);
-            let sink = local || names.iter().any(|n| self.pass.sinks.contains_key(n));
+            // An attribute call `x.y` can only resolve to a name ending in `.y`; a plain
+            // name may be an import alias (`from os import system as run`), so it is
+            // always resolved.
+            let maybe_sink = match f.kind() {
+                "attribute" => f
+                    .child_by_field_name("attribute")
+                    .is_some_and(|a| self.pass.sink_last.contains(model.text(a))),
+                "identifier" => true,
+                _ => false,
+            };
+            let sink = local
+                || (maybe_sink
+                    && model
+                        .qualified_names(f, site.scope)
+                        .iter()
+                        .any(|n| self.pass.sinks.contains_key(n)));
             let entry = out.entry(site.scope).or_default();
             entry.1 |= sink;
             entry.0 |= local;

@@ -32,6 +32,9 @@ pub struct Pass {
     pub into_receiver: HashSet<String>,
     /// Sink callee → (rule index, sink index).
     pub sinks: HashMap<String, Vec<(usize, usize)>>,
+    /// Last segments of sink callees (`system` for `os.system`): a call spelled with
+    /// another last name cannot resolve to a sink, so it is not resolved at all.
+    pub sink_last: HashSet<String>,
     /// Last segments of expression sources: a function whose text has none of them and no
     /// parameter source has no expression source either.
     hints: Option<AhoCorasick>,
@@ -52,6 +55,7 @@ impl Pass {
             prop_methods: model.propagators.methods.iter().cloned().collect(),
             into_receiver: model.propagators.into_receiver.iter().cloned().collect(),
             sinks: HashMap::new(),
+            sink_last: HashSet::new(),
             hints: None,
         };
         let mut hints = Vec::new();
@@ -82,6 +86,9 @@ impl Pass {
             for (si, sink) in taint.sinks.iter().enumerate() {
                 for call in &sink.calls {
                     pass.sinks.entry(call.clone()).or_default().push((ri, si));
+                    let last = call.trim_end_matches("()");
+                    let last = last.rsplit('.').next().unwrap_or(last);
+                    pass.sink_last.insert(last.to_string());
                 }
             }
         }
