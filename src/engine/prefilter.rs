@@ -4,9 +4,11 @@
 //! (or builtin reference) in the same file, and every import spells the first segment of the
 //! module it binds (`import yaml as y`, `from pickle import loads`). So a file whose bytes
 //! never contain a rule's trigger names (the first segments of its call names) cannot produce
-//! a finding for that rule. The trigger check is a plain substring search, a superset of the
-//! real condition: it may keep rules that then do not match, never the reverse. The fixtures
-//! test scans with and without the prefilter and demands identical results.
+//! a finding for that rule. The trigger check is a whole-word search (the name neither
+//! preceded nor followed by an identifier character), a superset of the real condition: it
+//! may keep rules that then do not match, never the reverse. Taint rules need a whole word
+//! of each of their groups (a sink's module and a source's). The fixtures test scans with
+//! and without the prefilter and demands identical results.
 
 use aho_corasick::{AhoCorasick, MatchKind};
 
@@ -70,6 +72,13 @@ impl Prefilter {
             let mut remaining = seen.len();
             for m in matcher.find_overlapping_iter(bytes) {
                 let i = m.pattern().as_usize();
+                // Only whole words count: an import or builtin use spells the name as a
+                // token of its own, while `os` inside `pos` or `close` proves nothing.
+                let before = m.start().checked_sub(1).map(|b| bytes[b]);
+                let after = bytes.get(m.end()).copied();
+                if before.is_some_and(is_ident_byte) || after.is_some_and(is_ident_byte) {
+                    continue;
+                }
                 if !seen[i] {
                     seen[i] = true;
                     for &(r, g) in &self.rules_by_needle[i] {
@@ -92,4 +101,9 @@ impl Prefilter {
             })
             .collect()
     }
+}
+
+/// Bytes that can continue a Python identifier (any non-ASCII byte may be part of one).
+fn is_ident_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80
 }

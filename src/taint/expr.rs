@@ -247,6 +247,9 @@ impl<'t> Frame<'_, '_, 't> {
         if let Some((def, offset)) = self.local_callee(f) {
             let t = self.apply_summary(e, def, offset, &args);
             result = result.or(t);
+        } else if self.cx.path.is_some() && args.iter().any(|a| a.taint.is_some()) {
+            let t = self.apply_external(e, f, &args);
+            result = result.or(t);
         }
         let method = (f.kind() == "attribute")
             .then(|| f.child_by_field_name("attribute").map(|a| model.text(a)))
@@ -422,6 +425,42 @@ impl<'t> Frame<'_, '_, 't> {
                 self.hits.push(Hit {
                     taint: into.then_all(h.taint.steps()),
                     ..h.clone()
+                });
+            }
+        }
+        result
+    }
+
+    /// Follows tainted arguments into a function of another module of the project.
+    fn apply_external(&mut self, call: Node<'t>, f: Node<'t>, args: &[Arg<'t>]) -> Option<Taint> {
+        let cx = self.cx;
+        let target = super::crossmod::target(cx.model, self.scope, f)?;
+        let mut result = None;
+        for a in args {
+            let Some(t) = &a.taint else {
+                continue;
+            };
+            let (position, keyword) = match a.key {
+                ArgKey::Pos(p) => (Some(p), None),
+                ArgKey::Kw(k) => (None, Some(k)),
+                ArgKey::Splat => continue,
+            };
+            let Some(summary) = cx.external(&target, position, keyword) else {
+                continue;
+            };
+            let func = &target.func;
+            let into = t.then(self.step(a.node, format!("passed to `{func}()` of another module")));
+            if let Some(text) = &summary.returns {
+                let back = into.then(self.step(call, format!("{text}; returned by `{func}()`")));
+                result = result.or(Some(back));
+            }
+            for (rule, sink, callee, text) in &summary.hits {
+                self.hits.push(Hit {
+                    rule: *rule,
+                    sink: *sink,
+                    call,
+                    callee: callee.clone(),
+                    taint: into.then(self.step(call, text.clone())),
                 });
             }
         }

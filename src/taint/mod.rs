@@ -7,6 +7,7 @@
 //! a parameter reaches (sinks, the return value) and what the function returns by itself.
 //! `docs/taint.md` lists what is and is not followed.
 
+mod crossmod;
 mod expr;
 mod flow;
 mod guards;
@@ -20,9 +21,9 @@ use crate::semantic::{Model, ScopeId, ScopeKind};
 use crate::source::SourceText;
 use flow::Frame;
 use pass::Pass;
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use trace::{Origin, Taint};
 use tree_sitter::Node;
@@ -84,7 +85,7 @@ impl TaintEngine {
             if !pass.rules.iter().any(|&r| applicable[r]) {
                 continue;
             }
-            let cx = FileCtx::new(pass, rules, applicable, model);
+            let cx = FileCtx::new(pass, rules, applicable, model, Some(path));
             for hit in cx.run() {
                 taint_findings.push(make_finding(path, source, rules, pass, &hit));
             }
@@ -147,7 +148,16 @@ pub(crate) struct FileCtx<'a, 't> {
     active: RefCell<Vec<SummaryKey>>,
     /// Hits from real sources, reported as findings.
     found: RefCell<Vec<Hit<'t>>>,
+    /// The file analysed, when other modules may be followed from it (not for a callee
+    /// module being summarised: one level only).
+    pub path: Option<&'a Path>,
+    module_files: RefCell<HashMap<crossmod::ExtTarget, Option<PathBuf>>>,
+    external: RefCell<HashMap<ExtKey, Option<Rc<crossmod::ExtSummary>>>>,
+    loads: Cell<usize>,
 }
+
+/// A summary of another module's function: file, function, position or keyword.
+type ExtKey = (PathBuf, String, Option<usize>, Option<String>);
 
 impl<'a, 't> FileCtx<'a, 't> {
     fn new(
@@ -155,6 +165,7 @@ impl<'a, 't> FileCtx<'a, 't> {
         rules: &'a RuleSet,
         applicable: &'a [bool],
         model: &'a Model<'t>,
+        path: Option<&'a Path>,
     ) -> Self {
         let scope_of_def = model
             .scopes
@@ -172,7 +183,53 @@ impl<'a, 't> FileCtx<'a, 't> {
             summaries: RefCell::new(HashMap::new()),
             active: RefCell::new(Vec::new()),
             found: RefCell::new(Vec::new()),
+            path,
+            module_files: RefCell::new(HashMap::new()),
+            external: RefCell::new(HashMap::new()),
+            loads: Cell::new(0),
         }
+    }
+
+    /// What parameter `position` (or `keyword`) of the other-module function `target`
+    /// reaches, when its file is found in the importer's tree.
+    pub fn external(
+        &self,
+        target: &crossmod::ExtTarget,
+        position: Option<usize>,
+        keyword: Option<&str>,
+    ) -> Option<Rc<crossmod::ExtSummary>> {
+        let importer = self.path?;
+        let file = self
+            .module_files
+            .borrow_mut()
+            .entry(target.clone())
+            .or_insert_with(|| crossmod::module_file(importer, target))
+            .clone()?;
+        let key = (
+            file,
+            target.func.clone(),
+            position,
+            keyword.map(str::to_string),
+        );
+        if let Some(s) = self.external.borrow().get(&key) {
+            return s.clone();
+        }
+        if self.loads.get() >= crossmod::MAX_LOADS_PER_FILE {
+            return None;
+        }
+        self.loads.set(self.loads.get() + 1);
+        let summary = crossmod::summarise(
+            self.pass,
+            self.rules,
+            self.applicable,
+            &key.0,
+            &target.func,
+            position,
+            keyword,
+        )
+        .map(Rc::new);
+        self.external.borrow_mut().insert(key, summary.clone());
+        summary
     }
 
     /// The scope a `def` opens.
@@ -232,6 +289,9 @@ impl<'a, 't> FileCtx<'a, 't> {
                 "identifier" => true,
                 _ => false,
             };
+            let other_module =
+                self.path.is_some() && crossmod::target(model, site.scope, f).is_some();
+            let local = local || other_module;
             let sink = local
                 || (maybe_sink
                     && model
