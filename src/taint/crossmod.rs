@@ -9,7 +9,7 @@
 //! One level only: the callee's own imports are not followed. Files are never executed.
 
 use super::FileCtx;
-use super::names::params;
+use super::names::{def_in, params};
 use super::pass::Pass;
 use super::trace::Origin;
 use crate::rules::RuleSet;
@@ -98,15 +98,7 @@ pub fn summarise(
     let (source, _) = decode(&bytes).ok()?;
     let tree = crate::engine::parse(&source.text)?;
     let model = Model::build(tree.root_node(), source.text.as_bytes());
-    let def = model.scopes[0]
-        .bindings
-        .get(func)?
-        .iter()
-        .rev()
-        .find_map(|b| match b.kind {
-            BindingKind::Def(d) => Some(d),
-            _ => None,
-        })?;
+    let def = def_in(&model, 0, func)?;
     let plist = params(&model, def);
     let idx = match (position, keyword) {
         (Some(p), _) => p,

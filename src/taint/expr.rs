@@ -3,7 +3,7 @@
 
 use super::Hit;
 use super::flow::{Frame, MAX_DEPTH, named};
-use super::names::{callee_names, dotted, params};
+use super::names::{callee_names, def_in, dotted, params};
 use super::trace::{Origin, Taint, Val};
 use crate::engine::{ArgState, find_arg, holds};
 use crate::semantic::BindingKind;
@@ -270,23 +270,10 @@ impl<'t> Frame<'_, '_, 't> {
                     .child_by_field_name("object")
                     .and_then(|o| dotted(model, o))
             {
-                self.bind_weak(key, t, e);
+                self.taint_weakly(key, t, e, "stored into");
             }
         }
         result
-    }
-
-    fn bind_weak(&mut self, key: String, t: Taint, at: Node<'t>) {
-        let tainted = self
-            .state
-            .as_ref()
-            .is_some_and(|s| matches!(s.get(&key), Some(Val::Tainted(_))));
-        if !tainted {
-            let t = t.then(self.step(at, format!("stored into `{key}`")));
-            if let Some(s) = self.state.as_mut() {
-                s.insert(key, Val::Tainted(t));
-            }
-        }
     }
 
     fn check_sinks(&mut self, call: Node<'t>, names: &[String], args: &[Arg<'t>]) {
@@ -361,15 +348,7 @@ impl<'t> Frame<'_, '_, 't> {
                 }
                 let attr = model.text(f.child_by_field_name("attribute")?);
                 let class = self.class_scope?;
-                let def = model.scopes[class]
-                    .bindings
-                    .get(attr)?
-                    .iter()
-                    .rev()
-                    .find_map(|b| match b.kind {
-                        BindingKind::Def(d) => Some(d),
-                        _ => None,
-                    })?;
+                let def = def_in(model, class, attr)?;
                 let is_static = def.parent().is_some_and(|p| {
                     p.kind() == "decorated_definition"
                         && named(p).iter().any(|d| {

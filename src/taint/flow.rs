@@ -208,7 +208,7 @@ impl<'c, 'a, 't> Frame<'c, 'a, 't> {
     }
 
     /// Marks `key` tainted without killing what it held (a container that received data).
-    fn taint_weakly(&mut self, key: String, t: Taint, at: Node<'t>, note: &str) {
+    pub fn taint_weakly(&mut self, key: String, t: Taint, at: Node<'t>, note: &str) {
         let already = self
             .state
             .as_ref()
@@ -313,21 +313,29 @@ impl<'c, 'a, 't> Frame<'c, 'a, 't> {
         }
     }
 
+    /// Runs `body` under `cond` (evaluated for its effects first) with what the condition
+    /// validates cleaned; returns the state at the end of the body and leaves the state
+    /// for the other way (condition false) current.
+    fn guarded(&mut self, cond: Node<'t>, body: Option<Node<'t>>) -> Option<State> {
+        self.eval(cond);
+        let (when_true, when_false) = self.guard(cond);
+        let base = self.state.take();
+        self.state = base.clone();
+        self.clean(&when_true);
+        if let Some(body) = body {
+            self.block(body);
+        }
+        let out = self.state.take();
+        self.state = base;
+        self.clean(&when_false);
+        out
+    }
+
     fn if_stmt(&mut self, n: Node<'t>) {
         let Some(cond) = n.child_by_field_name("condition") else {
             return;
         };
-        self.eval(cond);
-        let (when_true, when_false) = self.guard(cond);
-        let pre = self.state.take();
-        self.state = pre.clone();
-        self.clean(&when_true);
-        if let Some(body) = n.child_by_field_name("consequence") {
-            self.block(body);
-        }
-        let mut out = self.state.take();
-        self.state = pre;
-        self.clean(&when_false);
+        let mut out = self.guarded(cond, n.child_by_field_name("consequence"));
         let mut cursor = n.walk();
         let alts: Vec<Node<'t>> = n
             .children_by_field_name("alternative", &mut cursor)
@@ -335,20 +343,10 @@ impl<'c, 'a, 't> Frame<'c, 'a, 't> {
         for alt in alts {
             match alt.kind() {
                 "elif_clause" => {
-                    let Some(c) = alt.child_by_field_name("condition") else {
-                        continue;
-                    };
-                    self.eval(c);
-                    let (t2, f2) = self.guard(c);
-                    let base = self.state.take();
-                    self.state = base.clone();
-                    self.clean(&t2);
-                    if let Some(body) = alt.child_by_field_name("consequence") {
-                        self.block(body);
+                    if let Some(c) = alt.child_by_field_name("condition") {
+                        let end = self.guarded(c, alt.child_by_field_name("consequence"));
+                        out = join(out, end);
                     }
-                    out = join(out, self.state.take());
-                    self.state = base;
-                    self.clean(&f2);
                 }
                 "else_clause" => {
                     if let Some(body) = alt.child_by_field_name("body") {

@@ -148,6 +148,19 @@ pub fn params<'t>(model: &Model<'t>, def: Node<'t>) -> Vec<Param<'t>> {
     out
 }
 
+/// The `def` that last binds `name` in `scope` (a module or class body), if any.
+pub fn def_in<'t>(model: &Model<'t>, scope: ScopeId, name: &str) -> Option<Node<'t>> {
+    model.scopes[scope]
+        .bindings
+        .get(name)?
+        .iter()
+        .rev()
+        .find_map(|b| match b.kind {
+            BindingKind::Def(d) => Some(d),
+            _ => None,
+        })
+}
+
 /// The function's name.
 pub fn def_name<'t>(model: &Model<'t>, def: Node<'t>) -> &'t str {
     def.child_by_field_name("name")
