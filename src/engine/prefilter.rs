@@ -16,33 +16,39 @@ use crate::rules::RuleSet;
 
 /// A multi-pattern matcher from trigger names to the rules that need them.
 ///
-/// A rule has one or more groups of names (taint rules: sink names and source names); it
-/// applies to a file whose text contains a name of every group.
+/// A rule has clauses (see [`RuleSet::trigger_clauses`]); each clause has groups of names;
+/// the rule applies to a file whose text satisfies some clause: a whole-word name of every
+/// one of the clause's groups.
 #[derive(Debug)]
 pub struct Prefilter {
     matcher: Option<AhoCorasick>,
-    /// needle index → (rule index, group index) pairs that the needle satisfies
-    rules_by_needle: Vec<Vec<(usize, usize)>>,
-    /// rule index → number of groups
-    groups: Vec<usize>,
+    /// needle index → (clause index, group index) pairs that the needle satisfies
+    by_needle: Vec<Vec<(usize, usize)>>,
+    /// clause index → (rule index, number of groups)
+    clauses: Vec<(usize, usize)>,
+    rule_count: usize,
 }
 
 impl Prefilter {
     /// Builds the matcher for every rule's trigger names.
     pub fn new(rules: &RuleSet) -> Prefilter {
         let mut needles: Vec<String> = Vec::new();
-        let mut rules_by_needle: Vec<Vec<(usize, usize)>> = Vec::new();
-        let mut groups = Vec::new();
+        let mut by_needle: Vec<Vec<(usize, usize)>> = Vec::new();
+        let mut clauses = Vec::new();
         for ri in 0..rules.rules().len() {
-            let rule_groups = rules.trigger_groups(ri);
-            groups.push(rule_groups.len());
-            for (gi, group) in rule_groups.into_iter().enumerate() {
-                for name in group {
-                    match needles.iter().position(|n| *n == name) {
-                        Some(i) => rules_by_needle[i].push((ri, gi)),
-                        None => {
-                            needles.push(name);
-                            rules_by_needle.push(vec![(ri, gi)]);
+            for clause in rules.trigger_clauses(ri) {
+                let ci = clauses.len();
+                // At most 64 groups are tracked; more would only be a stricter test.
+                let groups: Vec<Vec<String>> = clause.into_iter().take(64).collect();
+                clauses.push((ri, groups.len()));
+                for (gi, group) in groups.into_iter().enumerate() {
+                    for name in group {
+                        match needles.iter().position(|n| *n == name) {
+                            Some(i) => by_needle[i].push((ci, gi)),
+                            None => {
+                                needles.push(name);
+                                by_needle.push(vec![(ci, gi)]);
+                            }
                         }
                     }
                 }
@@ -58,17 +64,17 @@ impl Prefilter {
         };
         Prefilter {
             matcher,
-            rules_by_needle,
-            groups,
+            by_needle,
+            clauses,
+            rule_count: rules.rules().len(),
         }
     }
 
-    /// For each rule, whether `bytes` mention a trigger name of each of its groups.
+    /// For each rule, whether `bytes` satisfy one of its clauses.
     pub fn applicable(&self, bytes: &[u8]) -> Vec<bool> {
-        // satisfied[rule] = bit set of groups seen so far
-        let mut satisfied: Vec<u64> = vec![0; self.groups.len()];
+        let mut satisfied: Vec<u64> = vec![0; self.clauses.len()];
         if let Some(matcher) = &self.matcher {
-            let mut seen = vec![false; self.rules_by_needle.len()];
+            let mut seen = vec![false; self.by_needle.len()];
             let mut remaining = seen.len();
             for m in matcher.find_overlapping_iter(bytes) {
                 let i = m.pattern().as_usize();
@@ -81,8 +87,8 @@ impl Prefilter {
                 }
                 if !seen[i] {
                     seen[i] = true;
-                    for &(r, g) in &self.rules_by_needle[i] {
-                        satisfied[r] |= 1 << g.min(63);
+                    for &(c, g) in &self.by_needle[i] {
+                        satisfied[c] |= 1 << g;
                     }
                     remaining -= 1;
                     if remaining == 0 {
@@ -91,15 +97,15 @@ impl Prefilter {
                 }
             }
         }
-        self.groups
-            .iter()
-            .zip(satisfied)
-            .map(|(&n, bits)| {
-                // A rule with an empty group list has no sound text test: always applies.
-                let need = if n >= 64 { u64::MAX } else { (1u64 << n) - 1 };
-                bits & need == need
-            })
-            .collect()
+        let mut out = vec![false; self.rule_count];
+        for (&(rule, n), bits) in self.clauses.iter().zip(satisfied) {
+            // A clause with no groups has no sound text test: it always holds.
+            let need = if n >= 64 { u64::MAX } else { (1u64 << n) - 1 };
+            if bits & need == need {
+                out[rule] = true;
+            }
+        }
+        out
     }
 }
 

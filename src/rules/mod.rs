@@ -97,6 +97,39 @@ impl Rule {
     }
 }
 
+/// The prefilter clause of one call pattern: first and last callee segments, and the
+/// keyword of every condition that holds only when that keyword argument is written
+/// (`equals`, `in`, `constant = true` on a keyword-only argument; a `**kwargs` splat only
+/// makes such an argument "maybe passed", for which these tests fail).
+fn pattern_clause(p: &Pattern) -> Vec<Vec<String>> {
+    let mut groups = first_and_last(&p.calls);
+    for c in &p.conditions {
+        let needs_given = matches!(c.test, Test::Equals(_) | Test::In(_) | Test::Constant(true));
+        if let (true, Some(kw), None) = (needs_given, &c.arg, c.position) {
+            groups.push(vec![kw.clone()]);
+        }
+    }
+    groups
+}
+
+/// Two groups: the first segments and the last segments of `names` (without `()`).
+pub fn first_and_last<'a>(names: impl IntoIterator<Item = &'a String>) -> Vec<Vec<String>> {
+    let (mut firsts, mut lasts): (Vec<String>, Vec<String>) = names
+        .into_iter()
+        .map(|n| {
+            let bare = n.trim_end_matches("()");
+            let last = bare.rsplit('.').next().unwrap_or(bare);
+            let last = last.trim_end_matches("()");
+            (first_segment(n).to_string(), last.to_string())
+        })
+        .unzip();
+    for g in [&mut firsts, &mut lasts] {
+        g.sort();
+        g.dedup();
+    }
+    vec![firsts, lasts]
+}
+
 /// The first dotted segment of a qualified name (`yaml` for `yaml.cyaml.CLoader`).
 pub fn first_segment(qname: &str) -> &str {
     qname.split(['.', '(']).next().unwrap_or(qname)
@@ -228,29 +261,21 @@ impl RuleSet {
         &self.taint_model
     }
 
-    /// For rule `ri`, groups of names such that a file can match the rule only if, for every
-    /// group, its text contains one of the group's names. Call rules have one group (their
-    /// callees' first segments); taint rules need a sink name and a source name.
-    pub fn trigger_groups(&self, ri: usize) -> Vec<Vec<String>> {
+    /// For rule `ri`, the ways a file's text can admit it: a list of clauses, each a list of
+    /// groups of names; the rule may match a file only if, for some clause, the text holds a
+    /// whole-word name of every group. A resolved qualified name spells all its segments in
+    /// the file (in an import or an attribute access), so a call rule needs a first segment
+    /// and a last segment of the callees of one of its patterns, plus the keyword of each of
+    /// that pattern's conditions that can only hold for a keyword written out; a taint rule
+    /// needs what one of its sources needs (the sink may be in another module).
+    pub fn trigger_clauses(&self, ri: usize) -> Vec<Vec<Vec<String>>> {
         let rule = &self.rules[ri];
         let Some(taint) = &rule.taint else {
-            return vec![rule.trigger_names()];
+            return rule.patterns.iter().map(pattern_clause).collect();
         };
-        let mut sinks: Vec<String> = Vec::new();
-        for sink in &taint.sinks {
-            sinks.extend(sink.calls.iter().map(|c| first_segment(c).to_string()));
-        }
-        sinks.sort();
-        sinks.dedup();
         let mut model = self.taint_model.clone();
         model.extend(&taint.local);
-        // The sink may sit in another module of the project (followed through imports), so
-        // only the source group is a sound per-file test.
-        let _ = sinks;
-        match model.source_triggers() {
-            Some(sources) => vec![sources],
-            None => Vec::new(),
-        }
+        model.source_clauses()
     }
 
     /// All rules, in id order.

@@ -106,37 +106,53 @@ impl TaintModel {
             .extend(other.propagators.into_receiver.iter().cloned());
     }
 
-    /// Names whose presence in a file's text is necessary for any source to apply; `None`
-    /// when some source has no such name (then no text test is sound).
-    pub fn source_triggers(&self) -> Option<Vec<String>> {
+    /// One prefilter clause per source (see [`super::RuleSet::trigger_clauses`]): groups of
+    /// names that must all appear, as whole words, in a file where the source can apply.
+    pub fn source_clauses(&self) -> Vec<Vec<Vec<String>>> {
         let mut out = Vec::new();
         for s in &self.sources {
-            let names: Vec<&String> = match &s.kind {
-                SourceKind::Names(n) => n.iter().collect(),
+            let mut groups: Vec<Vec<String>> = Vec::new();
+            match &s.kind {
+                SourceKind::Names(n) => groups.extend(super::first_and_last(n)),
                 SourceKind::Params(p) => {
-                    // Any one selector that must hold gives a necessary name.
                     if !p.module_imports.is_empty() {
-                        p.module_imports.iter().collect()
-                    } else if !p.decorated_by.is_empty() {
-                        p.decorated_by.iter().collect()
-                    } else if !p.class_bases.is_empty() {
-                        p.class_bases.iter().collect()
-                    } else if !p.param_annotated.is_empty() {
-                        p.param_annotated.iter().collect()
-                    } else {
-                        return None;
+                        groups.push(
+                            p.module_imports
+                                .iter()
+                                .map(|m| super::first_segment(m).to_string())
+                                .collect(),
+                        );
+                    }
+                    for names in [&p.decorated_by, &p.class_bases, &p.param_annotated] {
+                        if !names.is_empty() {
+                            groups.extend(super::first_and_last(names));
+                        }
+                    }
+                    // The parameter is spelled in the `def`.
+                    if let Some(first) = &p.first_param {
+                        groups.push(vec![first.clone()]);
+                    }
+                    if !p.param_names.is_empty() {
+                        groups.push(p.param_names.clone());
+                    }
+                    // A request object taints only through one of its attributes, read by name.
+                    let lasts: Vec<String> = p
+                        .attributes
+                        .iter()
+                        .filter_map(|a| a.last().cloned())
+                        .collect();
+                    if !lasts.is_empty() {
+                        groups.push(lasts);
                     }
                 }
-            };
-            out.extend(
-                names
-                    .into_iter()
-                    .map(|n| super::first_segment(n).to_string()),
-            );
+            }
+            for g in &mut groups {
+                g.sort();
+                g.dedup();
+            }
+            out.push(groups);
         }
-        out.sort();
-        out.dedup();
-        Some(out)
+        out
     }
 }
 
@@ -423,9 +439,11 @@ attributes = ["GET", "request.body"]
             panic!("not a model");
         };
         assert_eq!(model.sources.len(), 2);
+        let clauses = model.source_clauses();
+        assert_eq!(clauses[0], vec![vec!["flask"], vec!["args"]]);
         assert_eq!(
-            model.source_triggers(),
-            Some(vec!["django".to_string(), "flask".to_string()])
+            clauses[1],
+            vec![vec!["django"], vec!["request"], vec!["GET", "body"]]
         );
     }
 
