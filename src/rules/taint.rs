@@ -72,6 +72,7 @@ pub struct Sanitizers {
     pub calls: Vec<String>,
     pub guards: Vec<String>,
     pub guard_methods: Vec<String>,
+    pub exits: Vec<String>,
 }
 
 /// Calls that carry taint from arguments to their result or receiver.
@@ -99,6 +100,7 @@ impl TaintModel {
         s.guards.extend(other.sanitizers.guards.iter().cloned());
         s.guard_methods
             .extend(other.sanitizers.guard_methods.iter().cloned());
+        s.exits.extend(other.sanitizers.exits.iter().cloned());
         let p = &mut self.propagators;
         p.calls.extend(other.propagators.calls.iter().cloned());
         p.methods.extend(other.propagators.methods.iter().cloned());
@@ -314,10 +316,15 @@ fn compile_model(
         let s = s.get_ref();
         check_qnames(ctx, off, &s.calls)?;
         check_qnames(ctx, off, &s.guards)?;
-        if s.calls.is_empty() && s.guards.is_empty() && s.guard_methods.is_empty() {
+        check_qnames(ctx, off, &s.exits)?;
+        if s.calls.is_empty()
+            && s.guards.is_empty()
+            && s.guard_methods.is_empty()
+            && s.exits.is_empty()
+        {
             return Err(ctx.err(
                 off,
-                "a `[[sanitizer]]` needs `calls`, `guards` or `guard_methods`",
+                "a `[[sanitizer]]` needs `calls`, `guards`, `guard_methods` or `exits`",
             ));
         }
         model.sanitizers.calls.extend(s.calls.iter().cloned());
@@ -326,6 +333,7 @@ fn compile_model(
             .sanitizers
             .guard_methods
             .extend(s.guard_methods.iter().cloned());
+        model.sanitizers.exits.extend(s.exits.iter().cloned());
     }
     for p in propagators {
         let off = p.span().start;

@@ -127,6 +127,10 @@ pub struct SanitizerSpec {
     /// Method names that validate their receiver in a condition (`x.isdigit()`).
     #[serde(default)]
     pub guard_methods: Vec<String>,
+    /// Qualified names of calls that never return (`flask.abort`, `sys.exit`): after a
+    /// guard's failing branch calls one, the code that follows sees the value validated.
+    #[serde(default)]
+    pub exits: Vec<String>,
 }
 
 /// Calls through which taint flows.

@@ -3,7 +3,7 @@
 //! counts); loops run their body twice so loop-carried assignments are seen; code after a
 //! `return`/`raise` is unreachable, which is what makes a failing guard sanitise.
 
-use super::names::{chain, dotted, params};
+use super::names::{callee_names, chain, dotted, params};
 use super::trace::{Origin, State, Step, Taint, Val, join};
 use super::{FileCtx, Hit};
 use crate::semantic::{ScopeId, ScopeKind};
@@ -128,6 +128,9 @@ impl<'c, 'a, 't> Frame<'c, 'a, 't> {
                         "augmented_assignment" => self.augmented(k),
                         _ => {
                             self.eval(k);
+                            if self.never_returns(k) {
+                                self.state = None;
+                            }
                         }
                     }
                 }
@@ -184,6 +187,18 @@ impl<'c, 'a, 't> Frame<'c, 'a, 't> {
                 self.eval_children(n);
             }
         }
+    }
+
+    /// Whether `e` is a call to a function declared never to return (`abort(400)`).
+    fn never_returns(&self, e: Node<'t>) -> bool {
+        let exits = &self.cx.pass.exits;
+        !exits.is_empty()
+            && e.kind() == "call"
+            && e.child_by_field_name("function").is_some_and(|f| {
+                callee_names(self.cx.model, f, self.scope)
+                    .iter()
+                    .any(|n| exits.contains(n))
+            })
     }
 
     /// Removes `key` and every path under it (`self.x` kills `self.x.y`).
