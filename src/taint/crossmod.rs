@@ -108,7 +108,7 @@ pub fn summarise(
     let pname = plist.get(idx)?.name;
     let cx = FileCtx::new(pass, rules, applicable, &model, None);
     let scope = cx.scope_of(def)?;
-    let summary = cx.summary(def, scope, Some(idx));
+    let summary = cx.summary(def, scope, super::Entry::Param(idx));
     let shown = file.display().to_string();
     let describe = |steps: &[super::trace::Step], end: Option<(usize, String)>| {
         let mut parts = vec![format!("in {shown}: `{func}()` parameter `{pname}`")];

@@ -1,10 +1,10 @@
 //! Expression-level propagation: which expressions carry taint, sources, sink checks,
 //! sanitizers, propagators and calls to functions of the same file.
 
-use super::Hit;
 use super::flow::{Frame, MAX_DEPTH, named};
 use super::names::{callee_names, def_in, dotted, params};
 use super::trace::{Origin, Taint, Val};
+use super::{Entry, Hit};
 use crate::engine::{ArgState, find_arg, holds};
 use crate::semantic::BindingKind;
 use tree_sitter::Node;
@@ -372,13 +372,20 @@ impl<'t> Frame<'_, '_, 't> {
         let scope = cx.scope_of(def)?;
         let name = super::names::def_name(cx.model, def);
         let mut result = None;
-        let own = cx.summary(def, scope, None);
+        let own = cx.summary(def, scope, Entry::Own);
         if let Some(t) = &own.returns {
             result = Some(t.then(self.step(call, format!("returned by `{name}()`"))));
         }
         let plist = params(cx.model, def);
         for a in args {
-            let Some(t) = &a.taint else {
+            // A tainted value, or a request object passed whole (`helper(request)`).
+            let carrier = match self.state.as_ref().map(|s| s.get(cx.model.text(a.node))) {
+                Some(Some(Val::Carrier { attrs, taint })) if a.node.kind() == "identifier" => {
+                    Some((taint.clone(), attrs.clone()))
+                }
+                _ => None,
+            };
+            let Some(t) = a.taint.as_ref().or(carrier.as_ref().map(|c| &c.0)) else {
                 continue;
             };
             let idx = match a.key {
@@ -392,7 +399,11 @@ impl<'t> Frame<'_, '_, 't> {
             let Some(p) = plist.get(idx) else {
                 continue;
             };
-            let summary = cx.summary(def, scope, Some(idx));
+            let entry = match (&a.taint, &carrier) {
+                (None, Some((_, attrs))) => Entry::Carrier(idx, attrs.clone()),
+                _ => Entry::Param(idx),
+            };
+            let summary = cx.summary(def, scope, entry);
             let into = t.then(self.step(a.node, format!("passed to `{name}()` as `{}`", p.name)));
             if let Some(rt) = &summary.returns {
                 let back = into

@@ -5,7 +5,7 @@
 
 use super::names::{callee_names, chain, dotted, params};
 use super::trace::{Origin, State, Step, Taint, Val, join};
-use super::{FileCtx, Hit};
+use super::{Entry, FileCtx, Hit};
 use crate::semantic::{ScopeId, ScopeKind};
 use tree_sitter::Node;
 
@@ -28,16 +28,11 @@ pub(crate) struct Frame<'c, 'a, 't> {
     /// States at `break`/`continue` of the enclosing loops.
     loops: Vec<Vec<State>>,
     pub depth: usize,
-    param: Option<usize>,
+    entry: Entry,
 }
 
 impl<'c, 'a, 't> Frame<'c, 'a, 't> {
-    pub fn new(
-        cx: &'c FileCtx<'a, 't>,
-        def: Node<'t>,
-        scope: ScopeId,
-        param: Option<usize>,
-    ) -> Self {
+    pub fn new(cx: &'c FileCtx<'a, 't>, def: Node<'t>, scope: ScopeId, entry: Entry) -> Self {
         let model = cx.model;
         let parent = model.scopes[scope].parent;
         let in_class = parent.filter(|p| model.scopes[*p].kind == ScopeKind::Class);
@@ -53,7 +48,7 @@ impl<'c, 'a, 't> Frame<'c, 'a, 't> {
             class_scope: in_class,
             loops: Vec::new(),
             depth: 0,
-            param,
+            entry,
         }
     }
 
@@ -66,20 +61,25 @@ impl<'c, 'a, 't> Frame<'c, 'a, 't> {
             return;
         }
         let mut entry = State::new();
-        match self.param {
-            None => {
+        let (position, attrs) = match &self.entry {
+            Entry::Own => {
                 for (name, val) in self.cx.pass.source_params(model, self.def, self.scope) {
                     entry.insert(name.to_string(), val);
                 }
+                (None, None)
             }
-            Some(i) => {
-                if let Some(p) = params(model, self.def).get(i) {
-                    entry.insert(
-                        p.name.to_string(),
-                        Val::Tainted(Taint::new(Origin::Param(i), None)),
-                    );
-                }
-            }
+            Entry::Param(i) => (Some(*i), None),
+            Entry::Carrier(i, attrs) => (Some(*i), Some(attrs.clone())),
+        };
+        if let Some(i) = position
+            && let Some(p) = params(model, self.def).get(i)
+        {
+            let taint = Taint::new(Origin::Param(i), None);
+            let val = match attrs {
+                Some(attrs) => Val::Carrier { attrs, taint },
+                None => Val::Tainted(taint),
+            };
+            entry.insert(p.name.to_string(), val);
         }
         self.state = Some(entry);
         if let Some(body) = self.def.child_by_field_name("body") {

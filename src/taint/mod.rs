@@ -134,8 +134,20 @@ pub(crate) struct Summary<'t> {
     pub hits: Vec<Hit<'t>>,
 }
 
-/// A summary key: the `def` node id and the parameter (or `None`: the function's own sources).
-type SummaryKey = (usize, Option<usize>);
+/// What a summary assumes on entry.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) enum Entry {
+    /// The function's own sources (parameter sources of its framework).
+    Own,
+    /// The parameter at this position holds tainted data.
+    Param(usize),
+    /// The parameter at this position is a request object whose listed attributes are
+    /// tainted (a Django `request` passed whole to a helper).
+    Carrier(usize, Rc<Vec<Vec<String>>>),
+}
+
+/// A summary key: the `def` node id and the entry assumption.
+type SummaryKey = (usize, Entry);
 
 /// Everything one pass over one file shares.
 pub(crate) struct FileCtx<'a, 't> {
@@ -249,7 +261,7 @@ impl<'a, 't> FileCtx<'a, 't> {
                 ScopeKind::Class => false,
             };
             if unit && candidates.get(&i).is_some_and(|c| c.0 && c.1) {
-                self.summary(scope.node, i, None);
+                self.summary(scope.node, i, Entry::Own);
             }
         }
         let mut hits = self.found.take();
@@ -319,11 +331,10 @@ impl<'a, 't> FileCtx<'a, 't> {
         out
     }
 
-    /// The summary of `def` (a function, or the module root) for parameter `param`, or for
-    /// its own sources when `param` is `None`; computed once. Hits from real sources are
-    /// recorded as findings on the way.
-    pub fn summary(&self, def: Node<'t>, scope: ScopeId, param: Option<usize>) -> Rc<Summary<'t>> {
-        let key = (def.id(), param);
+    /// The summary of `def` (a function, or the module root) under `entry`; computed once.
+    /// Hits from real sources are recorded as findings on the way.
+    pub fn summary(&self, def: Node<'t>, scope: ScopeId, entry: Entry) -> Rc<Summary<'t>> {
+        let key = (def.id(), entry.clone());
         if let Some(s) = self.summaries.borrow().get(&key) {
             return s.clone();
         }
@@ -333,14 +344,15 @@ impl<'a, 't> FileCtx<'a, 't> {
                 return Rc::new(Summary::default());
             }
         }
-        self.active.borrow_mut().push(key);
-        let mut frame = Frame::new(self, def, scope, param);
+        self.active.borrow_mut().push(key.clone());
+        let own = entry == Entry::Own;
+        let mut frame = Frame::new(self, def, scope, entry);
         frame.run();
         let (returns, hits) = frame.finish();
         self.active.borrow_mut().pop();
-        let keep = |o: Origin| match param {
-            None => matches!(o, Origin::Source(_)),
-            Some(_) => matches!(o, Origin::Param(_)),
+        let keep = |o: Origin| match o {
+            Origin::Source(_) => own,
+            Origin::Param(_) => !own,
         };
         let summary = Rc::new(Summary {
             returns: returns.filter(|t| keep(t.origin())),
