@@ -33,6 +33,8 @@ pub struct ParamSource {
     pub class_bases: Vec<String>,
     pub function_names: Vec<String>,
     pub first_param: Option<String>,
+    pub passed_to: Vec<String>,
+    pub passed_as: Vec<String>,
     pub param_position: Option<usize>,
     pub param_names: Vec<String>,
     pub param_annotated: Vec<String>,
@@ -125,7 +127,12 @@ impl TaintModel {
                                 .collect(),
                         );
                     }
-                    for names in [&p.decorated_by, &p.class_bases, &p.param_annotated] {
+                    for names in [
+                        &p.decorated_by,
+                        &p.class_bases,
+                        &p.param_annotated,
+                        &p.passed_to,
+                    ] {
                         if !names.is_empty() {
                             groups.extend(super::first_and_last(names));
                         }
@@ -191,6 +198,7 @@ fn compile_source(ctx: &Ctx, s: &Spanned<SourceSpec>) -> Result<Source, RuleErro
         &s.param_annotated,
         &s.exempt_annotations,
         &s.exempt_defaults,
+        &s.passed_to,
     ] {
         check_qnames(ctx, off, list)?;
     }
@@ -199,6 +207,7 @@ fn compile_source(ctx: &Ctx, s: &Spanned<SourceSpec>) -> Result<Source, RuleErro
         || !s.class_bases.is_empty()
         || !s.function_names.is_empty()
         || s.first_param.is_some()
+        || !s.passed_to.is_empty()
         || s.param_position.is_some()
         || !s.param_names.is_empty()
         || !s.param_annotated.is_empty()
@@ -219,6 +228,8 @@ fn compile_source(ctx: &Ctx, s: &Spanned<SourceSpec>) -> Result<Source, RuleErro
                 class_bases: s.class_bases.clone(),
                 function_names: s.function_names.clone(),
                 first_param: s.first_param.clone(),
+                passed_to: s.passed_to.clone(),
+                passed_as: s.passed_as.clone(),
                 param_position: s.param_position,
                 param_names: s.param_names.clone(),
                 param_annotated: s.param_annotated.clone(),

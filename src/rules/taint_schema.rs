@@ -51,6 +51,13 @@ pub struct SourceSpec {
     pub function_names: Vec<String>,
     /// Function selector: the function's first parameter has this name (`request`).
     pub first_param: Option<String>,
+    /// Function selector: the function is passed by name to a call of one of these
+    /// (`graphene.Field(String, resolver=f)`).
+    #[serde(default)]
+    pub passed_to: Vec<String>,
+    /// With `passed_to`: only as one of these keyword arguments (empty: any argument).
+    #[serde(default)]
+    pub passed_as: Vec<String>,
     /// Parameter selector: only the parameter at this 0-based position (`self` counts).
     pub param_position: Option<usize>,
     /// Parameter selector: only parameters with one of these names.

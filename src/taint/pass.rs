@@ -7,7 +7,7 @@ use super::names::{Param, callee_names, def_name, glob, params};
 use super::trace::{Origin, Step, Taint, Val};
 use crate::rules::taint::{ParamSource, SourceKind};
 use crate::rules::{RuleSet, TaintModel};
-use crate::semantic::{Model, ScopeId, ScopeKind, Value};
+use crate::semantic::{BindingKind, Model, ScopeId, ScopeKind, Value};
 use aho_corasick::AhoCorasick;
 use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
@@ -195,6 +195,9 @@ fn function_selected<'t>(
     {
         return false;
     }
+    if !ps.passed_to.is_empty() && !passed_to(model, def, ps) {
+        return false;
+    }
     if !ps.decorated_by.is_empty() {
         let Some(parent) = def.parent().filter(|p| p.kind() == "decorated_definition") else {
             return false;
@@ -231,6 +234,48 @@ fn function_selected<'t>(
         }
     }
     true
+}
+
+/// Whether `def` is passed by name to a call of one of `ps.passed_to` (as one of
+/// `ps.passed_as` when given) somewhere in the file.
+fn passed_to<'t>(model: &Model<'t>, def: Node<'t>, ps: &ParamSource) -> bool {
+    model.calls.iter().any(|site| {
+        let Some(args) = site.node.child_by_field_name("arguments") else {
+            return false;
+        };
+        let names = site
+            .node
+            .child_by_field_name("function")
+            .map(|f| callee_names(model, f, site.scope))
+            .unwrap_or_default();
+        if !names.iter().any(|n| ps.passed_to.contains(n)) {
+            return false;
+        }
+        let mut cursor = args.walk();
+        args.named_children(&mut cursor).any(|a| {
+            let value = if a.kind() == "keyword_argument" {
+                let kw = a.child_by_field_name("name").map(|n| model.text(n));
+                if !ps.passed_as.is_empty()
+                    && !kw.is_some_and(|k| ps.passed_as.iter().any(|p| p == k))
+                {
+                    return false;
+                }
+                a.child_by_field_name("value")
+            } else if ps.passed_as.is_empty() {
+                Some(a)
+            } else {
+                None
+            };
+            value.filter(|v| v.kind() == "identifier").is_some_and(|v| {
+                model
+                    .lookup(model.text(v), site.scope, v.start_byte())
+                    .is_some_and(|(bs, _)| {
+                        bs.iter()
+                            .any(|b| matches!(b.kind, BindingKind::Def(d) if d == def))
+                    })
+            })
+        })
+    })
 }
 
 fn param_selected<'t>(
