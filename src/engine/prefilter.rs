@@ -58,7 +58,12 @@ impl Prefilter {
             None
         } else {
             AhoCorasick::builder()
-                .match_kind(MatchKind::Standard)
+                // Needles are identifiers and only whole-word matches count: at a given
+                // start, only the longest needle can end where the identifier ends, and a
+                // rejected match lies inside one identifier, so resuming after it skips no
+                // whole-word match. Non-overlapping search is then exact and much faster
+                // than reporting every overlapping occurrence of common names.
+                .match_kind(MatchKind::LeftmostLongest)
                 .build(&needles)
                 .ok()
         };
@@ -76,7 +81,7 @@ impl Prefilter {
         if let Some(matcher) = &self.matcher {
             let mut seen = vec![false; self.by_needle.len()];
             let mut remaining = seen.len();
-            for m in matcher.find_overlapping_iter(bytes) {
+            for m in matcher.find_iter(bytes) {
                 let i = m.pattern().as_usize();
                 // Only whole words count: an import or builtin use spells the name as a
                 // token of its own, while `os` inside `pos` or `close` proves nothing.

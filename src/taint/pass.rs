@@ -5,6 +5,7 @@
 
 use super::names::{Param, callee_names, def_name, glob, params};
 use super::trace::{Origin, Step, Taint, Val};
+use crate::rules::first_segment;
 use crate::rules::taint::{ParamSource, SourceKind};
 use crate::rules::{RuleSet, TaintModel};
 use crate::semantic::{BindingKind, Model, ScopeId, ScopeKind, Value};
@@ -169,18 +170,13 @@ fn function_selected<'t>(
     outer: ScopeId,
     ps: &ParamSource,
 ) -> bool {
-    if !ps.module_imports.is_empty() {
-        let imports = |m: &String| {
-            model
-                .qnames
-                .iter()
-                .chain(model.star_imports.iter())
-                .any(|q| {
-                    q == m
-                        || (q.starts_with(m.as_str()) && q.as_bytes().get(m.len()) == Some(&b'.'))
-                })
-        };
-        if !ps.module_imports.iter().any(imports) {
+    if !ps.module_imports.is_empty() && !ps.module_imports.iter().any(|m| imports(model, m)) {
+        return false;
+    }
+    // Each name selector needs an import of its first segment: a cheap test before the
+    // per-function resolution (and the file-wide call scan of `passed_to`).
+    for names in [&ps.passed_to, &ps.decorated_by, &ps.class_bases] {
+        if !names.is_empty() && !names.iter().any(|n| imports(model, first_segment(n))) {
             return false;
         }
     }
@@ -236,45 +232,51 @@ fn function_selected<'t>(
     true
 }
 
+/// Whether the file imports module `m` or a submodule or member of it.
+fn imports(model: &Model, m: &str) -> bool {
+    model
+        .qnames
+        .iter()
+        .chain(model.star_imports.iter())
+        .any(|q| q == m || (q.starts_with(m) && q.as_bytes().get(m.len()) == Some(&b'.')))
+}
+
 /// Whether `def` is passed by name to a call of one of `ps.passed_to` (as one of
-/// `ps.passed_as` when given) somewhere in the file.
+/// `ps.passed_as` when given) somewhere in the file. Arguments are compared by name first,
+/// so only calls that mention the function are resolved.
 fn passed_to<'t>(model: &Model<'t>, def: Node<'t>, ps: &ParamSource) -> bool {
+    let name = def_name(model, def);
     model.calls.iter().any(|site| {
         let Some(args) = site.node.child_by_field_name("arguments") else {
             return false;
         };
-        let names = site
-            .node
-            .child_by_field_name("function")
-            .map(|f| callee_names(model, f, site.scope))
-            .unwrap_or_default();
-        if !names.iter().any(|n| ps.passed_to.contains(n)) {
-            return false;
-        }
         let mut cursor = args.walk();
-        args.named_children(&mut cursor).any(|a| {
+        let mentioned = args.named_children(&mut cursor).any(|a| {
             let value = if a.kind() == "keyword_argument" {
                 let kw = a.child_by_field_name("name").map(|n| model.text(n));
-                if !ps.passed_as.is_empty()
-                    && !kw.is_some_and(|k| ps.passed_as.iter().any(|p| p == k))
-                {
-                    return false;
-                }
-                a.child_by_field_name("value")
-            } else if ps.passed_as.is_empty() {
-                Some(a)
+                let wanted = ps.passed_as.is_empty()
+                    || kw.is_some_and(|k| ps.passed_as.iter().any(|p| p == k));
+                a.child_by_field_name("value").filter(|_| wanted)
             } else {
-                None
+                Some(a).filter(|_| ps.passed_as.is_empty())
             };
-            value.filter(|v| v.kind() == "identifier").is_some_and(|v| {
-                model
-                    .lookup(model.text(v), site.scope, v.start_byte())
-                    .is_some_and(|(bs, _)| {
-                        bs.iter()
-                            .any(|b| matches!(b.kind, BindingKind::Def(d) if d == def))
-                    })
+            value.is_some_and(|v| {
+                v.kind() == "identifier"
+                    && model.text(v) == name
+                    && model
+                        .lookup(name, site.scope, v.start_byte())
+                        .is_some_and(|(bs, _)| {
+                            bs.iter()
+                                .any(|b| matches!(b.kind, BindingKind::Def(d) if d == def))
+                        })
             })
-        })
+        });
+        mentioned
+            && site.node.child_by_field_name("function").is_some_and(|f| {
+                callee_names(model, f, site.scope)
+                    .iter()
+                    .any(|n| ps.passed_to.contains(n))
+            })
     })
 }
 
