@@ -78,3 +78,31 @@ def view():
         "{notes:?}"
     );
 }
+
+#[test]
+fn deep_code_in_chained_helpers_stays_on_the_stack() {
+    // Four helpers deep (the summary limit), each with expressions nested just under the depth
+    // bound: the sum of the frames still fits a 2 MB stack.
+    let mut src = String::from("import os\nfrom flask import request\n");
+    for i in 0..5 {
+        let next = if i == 4 {
+            "os.system".to_string()
+        } else {
+            format!("h{}", i + 1)
+        };
+        let open = "(".repeat(90);
+        let close = ")".repeat(90);
+        src.push_str(&format!(
+            "def h{i}(x):\n    y = {open}x{close}\n    return {next}({open}y + x{close})\n"
+        ));
+    }
+    src.push_str("def view():\n    h0(request.args['a'])\n");
+    std::thread::Builder::new()
+        .stack_size(2 * 1024 * 1024)
+        .spawn(move || {
+            engine().analyse(Path::new("chain.py"), src.as_bytes());
+        })
+        .unwrap()
+        .join()
+        .expect("no stack overflow");
+}
