@@ -2,10 +2,10 @@
 
 use crate::engine::Engine;
 use crate::explain;
-use crate::finding::Finding;
-use crate::report::text;
+use crate::gate;
 use crate::rules::{RuleError, RuleSet};
 use crate::scan::{DEFAULT_MAX_FILE_BYTES, ScanOptions, scan};
+use crate::settings::{CliLists, Settings};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::io::Write;
 use std::path::PathBuf;
@@ -90,6 +90,9 @@ pub struct ScanArgs {
     /// Parse every file even when no rule can match it (for checking the prefilter).
     #[arg(long, hide = true)]
     pub no_prefilter: bool,
+
+    #[command(flatten)]
+    pub ci: Box<crate::settings::CiArgs>,
 }
 
 /// An error that ends the run with exit code 2.
@@ -147,59 +150,33 @@ pub fn run() -> Result<ExitCode, CliError> {
     }
 }
 
-fn check_known(rules: &RuleSet, names: &[String], flag: &str) -> Result<(), CliError> {
-    for n in names {
-        if rules.find(n).is_none() {
-            return Err(CliError::Usage(format!(
-                "{flag}: no rule with id or name `{n}` (see `pyaudit rules`)"
-            )));
-        }
-    }
-    Ok(())
-}
-
 fn run_scan(cli: &Cli, args: &ScanArgs, rules: RuleSet) -> Result<ExitCode, CliError> {
-    check_known(&rules, &args.select, "--select")?;
-    check_known(&rules, &args.ignore, "--ignore")?;
-    let matches = |r: &crate::rules::Rule, list: &[String]| {
-        list.iter()
-            .any(|n| r.id.eq_ignore_ascii_case(n) || r.name.eq_ignore_ascii_case(n))
+    let lists = CliLists {
+        select: &args.select,
+        ignore: &args.ignore,
+        exclude: &args.exclude,
+        rules_dirs: &cli.rules_dirs,
     };
-    let rules = rules.retain(|r| {
-        (args.select.is_empty() || matches(r, &args.select)) && !matches(r, &args.ignore)
-    })?;
+    let settings = Settings::resolve(lists, &args.ci).map_err(CliError::Usage)?;
+    // Configured rule directories add to those given with --rules.
+    let rules = if settings.rules_dirs != cli.rules_dirs {
+        RuleSet::with_dirs(&settings.rules_dirs)?
+    } else {
+        rules
+    };
+    settings.check_rules(&rules).map_err(CliError::Usage)?;
+    if args.ci.show_settings {
+        print!("{}", settings.show());
+        return Ok(ExitCode::SUCCESS);
+    }
+    let rules = rules.retain(|r| settings.rule_enabled(&r.id, &r.name))?;
     let engine = Engine::new(rules, !args.no_prefilter);
     let opts = ScanOptions {
         paths: args.paths.clone(),
-        excludes: args.exclude.clone(),
+        excludes: settings.all_excludes(),
         threads: args.threads,
         max_file_bytes: args.max_file_size.saturating_mul(1024 * 1024),
     };
     let result = scan(&engine, &opts).map_err(|e| CliError::Usage(e.to_string()))?;
-
-    let mut stderr = anstream::AutoStream::new(std::io::stderr().lock(), cli.color.into());
-    let mut diag_text = String::new();
-    for d in &result.diagnostics {
-        text::render_diagnostic(&mut diag_text, d);
-    }
-    stderr.write_all(diag_text.as_bytes())?;
-
-    let shown: Vec<&Finding> = result.findings.iter().filter(|f| !f.suppressed).collect();
-    let mut out = String::new();
-    for f in &shown {
-        text::render_finding(&mut out, f, engine.rules());
-    }
-    text::render_summary(&mut out, &result, &shown);
-    let mut stdout = anstream::AutoStream::new(std::io::stdout().lock(), cli.color.into());
-    stdout.write_all(out.as_bytes())?;
-    stdout.flush()?;
-
-    if result.internal_errors > 0 {
-        return Ok(ExitCode::from(2));
-    }
-    Ok(if shown.is_empty() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    gate::finish(cli.color.into(), &settings, engine.rules(), &result).map_err(CliError::Usage)
 }

@@ -1,7 +1,7 @@
 //! Rule documentation for `pyaudit rules` and `pyaudit explain`: one source, the rule files.
 
 use crate::report::terminal::escape;
-use crate::rules::{Rule, RuleSet};
+use crate::rules::{Condition, Literal, Rule, RuleSet, Test};
 use std::fmt::Write as _;
 
 /// A table of every rule: id, name, severity, confidence, summary.
@@ -64,6 +64,45 @@ pub fn explain(rule: &Rule) -> String {
         }
     );
     let _ = writeln!(out, "## What it flags and why\n\n{}\n", rule.description);
+    if let Some(taint) = &rule.taint {
+        let _ = writeln!(out, "## Sinks (reported when request data reaches them)\n");
+        for sink in &taint.sinks {
+            let calls: Vec<String> = sink.calls.iter().map(|c| format!("`{c}`")).collect();
+            let conds: Vec<String> = sink.conditions.iter().map(describe_condition).collect();
+            let _ = writeln!(
+                out,
+                "- {}{}: {} → {} severity",
+                calls.join(", "),
+                if conds.is_empty() {
+                    String::new()
+                } else {
+                    format!(" when {}", conds.join(" and "))
+                },
+                sink.label,
+                sink.severity
+            );
+        }
+        out.push('\n');
+    } else {
+        let _ = writeln!(out, "## Matched calls\n");
+    }
+    for p in &rule.patterns {
+        let calls: Vec<String> = p.calls.iter().map(|c| format!("`{c}`")).collect();
+        let conds: Vec<String> = p.conditions.iter().map(describe_condition).collect();
+        let _ = writeln!(
+            out,
+            "- {}{} → {} severity, {} confidence",
+            calls.join(", "),
+            if conds.is_empty() {
+                String::new()
+            } else {
+                format!(" when {}", conds.join(" and "))
+            },
+            p.severity,
+            p.confidence
+        );
+    }
+    out.push('\n');
     let _ = writeln!(
         out,
         "## Vulnerable\n\n```python\n{}\n```\n",
@@ -91,3 +130,40 @@ pub fn rule_doc_url(rule: &Rule) -> String {
 
 /// Base URL of the generated rule pages.
 pub const DOCS_BASE_URL: &str = "https://github.com/pyaudit/pyaudit/blob/main/docs/rules";
+
+/// One condition in words, e.g. "`Loader` (position 1) is absent".
+fn describe_condition(c: &Condition) -> String {
+    let arg = match (&c.arg, c.position) {
+        (Some(k), Some(p)) => format!("`{k}` (argument {p})"),
+        (Some(k), None) => format!("`{k}`"),
+        (None, Some(p)) => format!("argument {p}"),
+        (None, None) => "an argument".to_string(),
+    };
+    let lit = |l: &Literal| match l {
+        Literal::Bool(b) => {
+            if *b {
+                "True".to_string()
+            } else {
+                "False".to_string()
+            }
+        }
+        Literal::Int(i) => i.to_string(),
+        Literal::Str(s) => format!("{s:?}"),
+        Literal::None => "None".to_string(),
+    };
+    let names = |n: &[String]| {
+        n.iter()
+            .map(|x| format!("`{x}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    match &c.test {
+        Test::Absent => format!("{arg} is absent"),
+        Test::Present => format!("{arg} is passed"),
+        Test::Equals(l) => format!("{arg} is `{}`", lit(l)),
+        Test::In(n) => format!("{arg} is one of {}", names(n)),
+        Test::NotIn(n) => format!("{arg} is none of {}", names(n)),
+        Test::Constant(true) => format!("{arg} is a constant"),
+        Test::Constant(false) => format!("{arg} is not a constant"),
+    }
+}

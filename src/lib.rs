@@ -4,16 +4,22 @@
 //! The pipeline: [`discover`] walks the paths, [`engine`] prefilters, parses (tree-sitter)
 //! and matches each file against the declarative [`rules`] using the [`semantic`] layer's
 //! name resolution, [`scan`] runs it in parallel and orders the results, and [`report`]
-//! prints them.
+//! prints them. [`settings`] merges flags with [`config`] files; [`suppress`] reads
+//! `# pyaudit: ignore` comments; [`gate`] applies the [`baseline`] and decides the exit code.
 
+pub mod baseline;
 pub mod cli;
+pub mod config;
 pub mod discover;
 pub mod engine;
 pub mod explain;
 pub mod finding;
+pub mod gate;
 pub mod report;
 pub mod rules;
 pub mod scan;
 pub mod semantic;
+pub mod settings;
 pub mod source;
+pub mod suppress;
 pub mod taint;

@@ -48,6 +48,8 @@ pub struct ScanResult {
     pub elapsed: Duration,
     /// Set when the analysis of some file failed inside pyaudit (a bug): exit 2.
     pub internal_errors: usize,
+    /// Suppression comments that silenced nothing, sorted by path and line.
+    pub unused_suppressions: Vec<crate::suppress::UnusedSuppression>,
 }
 
 impl ScanResult {
@@ -127,6 +129,9 @@ pub fn scan(engine: &Engine, opts: &ScanOptions) -> Result<ScanResult, ScanError
         result.internal_errors += usize::from(report.internal_error);
         result.findings.extend(report.findings);
         diagnostics.extend(report.diagnostics);
+        result
+            .unused_suppressions
+            .extend(report.unused_suppressions);
     }
     for f in &mut result.findings {
         f.path = display_path(&f.path);
@@ -134,6 +139,10 @@ pub fn scan(engine: &Engine, opts: &ScanOptions) -> Result<ScanResult, ScanError
     for d in &mut diagnostics {
         d.path = display_path(&d.path);
     }
+    for u in &mut result.unused_suppressions {
+        u.path = display_path(&u.path);
+    }
+    result.unused_suppressions.sort();
     result
         .findings
         .sort_by(|a, b| (&a.path, a.start, &a.rule_id).cmp(&(&b.path, b.start, &b.rule_id)));
@@ -151,6 +160,7 @@ struct FileReport {
     scanned: bool,
     parsed: bool,
     internal_error: bool,
+    unused_suppressions: Vec<crate::suppress::UnusedSuppression>,
 }
 
 fn analyse_candidate(engine: &Engine, c: &Candidate, max_bytes: u64) -> Option<FileReport> {
@@ -165,6 +175,7 @@ fn analyse_candidate(engine: &Engine, c: &Candidate, max_bytes: u64) -> Option<F
         scanned: false,
         parsed: false,
         internal_error: false,
+        unused_suppressions: Vec::new(),
     };
     let file = match std::fs::File::open(&c.path) {
         Ok(f) => f,
@@ -214,6 +225,7 @@ fn analyse_candidate(engine: &Engine, c: &Candidate, max_bytes: u64) -> Option<F
             findings: outcome.findings,
             diagnostics: outcome.diagnostics,
             internal_error: false,
+            unused_suppressions: outcome.unused_suppressions,
         },
         Err(panic) => {
             let what = panic

@@ -1,32 +1,9 @@
 //! End-to-end tests of the built `pyaudit` binary: exit codes, subcommands, output format,
 //! discovery rules and terminal safety.
 
-use std::path::Path;
-use std::process::{Command, Output};
+mod common;
 
-fn pyaudit(args: &[&str], cwd: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_pyaudit"))
-        .args(args)
-        .current_dir(cwd)
-        .env_remove("CLICOLOR_FORCE")
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run pyaudit")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn write(dir: &Path, rel: &str, text: &str) {
-    let p = dir.join(rel);
-    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-    std::fs::write(p, text).unwrap();
-}
+use common::{pyaudit, stderr, stdout, write};
 
 const VULN: &str = "import pickle\n\ndef load(blob):\n    return pickle.loads(blob)\n";
 const SAFE: &str = "import json\n\ndef load(blob):\n    return json.loads(blob)\n";

@@ -23,6 +23,8 @@ pub struct FileOutcome {
     pub diagnostics: Vec<Diagnostic>,
     /// False when the prefilter showed no rule could match, so the file was not parsed.
     pub parsed: bool,
+    /// `# pyaudit: ignore` comments that silenced nothing.
+    pub unused_suppressions: Vec<crate::suppress::UnusedSuppression>,
 }
 
 /// The rules plus the per-run machinery to apply them.
@@ -101,7 +103,9 @@ impl Engine {
                 .diagnostics
                 .push(diag(issue.kind, issue.line, issue.message));
         }
-        if !applicable.iter().any(|&a| a) {
+        // A file no rule can match is still parsed if it has suppression comments, so that
+        // those can be reported as unused.
+        if !applicable.iter().any(|&a| a) && !crate::suppress::mentions_directive(bytes) {
             return outcome;
         }
         let Some(tree) = parse(&source.text) else {
@@ -146,6 +150,8 @@ impl Engine {
                 .sort_by(|a, b| (a.start, &a.rule_id).cmp(&(b.start, &b.rule_id)));
         }
         fingerprint::assign(&mut outcome.findings);
+        outcome.unused_suppressions =
+            crate::suppress::apply(root, &source.text, path, &mut outcome.findings, &self.rules);
         outcome
     }
 

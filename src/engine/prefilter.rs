@@ -2,9 +2,10 @@
 //!
 //! Soundness: the semantic layer resolves a qualified name only through an import statement
 //! (or builtin reference) in the same file, and every import spells the first segment of the
-//! module it binds (`import yaml as y`, `from pickle import loads`). So a file whose bytes
-//! never contain a rule's trigger names (the first segments of its call names) cannot produce
-//! a finding for that rule. The trigger check is a whole-word search (the name neither
+//! module it binds (`import yaml as y`, `from pickle import loads`); the last segment is
+//! spelled either at the call (`y.load`) or in the import that binds it
+//! (`from yaml import load as l`). So a file whose words satisfy none of a rule's clauses
+//! (see [`RuleSet::trigger_clauses`]) cannot produce a finding for that rule. The trigger check is a whole-word search (the name neither
 //! preceded nor followed by an identifier character), a superset of the real condition: it
 //! may keep rules that then do not match, never the reverse. Taint rules need a whole word
 //! of each of their groups (a sink's module and a source's). The fixtures test scans with
@@ -117,4 +118,22 @@ impl Prefilter {
 /// Bytes that can continue a Python identifier (any non-ASCII byte may be part of one).
 fn is_ident_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn needs_whole_words_of_one_group() {
+        let rules = RuleSet::builtin().unwrap();
+        let pf = Prefilter::new(&rules);
+        let pickle = rules.rules().iter().position(|r| r.id == "PYA101").unwrap();
+        assert!(pf.applicable(b"import pickle\npickle.loads(b)")[pickle]);
+        assert!(pf.applicable(b"from pickle import loads as l")[pickle]);
+        // Substrings of longer identifiers do not count.
+        assert!(!pf.applicable(b"import pickled\npickled.loads(b)")[pickle]);
+        // Both words of a group are needed.
+        assert!(!pf.applicable(b"import pickle\npickle.dumps(b)")[pickle]);
+    }
 }

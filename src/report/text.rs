@@ -42,11 +42,13 @@ pub fn render_finding(out: &mut String, f: &Finding, rules: &RuleSet) {
     out.push(' ');
     styled(out, severity_style(f.severity).bold(), &f.rule_id);
     out.push(' ');
-    styled(
-        out,
-        severity_style(f.severity),
-        &format!("[{}]", f.severity),
-    );
+    // Confidence is shown only when it is not high, so the common case stays short.
+    let label = if f.confidence == crate::finding::Confidence::High {
+        format!("[{}]", f.severity)
+    } else {
+        format!("[{}, {} confidence]", f.severity, f.confidence)
+    };
+    styled(out, severity_style(f.severity), &label);
     out.push(' ');
     out.push_str(&escape(&f.message));
     if f.suppressed {

@@ -33,7 +33,8 @@ impl fmt::Display for RuleError {
 
 impl std::error::Error for RuleError {}
 
-fn line_col(text: &str, offset: usize) -> (usize, usize) {
+/// 1-based line and character column of a byte offset in `text`.
+pub(crate) fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let offset = offset.min(text.len());
     let before = &text.as_bytes()[..offset];
     let line = before.iter().filter(|&&b| b == b'\n').count() + 1;

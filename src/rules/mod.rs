@@ -11,6 +11,7 @@ mod model;
 pub mod taint;
 mod taint_schema;
 
+pub(crate) use load::line_col;
 pub use load::{Loaded, Parsed, RuleError, load_dir, parse_file, parse_rule_file};
 pub use model::{ConditionSpec, LiteralSpec, PatternSpec, RuleFile};
 pub use taint::{TaintModel, TaintRule};
@@ -80,54 +81,49 @@ pub struct Rule {
     pub origin: String,
 }
 
-impl Rule {
-    /// Top-level module or builtin names that must appear in a file's text for any of this
-    /// rule's patterns to match it: a qualified name can only be resolved through an import
-    /// (or a builtin reference) that spells its first segment.
-    pub fn trigger_names(&self) -> Vec<String> {
-        let mut names: Vec<String> = self
-            .patterns
-            .iter()
-            .flat_map(|p| p.calls.iter())
-            .map(|c| first_segment(c).to_string())
-            .collect();
-        names.sort();
-        names.dedup();
-        names
-    }
-}
-
-/// The prefilter clause of one call pattern: first and last callee segments, and the
-/// keyword of every condition that holds only when that keyword argument is written
+/// The prefilter clauses of one call pattern, one per callee: its first and last segment,
+/// and the keyword of every condition that holds only when that keyword argument is written
 /// (`equals`, `in`, `constant = true` on a keyword-only argument; a `**kwargs` splat only
 /// makes such an argument "maybe passed", for which these tests fail).
-fn pattern_clause(p: &Pattern) -> Vec<Vec<String>> {
-    let mut groups = first_and_last(&p.calls);
+fn pattern_clauses(p: &Pattern) -> Vec<Vec<Vec<String>>> {
+    let mut keywords = Vec::new();
     for c in &p.conditions {
         let needs_given = matches!(c.test, Test::Equals(_) | Test::In(_) | Test::Constant(true));
         if let (true, Some(kw), None) = (needs_given, &c.arg, c.position) {
-            groups.push(vec![kw.clone()]);
+            keywords.push(vec![kw.clone()]);
         }
     }
-    groups
+    p.calls
+        .iter()
+        .map(|call| {
+            let mut clause = vec![
+                vec![first_segment(call).to_string()],
+                vec![last_segment(call).to_string()],
+            ];
+            clause.extend(keywords.iter().cloned());
+            clause
+        })
+        .collect()
 }
 
 /// Two groups: the first segments and the last segments of `names` (without `()`).
 pub fn first_and_last<'a>(names: impl IntoIterator<Item = &'a String>) -> Vec<Vec<String>> {
     let (mut firsts, mut lasts): (Vec<String>, Vec<String>) = names
         .into_iter()
-        .map(|n| {
-            let bare = n.trim_end_matches("()");
-            let last = bare.rsplit('.').next().unwrap_or(bare);
-            let last = last.trim_end_matches("()");
-            (first_segment(n).to_string(), last.to_string())
-        })
+        .map(|n| (first_segment(n).to_string(), last_segment(n).to_string()))
         .unzip();
     for g in [&mut firsts, &mut lasts] {
         g.sort();
         g.dedup();
     }
     vec![firsts, lasts]
+}
+
+/// The last dotted segment of a qualified name, without a `()` suffix (`load` for
+/// `pickle.Unpickler().load`).
+pub fn last_segment(qname: &str) -> &str {
+    let last = qname.rsplit('.').next().unwrap_or(qname);
+    last.strip_suffix("()").unwrap_or(last)
 }
 
 /// The first dotted segment of a qualified name (`yaml` for `yaml.cyaml.CLoader`).
@@ -271,7 +267,7 @@ impl RuleSet {
     pub fn trigger_clauses(&self, ri: usize) -> Vec<Vec<Vec<String>>> {
         let rule = &self.rules[ri];
         let Some(taint) = &rule.taint else {
-            return rule.patterns.iter().map(pattern_clause).collect();
+            return rule.patterns.iter().flat_map(pattern_clauses).collect();
         };
         let mut model = self.taint_model.clone();
         model.extend(&taint.local);

@@ -152,11 +152,16 @@ impl<'t> Model<'t> {
         out: &mut Vec<Value<'t>>,
     ) {
         let Some((bindings, home)) = self.lookup(name, scope, pos) else {
-            // Not bound in the file: a builtin, or a name a star import may have brought.
+            // Not bound in the file: a name a star import may have brought, or a builtin.
             for m in &self.star_imports {
                 out.push(Value::Name(format!("{m}.{name}")));
             }
-            out.push(Value::Name(name.to_string()));
+            // With star imports present, an unbound non-builtin name can only come from one
+            // of them; without any, keep the bare name (it resolves to nothing a rule names
+            // unless the rule lists it bare on purpose).
+            if self.star_imports.is_empty() || is_builtin(name) {
+                out.push(Value::Name(name.to_string()));
+            }
             return;
         };
         for b in bindings {
@@ -266,4 +271,86 @@ fn parse_int(text: &str) -> Option<i64> {
     } else {
         t.parse().ok()
     }
+}
+
+/// Python's builtin names that rules may refer to bare (`eval`, `open`, `__import__`).
+fn is_builtin(name: &str) -> bool {
+    const BUILTINS: &[&str] = &[
+        "__import__",
+        "abs",
+        "all",
+        "any",
+        "ascii",
+        "bin",
+        "bool",
+        "breakpoint",
+        "bytearray",
+        "bytes",
+        "callable",
+        "chr",
+        "classmethod",
+        "compile",
+        "complex",
+        "delattr",
+        "dict",
+        "dir",
+        "divmod",
+        "enumerate",
+        "eval",
+        "exec",
+        "filter",
+        "float",
+        "format",
+        "frozenset",
+        "getattr",
+        "globals",
+        "hasattr",
+        "hash",
+        "help",
+        "hex",
+        "id",
+        "input",
+        "int",
+        "isinstance",
+        "issubclass",
+        "iter",
+        "len",
+        "list",
+        "locals",
+        "map",
+        "max",
+        "memoryview",
+        "min",
+        "next",
+        "object",
+        "oct",
+        "open",
+        "ord",
+        "pow",
+        "print",
+        "property",
+        "range",
+        "repr",
+        "reversed",
+        "round",
+        "set",
+        "setattr",
+        "slice",
+        "sorted",
+        "staticmethod",
+        "str",
+        "sum",
+        "super",
+        "tuple",
+        "type",
+        "vars",
+        "zip",
+        "execfile",
+        "reload",
+        "raw_input",
+        "unicode",
+        "long",
+        "file",
+    ];
+    BUILTINS.contains(&name)
 }

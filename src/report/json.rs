@@ -1,0 +1,188 @@
+//! pyaudit's own JSON report: a versioned, documented shape (see `docs/output.md`).
+//!
+//! Fields are only ever added within a version; renaming or removing one bumps
+//! [`JSON_VERSION`].
+
+use super::Report;
+use super::location::LineCache;
+use super::text::char_col;
+use crate::finding::{Confidence, DiagnosticKind, Finding, Position, Severity};
+use crate::suppress::UnusedSuppression;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// The version of the JSON shape.
+pub const JSON_VERSION: u32 = 1;
+
+#[derive(Serialize)]
+struct Doc<'a> {
+    version: u32,
+    tool: ToolInfo,
+    findings: Vec<JsonFinding<'a>>,
+    diagnostics: Vec<JsonDiagnostic<'a>>,
+    unused_suppressions: Vec<JsonUnused<'a>>,
+    summary: Summary,
+}
+
+#[derive(Serialize)]
+struct ToolInfo {
+    name: &'static str,
+    version: &'static str,
+}
+
+#[derive(Serialize)]
+struct JsonPos {
+    line: usize,
+    /// 1-based, counted in Unicode characters.
+    column: usize,
+}
+
+#[derive(Serialize)]
+struct JsonFinding<'a> {
+    rule_id: &'a str,
+    rule_name: &'a str,
+    path: String,
+    start: JsonPos,
+    end: JsonPos,
+    severity: Severity,
+    confidence: Confidence,
+    message: &'a str,
+    line_text: &'a str,
+    fingerprint: &'a str,
+    suppressed: bool,
+    flow: Vec<JsonStep<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonStep<'a> {
+    start: JsonPos,
+    end: JsonPos,
+    note: &'a str,
+}
+
+#[derive(Serialize)]
+struct JsonDiagnostic<'a> {
+    path: String,
+    kind: DiagnosticKind,
+    line: Option<usize>,
+    message: &'a str,
+    not_fully_scanned: bool,
+}
+
+#[derive(Serialize)]
+struct JsonUnused<'a> {
+    path: String,
+    line: usize,
+    /// The rule named in the comment that silenced nothing; absent for a bare
+    /// `# pyaudit: ignore`.
+    rule: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct Summary {
+    findings: usize,
+    by_severity: BTreeMap<Severity, usize>,
+    suppressed: usize,
+    baselined: usize,
+    files_scanned: usize,
+    files_not_fully_scanned: usize,
+    internal_errors: usize,
+    fail_on: Severity,
+    gate_failed: bool,
+}
+
+fn pos(lines: &mut LineCache, f: &Finding, p: Position) -> JsonPos {
+    JsonPos {
+        line: p.line,
+        column: lines.column(f, p, char_col),
+    }
+}
+
+/// Renders the report as pretty-printed JSON.
+pub fn render(report: &Report) -> String {
+    let path = |p: &std::path::Path| p.to_string_lossy().into_owned();
+    let mut lines = LineCache::default();
+    let findings = report
+        .findings
+        .iter()
+        .map(|f| JsonFinding {
+            rule_id: &f.rule_id,
+            rule_name: report
+                .rules
+                .rules()
+                .get(f.rule_index)
+                .map_or("", |r| r.name.as_str()),
+            path: path(&f.path),
+            start: pos(&mut lines, f, f.start),
+            end: pos(&mut lines, f, f.end),
+            severity: f.severity,
+            confidence: f.confidence,
+            message: &f.message,
+            line_text: &f.line_text,
+            fingerprint: &f.fingerprint,
+            suppressed: f.suppressed,
+            flow: f
+                .flow
+                .iter()
+                .map(|s| JsonStep {
+                    start: pos(&mut lines, f, s.start),
+                    end: pos(&mut lines, f, s.end),
+                    note: &s.note,
+                })
+                .collect(),
+        })
+        .collect();
+    let diagnostics = report
+        .result
+        .diagnostics
+        .iter()
+        .map(|d| JsonDiagnostic {
+            path: path(&d.path),
+            kind: d.kind,
+            line: d.line,
+            message: &d.message,
+            not_fully_scanned: d.kind.not_fully_scanned(),
+        })
+        .collect();
+    let unused = report
+        .result
+        .unused_suppressions
+        .iter()
+        .map(|u: &UnusedSuppression| JsonUnused {
+            path: path(&u.path),
+            line: u.line,
+            rule: u.rule.as_deref(),
+        })
+        .collect();
+    let mut by_severity: BTreeMap<Severity, usize> =
+        Severity::ALL.iter().map(|s| (*s, 0)).collect();
+    let mut active = 0;
+    for f in report.active() {
+        active += 1;
+        *by_severity.entry(f.severity).or_default() += 1;
+    }
+    let doc = Doc {
+        version: JSON_VERSION,
+        tool: ToolInfo {
+            name: "pyaudit",
+            version: env!("CARGO_PKG_VERSION"),
+        },
+        findings,
+        diagnostics,
+        unused_suppressions: unused,
+        summary: Summary {
+            findings: active,
+            by_severity,
+            suppressed: report.findings.len() - active,
+            baselined: report.baselined,
+            files_scanned: report.result.files_scanned,
+            files_not_fully_scanned: report.result.files_with_errors(),
+            internal_errors: report.result.internal_errors,
+            fail_on: report.fail_on,
+            gate_failed: report.gate_failed,
+        },
+    };
+    let mut out = serde_json::to_string_pretty(&doc).expect("JSON report always serializes");
+    out.push('\n');
+    out
+}
