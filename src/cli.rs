@@ -51,8 +51,8 @@ impl From<ColorChoice> for anstream::ColorChoice {
 pub enum Command {
     /// Scan Python files and directories for findings.
     Scan(ScanArgs),
-    /// List every rule: id, name, severity, confidence and summary.
-    Rules,
+    /// List every rule (id, name, severity, confidence, summary), or write its docs pages.
+    Rules(crate::rule_docs::RulesArgs),
     /// Show a rule's full documentation: what, why, examples, fix, references.
     Explain {
         /// Rule id (PYA101) or name (pickle-deserialization).
@@ -86,6 +86,11 @@ pub struct ScanArgs {
     /// Files larger than this many MiB are reported and skipped.
     #[arg(long, value_name = "MIB", default_value_t = DEFAULT_MAX_FILE_BYTES / (1024 * 1024))]
     pub max_file_size: u64,
+
+    /// Fail closed: exit 1 when any file could not be fully scanned (unreadable, binary,
+    /// too large, syntax errors, symbolic links not followed), even without findings.
+    #[arg(long)]
+    pub strict: bool,
 
     /// Parse every file even when no rule can match it (for checking the prefilter).
     #[arg(long, hide = true)]
@@ -133,8 +138,8 @@ pub fn run() -> Result<ExitCode, CliError> {
     let mut stdout = anstream::AutoStream::new(std::io::stdout().lock(), cli.color.into());
     let rules = RuleSet::with_dirs(&cli.rules_dirs)?;
     match &cli.command {
-        Command::Rules => {
-            write!(stdout, "{}", explain::rules_table(&rules))?;
+        Command::Rules(args) => {
+            crate::rule_docs::run(&rules, args, &mut stdout)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Explain { rule } => match rules.find(rule) {
@@ -178,5 +183,12 @@ fn run_scan(cli: &Cli, args: &ScanArgs, rules: RuleSet) -> Result<ExitCode, CliE
         max_file_bytes: args.max_file_size.saturating_mul(1024 * 1024),
     };
     let result = scan(&engine, &opts).map_err(|e| CliError::Usage(e.to_string()))?;
-    gate::finish(cli.color.into(), &settings, engine.rules(), &result).map_err(CliError::Usage)
+    gate::finish(
+        cli.color.into(),
+        &settings,
+        engine.rules(),
+        &result,
+        args.strict,
+    )
+    .map_err(CliError::Usage)
 }

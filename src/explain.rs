@@ -82,7 +82,6 @@ pub fn explain(rule: &Rule) -> String {
                 sink.severity
             );
         }
-        out.push('\n');
     } else {
         let _ = writeln!(out, "## Matched calls\n");
     }

@@ -147,7 +147,9 @@ pub struct Finding {
     pub severity: Severity,
     pub confidence: Confidence,
     pub message: String,
-    /// Text of the line `start` is on, without its line ending.
+    /// Text of the line `start` is on, without its line ending. Empty when that line is
+    /// longer than [`crate::engine::MAX_LINE_TEXT_BYTES`] (a finding's line is otherwise
+    /// never empty): reporters then show no snippet and a byte-based column.
     pub line_text: String,
     /// A hash of the rule, the finding's normalised source text and its occurrence index
     /// among identical texts in the file: stable when unrelated lines move.

@@ -75,6 +75,14 @@ fn plural(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 
+/// The summary line that explains a `--strict` failure.
+fn strict_note(files: usize) -> String {
+    format!(
+        "--strict: failing the run because {} could not be fully scanned.\n",
+        plural(files, "file", "files")
+    )
+}
+
 /// Human-readable warnings: per-file diagnostics and unused suppressions.
 fn warnings(result: &ScanResult) -> String {
     let mut out = String::new();
@@ -98,7 +106,12 @@ fn warnings(result: &ScanResult) -> String {
 }
 
 /// The text report: findings (suppressed ones too with `--show-suppressed`) and summary.
-fn human(report: &Report, show_suppressed: bool, baseline: Option<&std::path::Path>) -> String {
+fn human(
+    report: &Report,
+    show_suppressed: bool,
+    baseline: Option<&std::path::Path>,
+    strict_failed: bool,
+) -> String {
     let mut out = String::new();
     for f in &report.findings {
         if show_suppressed || !f.suppressed {
@@ -115,17 +128,22 @@ fn human(report: &Report, show_suppressed: bool, baseline: Option<&std::path::Pa
             path.display()
         ));
     }
+    if strict_failed {
+        out.push_str(&strict_note(report.result.files_with_errors()));
+    }
     out
 }
 
 /// Writes the report where the settings say, prints warnings and the summary, and returns
 /// the exit code: 2 for internal errors, 0 with `--exit-zero` or `--write-baseline`, 1 when
-/// a finding at or above `fail-on` remains, else 0.
+/// a finding at or above `fail-on` remains or (`strict`) a file was not fully scanned,
+/// else 0.
 pub fn finish(
     color: anstream::ColorChoice,
     settings: &Settings,
     rules: &RuleSet,
     result: &ScanResult,
+    strict: bool,
 ) -> Result<ExitCode, String> {
     let mut stderr = anstream::AutoStream::new(std::io::stderr().lock(), color);
     let io = |e: std::io::Error| e.to_string();
@@ -155,7 +173,11 @@ pub fn finish(
         None => None,
     };
     let selected = select(result, settings, rules, baseline.as_ref());
-    let gate_failed = fails(&selected.findings, settings.fail_on);
+    let not_fully_scanned = result.files_with_errors();
+    // A strict failure is a verdict on the scan's coverage, like a finding: exit 1. Exit 2
+    // stays reserved for pyaudit itself not working (see docs/robustness.md).
+    let strict_failed = strict && not_fully_scanned > 0;
+    let gate_failed = fails(&selected.findings, settings.fail_on) || strict_failed;
     let report = Report {
         result,
         findings: selected.findings,
@@ -164,7 +186,8 @@ pub fn finish(
         baselined: selected.baselined,
         fail_on: settings.fail_on,
         gate_failed,
-        execution_successful: result.internal_errors == 0,
+        // Files left unscanned make the run's result incomplete: say so to SARIF consumers.
+        execution_successful: result.internal_errors == 0 && not_fully_scanned == 0,
     };
     let format = settings.ci.format;
     let rendered = match format {
@@ -172,6 +195,7 @@ pub fn finish(
             &report,
             settings.ci.show_suppressed,
             settings.ci.baseline.as_deref(),
+            strict_failed,
         ),
         Format::Json => report::json::render(&report),
         Format::Sarif => report::sarif::render(&report),
@@ -189,6 +213,7 @@ pub fn finish(
                     &report,
                     settings.ci.show_suppressed,
                     settings.ci.baseline.as_deref(),
+                    strict_failed,
                 );
                 stdout.write_all(text.as_bytes()).map_err(io)?;
             }
@@ -198,6 +223,9 @@ pub fn finish(
             if format.is_machine() {
                 let mut summary = String::new();
                 text::render_summary(&mut summary, result, &report.findings);
+                if strict_failed {
+                    summary.push_str(&strict_note(not_fully_scanned));
+                }
                 stderr.write_all(summary.as_bytes()).map_err(io)?;
             }
         }

@@ -16,6 +16,7 @@ pub mod explain;
 pub mod finding;
 pub mod gate;
 pub mod report;
+pub mod rule_docs;
 pub mod rules;
 pub mod scan;
 pub mod semantic;

@@ -5,7 +5,13 @@ fn main() -> ExitCode {
     match std::panic::catch_unwind(pyaudit::cli::run) {
         Ok(Ok(code)) => code,
         Ok(Err(err)) => {
-            eprintln!("pyaudit: error: {err}");
+            // Errors quote paths and rule-file text, which may hold terminal escapes.
+            let text = err.to_string();
+            let lines: Vec<String> = text
+                .lines()
+                .map(pyaudit::report::terminal::escape)
+                .collect();
+            eprintln!("pyaudit: error: {}", lines.join("\n"));
             ExitCode::from(2)
         }
         Err(_) => {

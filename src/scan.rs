@@ -105,8 +105,24 @@ pub fn scan(engine: &Engine, opts: &ScanOptions) -> Result<ScanResult, ScanError
     let started = Instant::now();
     let threads = effective_threads(opts.threads);
     let excludes = Excludes::new(&opts.excludes).map_err(ScanError::Discover)?;
-    let (candidates, mut diagnostics) =
+    let (candidates, diagnostics) =
         discover(&opts.paths, &excludes, threads).map_err(ScanError::Discover)?;
+    let mut result = scan_candidates(engine, opts, &candidates, diagnostics)?;
+    result.elapsed = started.elapsed();
+    Ok(result)
+}
+
+/// Analyses already-discovered `candidates` (walk diagnostics passed in are merged into the
+/// result). The result does not depend on the order of `candidates`; tests use this to
+/// check that, and to scan a candidate that vanished after the walk.
+pub fn scan_candidates(
+    engine: &Engine,
+    opts: &ScanOptions,
+    candidates: &[Candidate],
+    mut diagnostics: Vec<Diagnostic>,
+) -> Result<ScanResult, ScanError> {
+    let started = Instant::now();
+    let threads = effective_threads(opts.threads);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         // Analysis is iterative, but tree-sitter and the OS get a comfortable margin.
@@ -177,6 +193,15 @@ fn analyse_candidate(engine: &Engine, c: &Candidate, max_bytes: u64) -> Option<F
         internal_error: false,
         unused_suppressions: Vec::new(),
     };
+    // Opening a FIFO or device named on the command line could block forever.
+    if let Ok(meta) = std::fs::metadata(&c.path)
+        && !meta.is_file()
+    {
+        return Some(diag(
+            DiagnosticKind::Unreadable,
+            "not a regular file; not analysed".into(),
+        ));
+    }
     let file = match std::fs::File::open(&c.path) {
         Ok(f) => f,
         Err(e) => {

@@ -32,6 +32,18 @@ pub fn decode(bytes: &[u8]) -> Result<(SourceText, Option<DecodeIssue>), DecodeI
             line: None,
         });
     }
+    if let Some(per_mille) = looks_binary(bytes) {
+        return Err(DecodeIssue {
+            kind: DiagnosticKind::Binary,
+            message: format!(
+                "looks binary ({}.{}% of its first bytes are control characters or invalid \
+                 UTF-8); not analysed",
+                per_mille / 10,
+                per_mille % 10
+            ),
+            line: None,
+        });
+    }
     let mut issue = None;
     let mut text = match std::str::from_utf8(bytes) {
         Ok(s) => s.to_string(),
@@ -65,7 +77,46 @@ pub fn decode(bytes: &[u8]) -> Result<(SourceText, Option<DecodeIssue>), DecodeI
             line: Some(line),
         });
     }
+    // Python reads a lone CR as a line end, tree-sitter does not: make it `\n`. Same length,
+    // so byte offsets and the line index are unchanged.
+    if text.contains('\r') {
+        let mut bytes = text.into_bytes();
+        for i in 0..bytes.len() {
+            if bytes[i] == b'\r' && bytes.get(i + 1) != Some(&b'\n') {
+                bytes[i] = b'\n';
+            }
+        }
+        text = String::from_utf8(bytes).unwrap_or_default();
+    }
     Ok((SourceText::new(text), issue))
+}
+
+/// How much of a file's start is sampled for [`looks_binary`].
+const BINARY_SAMPLE_BYTES: usize = 64 * 1024;
+
+/// Share (per mille) of control characters and invalid UTF-8 from which a file is binary.
+/// Compressed or compiled data has about half; Latin-1 or stray-byte text a few per cent.
+const BINARY_JUNK_PER_MILLE: usize = 300;
+
+/// Whether the sampled start of `bytes` is mostly not text: returns the junk share then.
+/// A file of random bytes has too few NULs for the NUL test, but would otherwise be parsed
+/// as pages of syntax errors.
+fn looks_binary(bytes: &[u8]) -> Option<usize> {
+    let sample = &bytes[..bytes.len().min(BINARY_SAMPLE_BYTES)];
+    if sample.is_empty() {
+        return None;
+    }
+    let mut junk = 0usize;
+    for chunk in sample.utf8_chunks() {
+        junk += chunk
+            .valid()
+            .bytes()
+            .filter(|&b| (b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r' | 0x0c)) || b == 0x7f)
+            .count();
+        junk += chunk.invalid().len();
+    }
+    let per_mille = junk * 1000 / sample.len();
+    (per_mille >= BINARY_JUNK_PER_MILLE).then_some(per_mille)
 }
 
 fn memchr_count(needle: u8, haystack: &[u8]) -> usize {
@@ -144,5 +195,9 @@ mod tests {
         let (_, issue) = decode(b"x = '\xE9'\n").unwrap();
         assert_eq!(issue.unwrap().kind, DiagnosticKind::Encoding);
         assert!(decode(&[0u8; 100]).is_err());
+        // Mostly invalid UTF-8: binary, though there is no NUL.
+        assert!(decode(&[0xffu8; 100]).is_err());
+        let (_, issue) = decode("x = 'caf\u{e9}'\n".repeat(50).as_bytes()).unwrap();
+        assert!(issue.is_none());
     }
 }

@@ -6,6 +6,7 @@
 //! same bug gets a different occurrence index, so it is still new.
 
 use crate::finding::Finding;
+use std::collections::HashMap;
 
 /// FNV-1a, 64 bit: tiny, stable across platforms and releases (unlike `std`'s hasher).
 fn fnv1a(parts: &[&[u8]]) -> u64 {
@@ -29,16 +30,20 @@ pub fn normalize(line: &str) -> String {
 
 /// Fills in `fingerprint` for findings of one file, which must be in source order.
 pub fn assign(findings: &mut [Finding]) {
-    let mut seen: Vec<(String, String)> = Vec::new();
+    // A map, not a scan of the earlier keys: a file with many findings must stay linear.
+    let mut seen: HashMap<(String, String), usize> = HashMap::new();
     for f in findings.iter_mut() {
         let key = (f.rule_id.clone(), normalize(&f.line_text));
-        let occurrence = seen.iter().filter(|k| **k == key).count();
-        let h = fnv1a(&[
-            key.0.as_bytes(),
-            key.1.as_bytes(),
-            occurrence.to_string().as_bytes(),
-        ]);
+        let h = {
+            let occurrence = seen.entry(key.clone()).or_insert(0);
+            let h = fnv1a(&[
+                key.0.as_bytes(),
+                key.1.as_bytes(),
+                occurrence.to_string().as_bytes(),
+            ]);
+            *occurrence += 1;
+            h
+        };
         f.fingerprint = format!("{h:016x}");
-        seen.push(key);
     }
 }

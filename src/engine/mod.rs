@@ -16,6 +16,25 @@ use std::cell::RefCell;
 use std::path::Path;
 use tree_sitter::{Node, Parser, Tree};
 
+/// At most this many findings are reported per file; beyond it the file is reported as not
+/// fully scanned. Real code has a handful; a generated file with millions of sink calls
+/// must not exhaust memory or flood the output.
+pub const MAX_FINDINGS_PER_FILE: usize = 5_000;
+
+/// Lines longer than this are not copied into findings (`line_text` stays empty): many
+/// findings on one multi-megabyte line would otherwise hold a copy of it each.
+pub const MAX_LINE_TEXT_BYTES: usize = 8 * 1024;
+
+/// The text of `line` for a finding, or nothing when it is over [`MAX_LINE_TEXT_BYTES`].
+pub(crate) fn line_text(source: &SourceText, line: usize) -> String {
+    let text = source.line(line);
+    if text.len() <= MAX_LINE_TEXT_BYTES {
+        text.to_string()
+    } else {
+        String::new()
+    }
+}
+
 /// What analysing one file produced.
 #[derive(Debug, Default)]
 pub struct FileOutcome {
@@ -135,6 +154,23 @@ impl Engine {
             ));
         }
         let model = Model::build(root, source.text.as_bytes());
+        if let Some(node) = model.python2
+            && !outcome
+                .diagnostics
+                .iter()
+                .any(|d| d.kind == DiagnosticKind::Syntax)
+        {
+            let line = node.start_position().row + 1;
+            outcome.diagnostics.push(diag(
+                DiagnosticKind::Syntax,
+                Some(line),
+                format!(
+                    "Python 2 syntax at line {line} (`{}` statement; not valid Python 3); \
+                     analysed as far as it goes",
+                    node.child(0).map_or("print", |k| k.kind())
+                ),
+            ));
+        }
         outcome.findings = self.match_calls(path, &source, &model, &applicable);
         if !self.taint.is_empty() {
             self.taint.analyse(
@@ -148,6 +184,18 @@ impl Engine {
             outcome
                 .findings
                 .sort_by(|a, b| (a.start, &a.rule_id).cmp(&(b.start, &b.rule_id)));
+        }
+        if outcome.findings.len() > MAX_FINDINGS_PER_FILE {
+            outcome.findings.truncate(MAX_FINDINGS_PER_FILE);
+            let line = outcome.findings.last().map(|f| f.start.line);
+            outcome.diagnostics.push(diag(
+                DiagnosticKind::Incomplete,
+                line,
+                format!(
+                    "more than {MAX_FINDINGS_PER_FILE} findings in this file; only the first \
+                     {MAX_FINDINGS_PER_FILE} are reported"
+                ),
+            ));
         }
         fingerprint::assign(&mut outcome.findings);
         outcome.unused_suppressions =
@@ -187,6 +235,11 @@ impl Engine {
                     }
                 }
             }
+            // Calls come in source order (pre-order walk), so the kept findings are the
+            // file's first ones; one more than the cap tells the caller to say so.
+            if findings.len() > MAX_FINDINGS_PER_FILE {
+                break;
+            }
         }
         findings.sort_by(|a, b| (a.start, &a.rule_id).cmp(&(b.start, &b.rule_id)));
         findings
@@ -214,7 +267,7 @@ impl Engine {
             severity: pattern.severity,
             confidence: pattern.confidence,
             message: pattern.message.replace("{call}", qname),
-            line_text: source.line(start.line).to_string(),
+            line_text: line_text(source, start.line),
             fingerprint: String::new(),
             flow: Vec::new(),
             suppressed: false,

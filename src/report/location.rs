@@ -202,7 +202,8 @@ impl LineCache {
 
     /// The text of `line` in the file of `f`, taken from the finding when it is its first.
     pub fn finding_line<'a>(&'a mut self, f: &'a Finding, line: usize) -> Option<&'a str> {
-        if line == f.start.line {
+        // An empty `line_text` means the line was too long to keep: read it again.
+        if line == f.start.line && !f.line_text.is_empty() {
             return Some(&f.line_text);
         }
         self.line(&f.path, line)

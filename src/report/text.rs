@@ -37,7 +37,12 @@ pub fn char_col(line: &str, byte_col: usize) -> usize {
 /// Renders one finding: header, source line with underline, path steps, help.
 pub fn render_finding(out: &mut String, f: &Finding, rules: &RuleSet) {
     let path = escape(&f.path.to_string_lossy());
-    let col = char_col(&f.line_text, f.start.byte_col);
+    // An empty line text means the line was too long to keep: fall back to bytes.
+    let col = if f.line_text.is_empty() {
+        f.start.byte_col + 1
+    } else {
+        char_col(&f.line_text, f.start.byte_col)
+    };
     styled(out, BOLD, &format!("{path}:{}:{col}:", f.start.line));
     out.push(' ');
     styled(out, severity_style(f.severity).bold(), &f.rule_id);
@@ -59,6 +64,17 @@ pub fn render_finding(out: &mut String, f: &Finding, rules: &RuleSet) {
     let gutter = f.start.line.to_string().len();
     let pad = " ".repeat(gutter);
     let line = &f.line_text;
+    if line.is_empty() {
+        styled(out, DIM, &format!("{pad} |\n{} | ", f.start.line));
+        out.push_str("(line too long to show)\n");
+    } else {
+        render_snippet(out, f, &pad);
+    }
+    render_notes(out, f, rules, &pad);
+}
+
+fn render_snippet(out: &mut String, f: &Finding, pad: &str) {
+    let line = &f.line_text;
     let start = f.start.byte_col.min(line.len());
     let end = if f.end.line == f.start.line {
         f.end.byte_col.min(line.len())
@@ -79,6 +95,9 @@ pub fn render_finding(out: &mut String, f: &Finding, rules: &RuleSet) {
         &"^".repeat(marked.chars().count().max(1)),
     );
     out.push('\n');
+}
+
+fn render_notes(out: &mut String, f: &Finding, rules: &RuleSet, pad: &str) {
     if !f.flow.is_empty() {
         styled(out, DIM, &format!("{pad} = "));
         out.push_str("data flow:\n");

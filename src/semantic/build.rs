@@ -35,6 +35,7 @@ pub(super) fn build<'t>(root: Node<'t>, source: &'t [u8]) -> Model<'t> {
             calls: Vec::new(),
             star_imports: Vec::new(),
             qnames: Vec::new(),
+            python2: None,
         },
         scope_stack: vec![(0, 0)],
         cond_stack: Vec::new(),
@@ -52,6 +53,13 @@ pub(super) fn build<'t>(root: Node<'t>, source: &'t [u8]) -> Model<'t> {
                 break 'walk;
             }
             b.leave(cursor.node());
+        }
+    }
+    // Source order, so lookups can binary-search; a stable sort keeps the walk order of
+    // bindings at the same position.
+    for scope in &mut b.model.scopes {
+        for bindings in scope.bindings.values_mut() {
+            bindings.sort_by_key(|b| b.pos);
         }
     }
     b.model
@@ -203,6 +211,9 @@ impl<'t> Builder<'t> {
                 self.model.scopes[scope].globals.extend(names);
             }
             kind if is_conditional(kind) => self.cond_stack.push(node.end_byte()),
+            "print_statement" | "exec_statement" => {
+                self.model.python2.get_or_insert(node);
+            }
             _ => {}
         }
     }

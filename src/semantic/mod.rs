@@ -81,6 +81,9 @@ pub struct Model<'t> {
     pub star_imports: Vec<String>,
     /// Qualified names bound by imports.
     pub qnames: Vec<String>,
+    /// The first Python 2 only statement (`print x`, `exec "code"`), which tree-sitter
+    /// parses without an error but Python 3 rejects.
+    pub python2: Option<Node<'t>>,
 }
 
 impl<'t> Model<'t> {

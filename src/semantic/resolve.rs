@@ -8,6 +8,13 @@ use tree_sitter::Node;
 /// gives up: bounds both time and stack depth on hostile input.
 const MAX_DEPTH: usize = 48;
 
+/// How many classes one base-class expansion visits at most.
+const MAX_CLASSES: usize = 256;
+
+/// How many values one resolution collects before it stops looking: bounds the fan-out of
+/// conditional rebindings and base classes.
+const MAX_VALUES: usize = 64;
+
 /// One thing an expression may denote.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value<'t> {
@@ -55,17 +62,33 @@ impl<'t> Model<'t> {
             Value::Name(n) => vec![n.clone()],
             Value::Class(node, scope) => {
                 let mut out = Vec::new();
-                self.class_bases(*node, *scope, 0, &mut out);
+                let mut visited = Vec::new();
+                self.class_bases(*node, *scope, 0, &mut out, &mut visited);
                 out
             }
             _ => Vec::new(),
         }
     }
 
-    fn class_bases(&self, class: Node<'t>, scope: ScopeId, depth: usize, out: &mut Vec<String>) {
-        if depth > MAX_DEPTH {
+    /// `visited` holds the classes already expanded: a diamond of classes repeated over many
+    /// levels (`class A1(A0, A0)`, `class A2(A1, A1)`, ...) would otherwise take exponential
+    /// time.
+    fn class_bases(
+        &self,
+        class: Node<'t>,
+        scope: ScopeId,
+        depth: usize,
+        out: &mut Vec<String>,
+        visited: &mut Vec<usize>,
+    ) {
+        if depth > MAX_DEPTH
+            || out.len() > MAX_VALUES
+            || visited.len() > MAX_CLASSES
+            || visited.contains(&class.id())
+        {
             return;
         }
+        visited.push(class.id());
         let Some(bases) = class.child_by_field_name("superclasses") else {
             return;
         };
@@ -79,7 +102,7 @@ impl<'t> Model<'t> {
             for v in values {
                 match v {
                     Value::Name(n) => out.push(n),
-                    Value::Class(n, s) => self.class_bases(n, s, depth + 1, out),
+                    Value::Class(n, s) => self.class_bases(n, s, depth + 1, out, visited),
                     _ => {}
                 }
             }
@@ -94,7 +117,7 @@ impl<'t> Model<'t> {
         depth: usize,
         out: &mut Vec<Value<'t>>,
     ) {
-        if depth > MAX_DEPTH || out.len() > 64 {
+        if depth > MAX_DEPTH || out.len() > MAX_VALUES {
             out.push(Value::Unknown);
             return;
         }
@@ -199,16 +222,20 @@ impl<'t> Model<'t> {
                 // In the scope of the reference, the binding in effect is the last one before
                 // it; an enclosing scope has run to completion by the time a nested function
                 // body runs, so its last binding counts.
+                // Bindings are sorted by position (see `build`), so a binary search keeps
+                // a file with many bindings and references of one name linear-logarithmic.
                 let last = if innermost {
-                    bs.iter()
-                        .rposition(|b| b.pos <= pos)
+                    bs.partition_point(|b| b.pos <= pos)
+                        .checked_sub(1)
                         .unwrap_or(bs.len() - 1)
                 } else {
                     bs.len() - 1
                 };
                 let mut chain = vec![bs[last]];
                 let mut i = last;
-                while bs[i].conditional && i > 0 {
+                // Resolution keeps at most MAX_VALUES values anyway; a longer chain of
+                // conditional rebindings would only cost time.
+                while bs[i].conditional && i > 0 && chain.len() <= MAX_VALUES {
                     i -= 1;
                     chain.push(bs[i]);
                 }

@@ -414,7 +414,7 @@ fn make_finding(
             .message
             .replace("{call}", &hit.callee)
             .replace("{source}", label),
-        line_text: source.line(start.line).to_string(),
+        line_text: crate::engine::line_text(source, start.line),
         fingerprint: String::new(),
         flow,
         suppressed: false,

@@ -1,0 +1,1 @@
+import pickledef f():    return pickle.loads(x)
