@@ -7,7 +7,12 @@ use super::trace::{Origin, Taint, Val};
 use super::{Entry, Hit};
 use crate::engine::{ArgState, find_arg, holds};
 use crate::semantic::BindingKind;
+use std::rc::Rc;
 use tree_sitter::Node;
+
+/// Object-method calls deeper in an expression than this are not followed: their
+/// constructor arguments are evaluated a second time.
+const MAX_OBJECT_DEPTH: usize = 12;
 
 /// Longest expression text quoted in a path step.
 const MAX_QUOTE: usize = 60;
@@ -247,6 +252,8 @@ impl<'t> Frame<'_, '_, 't> {
         if let Some((def, offset)) = self.local_callee(f) {
             let t = self.apply_summary(e, def, offset, &args);
             result = result.or(t);
+        } else if let Some(t) = self.apply_object_method(e, f) {
+            result = result.or(Some(t));
         } else if self.cx.path.is_some() && args.iter().any(|a| a.taint.is_some()) {
             let t = self.apply_external(e, f, &args);
             result = result.or(t);
@@ -359,6 +366,93 @@ impl<'t> Frame<'_, '_, 't> {
             }
             _ => None,
         }
+    }
+
+    /// `C(x).m()` or `o = C(x)` … `o.m()` with `C` a class of this file: the attributes
+    /// `C.__init__` stores tainted arguments in are tainted `self` attributes inside `m`.
+    fn apply_object_method(&mut self, call: Node<'t>, f: Node<'t>) -> Option<Taint> {
+        let cx = self.cx;
+        let model = cx.model;
+        if f.kind() != "attribute" || self.depth > MAX_OBJECT_DEPTH {
+            return None;
+        }
+        let obj = f.child_by_field_name("object")?;
+        let method = model.text(f.child_by_field_name("attribute")?);
+        // The constructor call: `C(...)` itself, or what a plain name was assigned.
+        let ctor = match obj.kind() {
+            "call" => obj,
+            "identifier" => {
+                let (bindings, _) = model.lookup(model.text(obj), self.scope, obj.start_byte())?;
+                bindings.iter().find_map(|b| match b.kind {
+                    BindingKind::Assign(v) if v.kind() == "call" => Some(v),
+                    _ => None,
+                })?
+            }
+            _ => return None,
+        };
+        let cf = ctor.child_by_field_name("function")?;
+        if cf.kind() != "identifier" {
+            return None;
+        }
+        let cname = model.text(cf);
+        let (bindings, _) = model.lookup(cname, self.scope, cf.start_byte())?;
+        let class = bindings.iter().find_map(|b| match b.kind {
+            BindingKind::Class(c) => Some(c),
+            _ => None,
+        })?;
+        let class_scope = cx.scope_of(class)?;
+        let init = def_in(model, class_scope, "__init__")?;
+        let def = def_in(model, class_scope, method)?;
+        let init_scope = cx.scope_of(init)?;
+        let plist = params(model, init);
+        // The constructor's arguments are evaluated again here (bounded by the depth test).
+        let args = self.args(ctor);
+        let mut fields: Vec<String> = Vec::new();
+        let mut into: Option<Taint> = None;
+        for a in &args {
+            let Some(t) = &a.taint else {
+                continue;
+            };
+            let idx = match a.key {
+                ArgKey::Pos(p) => p + 1,
+                ArgKey::Kw(k) => match plist.iter().position(|p| p.name == k) {
+                    Some(i) => i,
+                    None => continue,
+                },
+                ArgKey::Splat => continue,
+            };
+            let Some(p) = plist.get(idx) else {
+                continue;
+            };
+            let summary = cx.summary(init, init_scope, Entry::Param(idx));
+            for (field, ft) in &summary.fields {
+                if !fields.contains(field) {
+                    fields.push(field.clone());
+                }
+                if into.is_none() {
+                    let passed =
+                        self.step(a.node, format!("passed to `{cname}()` as `{}`", p.name));
+                    let stored = self.step(
+                        ctor,
+                        format!("kept in `self.{field}` of the `{cname}` object"),
+                    );
+                    into = Some(t.then(passed).then_all(ft.steps()).then(stored));
+                }
+            }
+        }
+        let into = into?;
+        fields.sort();
+        let summary = cx.summary(def, cx.scope_of(def)?, Entry::Fields(Rc::new(fields)));
+        for h in &summary.hits {
+            self.hits.push(Hit {
+                taint: into.then_all(h.taint.steps()),
+                ..h.clone()
+            });
+        }
+        summary.returns.as_ref().map(|rt| {
+            into.then_all(rt.steps())
+                .then(self.step(call, format!("returned by `{cname}.{method}()`")))
+        })
     }
 
     fn apply_summary(

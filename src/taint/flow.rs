@@ -22,6 +22,8 @@ pub(crate) struct Frame<'c, 'a, 't> {
     pub state: Option<State>,
     pub returns: Option<Taint>,
     pub hits: Vec<Hit<'t>>,
+    /// The joined states at every `return`, for the `self` attributes a method leaves.
+    exits: Option<State>,
     /// For `self.method()` calls: the receiver name and the class scope.
     pub self_name: Option<&'t str>,
     pub class_scope: Option<ScopeId>,
@@ -44,6 +46,7 @@ impl<'c, 'a, 't> Frame<'c, 'a, 't> {
             state: Some(State::new()),
             returns: None,
             hits: Vec::new(),
+            exits: None,
             self_name,
             class_scope: in_class,
             loops: Vec::new(),
@@ -70,6 +73,15 @@ impl<'c, 'a, 't> Frame<'c, 'a, 't> {
             }
             Entry::Param(i) => (Some(*i), None),
             Entry::Carrier(i, attrs) => (Some(*i), Some(attrs.clone())),
+            Entry::Fields(fields) => {
+                if let Some(me) = self.self_name {
+                    for f in fields.iter() {
+                        let taint = Taint::new(Origin::Param(0), None);
+                        entry.insert(format!("{me}.{f}"), Val::Tainted(taint));
+                    }
+                }
+                (None, None)
+            }
         };
         if let Some(i) = position
             && let Some(p) = params(model, self.def).get(i)
@@ -88,8 +100,19 @@ impl<'c, 'a, 't> Frame<'c, 'a, 't> {
     }
 
     /// What the function returns and the sinks it reached.
-    pub fn finish(self) -> (Option<Taint>, Vec<Hit<'t>>) {
-        (self.returns, self.hits)
+    pub fn finish(self) -> (Option<Taint>, Vec<Hit<'t>>, Vec<(String, Taint)>) {
+        let mut fields = Vec::new();
+        if let Some(me) = self.self_name {
+            let prefix = format!("{me}.");
+            let exits = join(self.exits, self.state).unwrap_or_default();
+            for (k, v) in exits {
+                if let (Some(attr), Val::Tainted(t)) = (k.strip_prefix(&prefix), v) {
+                    fields.push((attr.to_string(), t));
+                }
+            }
+            fields.sort_by(|a, b| a.0.cmp(&b.0));
+        }
+        (self.returns, self.hits, fields)
     }
 
     /// A step at `node` with `note`.
@@ -140,7 +163,7 @@ impl<'c, 'a, 't> Frame<'c, 'a, 't> {
                     let t = self.eval(e);
                     self.returns = self.returns.take().or(t);
                 }
-                self.state = None;
+                self.exits = join(self.exits.take(), self.state.take());
             }
             "raise_statement" => {
                 self.eval_children(n);

@@ -132,6 +132,9 @@ pub(crate) struct Hit<'t> {
 pub(crate) struct Summary<'t> {
     pub returns: Option<Taint>,
     pub hits: Vec<Hit<'t>>,
+    /// For a method: `self` attributes holding the parameter's data when it returns
+    /// (`self.fmt = fmt` in `__init__`), with the path inside the method.
+    pub fields: Vec<(String, Taint)>,
 }
 
 /// What a summary assumes on entry.
@@ -144,6 +147,9 @@ pub(crate) enum Entry {
     /// The parameter at this position is a request object whose listed attributes are
     /// tainted (a Django `request` passed whole to a helper).
     Carrier(usize, Rc<Vec<Vec<String>>>),
+    /// A method called on an object whose constructor stored tainted data in these
+    /// attributes of `self`.
+    Fields(Rc<Vec<String>>),
 }
 
 /// A summary key: the `def` node id and the entry assumption.
@@ -184,7 +190,7 @@ impl<'a, 't> FileCtx<'a, 't> {
             .scopes
             .iter()
             .enumerate()
-            .filter(|(_, s)| s.kind == ScopeKind::Function)
+            .filter(|(_, s)| s.kind != ScopeKind::Module)
             .map(|(i, s)| (s.node.id(), i))
             .collect();
         FileCtx {
@@ -245,7 +251,7 @@ impl<'a, 't> FileCtx<'a, 't> {
         summary
     }
 
-    /// The scope a `def` opens.
+    /// The scope a `def` (or `class`) opens.
     pub fn scope_of(&self, def: Node<'t>) -> Option<ScopeId> {
         self.scope_of_def.get(&def.id()).copied()
     }
@@ -284,8 +290,15 @@ impl<'a, 't> FileCtx<'a, 't> {
                 "identifier" => model
                     .lookup(model.text(f), site.scope, f.start_byte())
                     .is_some_and(|(bs, _)| {
-                        bs.iter()
-                            .any(|b| matches!(b.kind, crate::semantic::BindingKind::Def(_)))
+                        // A function of the file, or a class of it (its methods may be
+                        // called on the new object).
+                        bs.iter().any(|b| {
+                            matches!(
+                                b.kind,
+                                crate::semantic::BindingKind::Def(_)
+                                    | crate::semantic::BindingKind::Class(_)
+                            )
+                        })
                     }),
                 "attribute" => f
                     .child_by_field_name("object")
@@ -348,7 +361,7 @@ impl<'a, 't> FileCtx<'a, 't> {
         let own = entry == Entry::Own;
         let mut frame = Frame::new(self, def, scope, entry);
         frame.run();
-        let (returns, hits) = frame.finish();
+        let (returns, hits, fields) = frame.finish();
         self.active.borrow_mut().pop();
         let keep = |o: Origin| match o {
             Origin::Source(_) => own,
@@ -356,6 +369,10 @@ impl<'a, 't> FileCtx<'a, 't> {
         };
         let summary = Rc::new(Summary {
             returns: returns.filter(|t| keep(t.origin())),
+            fields: fields
+                .into_iter()
+                .filter(|(_, t)| !own && keep(t.origin()))
+                .collect(),
             hits: hits
                 .into_iter()
                 .filter(|h| {
