@@ -64,7 +64,27 @@ pub fn explain(rule: &Rule) -> String {
         }
     );
     let _ = writeln!(out, "## What it flags and why\n\n{}\n", rule.description);
-    let _ = writeln!(out, "## Matched calls\n");
+    if let Some(taint) = &rule.taint {
+        let _ = writeln!(out, "## Sinks (reported when request data reaches them)\n");
+        for sink in &taint.sinks {
+            let calls: Vec<String> = sink.calls.iter().map(|c| format!("`{c}`")).collect();
+            let conds: Vec<String> = sink.conditions.iter().map(describe_condition).collect();
+            let _ = writeln!(
+                out,
+                "- {}{}: {} → {} severity",
+                calls.join(", "),
+                if conds.is_empty() {
+                    String::new()
+                } else {
+                    format!(" when {}", conds.join(" and "))
+                },
+                sink.label,
+                sink.severity
+            );
+        }
+    } else {
+        let _ = writeln!(out, "## Matched calls\n");
+    }
     for p in &rule.patterns {
         let calls: Vec<String> = p.calls.iter().map(|c| format!("`{c}`")).collect();
         let conds: Vec<String> = p.conditions.iter().map(describe_condition).collect();
@@ -142,5 +162,7 @@ fn describe_condition(c: &Condition) -> String {
         Test::Equals(l) => format!("{arg} is `{}`", lit(l)),
         Test::In(n) => format!("{arg} is one of {}", names(n)),
         Test::NotIn(n) => format!("{arg} is none of {}", names(n)),
+        Test::Constant(true) => format!("{arg} is a constant"),
+        Test::Constant(false) => format!("{arg} is not a constant"),
     }
 }

@@ -93,6 +93,58 @@ pub fn holds<'t>(model: &Model<'t>, call: Node<'t>, scope: ScopeId, cond: &Condi
             .any(|v| !model.is_a(v).iter().any(|n| set.contains(n))),
         (Test::NotIn(_), ArgState::Maybe) => true,
         (Test::NotIn(_), ArgState::Absent) => false,
+        (Test::Constant(want), ArgState::Given(node)) => {
+            is_constant(model, node, scope, node.start_byte(), 0) == *want
+        }
+        (Test::Constant(want), ArgState::Maybe) => !*want,
+        (Test::Constant(_), ArgState::Absent) => false,
+    }
+}
+
+/// Whether `node` certainly evaluates to a constant: literals, and names, `+`, `%` and
+/// implicit concatenations built only from them. Bounded in depth: deeper means "unknown".
+pub fn is_constant<'t>(
+    model: &Model<'t>,
+    node: Node<'t>,
+    scope: ScopeId,
+    pos: usize,
+    depth: usize,
+) -> bool {
+    if depth > 32 {
+        return false;
+    }
+    match node.kind() {
+        "binary_operator" => {
+            let (Some(l), Some(r)) = (
+                node.child_by_field_name("left"),
+                node.child_by_field_name("right"),
+            ) else {
+                return false;
+            };
+            is_constant(model, l, scope, pos, depth + 1)
+                && is_constant(model, r, scope, pos, depth + 1)
+        }
+        "parenthesized_expression" | "concatenated_string" | "tuple" | "list" => {
+            let mut cursor = node.walk();
+            let kids: Vec<Node<'t>> = node.named_children(&mut cursor).collect();
+            !kids.is_empty()
+                && kids
+                    .into_iter()
+                    .all(|k| is_constant(model, k, scope, pos, depth + 1))
+        }
+        "identifier" => {
+            let name = model.text(node);
+            match model.lookup(name, scope, pos) {
+                Some((bindings, home)) => bindings.iter().all(|b| match b.kind {
+                    crate::semantic::BindingKind::Assign(value) => {
+                        is_constant(model, value, home, value.start_byte(), depth + 1)
+                    }
+                    _ => false,
+                }),
+                None => false,
+            }
+        }
+        _ => crate::semantic::literal(node, model.source).is_some(),
     }
 }
 

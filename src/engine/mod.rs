@@ -4,13 +4,14 @@ mod conditions;
 pub mod fingerprint;
 mod prefilter;
 
-pub use conditions::{ArgState, find_arg};
+pub use conditions::{ArgState, find_arg, holds, is_constant};
 pub use prefilter::Prefilter;
 
 use crate::finding::{Diagnostic, DiagnosticKind, Finding};
 use crate::rules::RuleSet;
 use crate::semantic::Model;
 use crate::source::{SourceText, decode};
+use crate::taint::TaintEngine;
 use std::cell::RefCell;
 use std::path::Path;
 use tree_sitter::{Node, Parser, Tree};
@@ -23,6 +24,16 @@ pub const MAX_FINDINGS_PER_FILE: usize = 5_000;
 /// Lines longer than this are not copied into findings (`line_text` stays empty): many
 /// findings on one multi-megabyte line would otherwise hold a copy of it each.
 pub const MAX_LINE_TEXT_BYTES: usize = 8 * 1024;
+
+/// The text of `line` for a finding, or nothing when it is over [`MAX_LINE_TEXT_BYTES`].
+pub(crate) fn line_text(source: &SourceText, line: usize) -> String {
+    let text = source.line(line);
+    if text.len() <= MAX_LINE_TEXT_BYTES {
+        text.to_string()
+    } else {
+        String::new()
+    }
+}
 
 /// What analysing one file produced.
 #[derive(Debug, Default)]
@@ -41,6 +52,7 @@ pub struct Engine {
     rules: RuleSet,
     prefilter: Prefilter,
     use_prefilter: bool,
+    taint: TaintEngine,
 }
 
 thread_local! {
@@ -48,7 +60,8 @@ thread_local! {
     static PARSER: RefCell<Option<Parser>> = const { RefCell::new(None) };
 }
 
-fn parse(text: &str) -> Option<Tree> {
+/// Parses Python source with this thread's reused parser.
+pub(crate) fn parse(text: &str) -> Option<Tree> {
     PARSER.with(|cell| {
         let mut slot = cell.borrow_mut();
         if slot.is_none() {
@@ -67,10 +80,12 @@ impl Engine {
     /// prefilter never changes results).
     pub fn new(rules: RuleSet, use_prefilter: bool) -> Engine {
         let prefilter = Prefilter::new(&rules);
+        let taint = TaintEngine::new(&rules);
         Engine {
             rules,
             prefilter,
             use_prefilter,
+            taint,
         }
     }
 
@@ -157,6 +172,19 @@ impl Engine {
             ));
         }
         outcome.findings = self.match_calls(path, &source, &model, &applicable);
+        if !self.taint.is_empty() {
+            self.taint.analyse(
+                path,
+                &source,
+                &model,
+                &self.rules,
+                &applicable,
+                &mut outcome.findings,
+            );
+            outcome
+                .findings
+                .sort_by(|a, b| (a.start, &a.rule_id).cmp(&(b.start, &b.rule_id)));
+        }
         if outcome.findings.len() > MAX_FINDINGS_PER_FILE {
             outcome.findings.truncate(MAX_FINDINGS_PER_FILE);
             let line = outcome.findings.last().map(|f| f.start.line);
@@ -239,14 +267,7 @@ impl Engine {
             severity: pattern.severity,
             confidence: pattern.confidence,
             message: pattern.message.replace("{call}", qname),
-            line_text: {
-                let line = source.line(start.line);
-                if line.len() <= MAX_LINE_TEXT_BYTES {
-                    line.to_string()
-                } else {
-                    String::new()
-                }
-            },
+            line_text: line_text(source, start.line),
             fingerprint: String::new(),
             flow: Vec::new(),
             suppressed: false,

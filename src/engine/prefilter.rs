@@ -4,90 +4,120 @@
 //! (or builtin reference) in the same file, and every import spells the first segment of the
 //! module it binds (`import yaml as y`, `from pickle import loads`); the last segment is
 //! spelled either at the call (`y.load`) or in the import that binds it
-//! (`from yaml import load as l`). So a file in which one of a rule's word sets (see
-//! [`crate::rules::Rule::trigger_groups`]) does not appear as whole words cannot produce a
-//! finding for that rule. The check is a word search, a superset of the real condition: it
-//! may keep rules that then do not match, never the reverse. The fixtures test scans with and
-//! without the prefilter and demands identical results.
+//! (`from yaml import load as l`). So a file whose words satisfy none of a rule's clauses
+//! (see [`RuleSet::trigger_clauses`]) cannot produce a finding for that rule. The trigger check is a whole-word search (the name neither
+//! preceded nor followed by an identifier character), a superset of the real condition: it
+//! may keep rules that then do not match, never the reverse. Taint rules need a whole word
+//! of each of their groups (a sink's module and a source's). The fixtures test scans with
+//! and without the prefilter and demands identical results.
 
 use aho_corasick::{AhoCorasick, MatchKind};
 
 use crate::rules::RuleSet;
 
-/// A multi-pattern matcher from trigger words to the rules that need them.
+/// A multi-pattern matcher from trigger names to the rules that need them.
+///
+/// A rule has clauses (see [`RuleSet::trigger_clauses`]); each clause has groups of names;
+/// the rule applies to a file whose text satisfies some clause: a whole-word name of every
+/// one of the clause's groups.
 #[derive(Debug)]
 pub struct Prefilter {
     matcher: Option<AhoCorasick>,
-    needle_count: usize,
-    /// (rule index, needle indices that must all be present)
-    groups: Vec<(usize, Vec<usize>)>,
+    /// needle index → (clause index, group index) pairs that the needle satisfies
+    by_needle: Vec<Vec<(usize, usize)>>,
+    /// clause index → (rule index, number of groups)
+    clauses: Vec<(usize, usize)>,
     rule_count: usize,
 }
 
-/// Whether a byte can be part of a Python identifier (non-ASCII bytes count: they belong to
-/// a Unicode identifier, so a neighbouring match is part of a longer name).
-fn is_ident_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80
-}
-
 impl Prefilter {
-    /// Builds the matcher for every rule's trigger words.
+    /// Builds the matcher for every rule's trigger names.
     pub fn new(rules: &RuleSet) -> Prefilter {
         let mut needles: Vec<String> = Vec::new();
-        let mut groups = Vec::new();
-        for (ri, rule) in rules.rules().iter().enumerate() {
-            for group in rule.trigger_groups() {
-                let ids = group
-                    .into_iter()
-                    .map(|word| match needles.iter().position(|n| *n == word) {
-                        Some(i) => i,
-                        None => {
-                            needles.push(word);
-                            needles.len() - 1
+        let mut by_needle: Vec<Vec<(usize, usize)>> = Vec::new();
+        let mut clauses = Vec::new();
+        for ri in 0..rules.rules().len() {
+            for clause in rules.trigger_clauses(ri) {
+                let ci = clauses.len();
+                // At most 64 groups are tracked; more would only be a stricter test.
+                let groups: Vec<Vec<String>> = clause.into_iter().take(64).collect();
+                clauses.push((ri, groups.len()));
+                for (gi, group) in groups.into_iter().enumerate() {
+                    for name in group {
+                        match needles.iter().position(|n| *n == name) {
+                            Some(i) => by_needle[i].push((ci, gi)),
+                            None => {
+                                needles.push(name);
+                                by_needle.push(vec![(ci, gi)]);
+                            }
                         }
-                    })
-                    .collect();
-                groups.push((ri, ids));
+                    }
+                }
             }
         }
         let matcher = if needles.is_empty() {
             None
         } else {
             AhoCorasick::builder()
-                .match_kind(MatchKind::Standard)
+                // Needles are identifiers and only whole-word matches count: at a given
+                // start, only the longest needle can end where the identifier ends, and a
+                // rejected match lies inside one identifier, so resuming after it skips no
+                // whole-word match. Non-overlapping search is then exact and much faster
+                // than reporting every overlapping occurrence of common names.
+                .match_kind(MatchKind::LeftmostLongest)
                 .build(&needles)
                 .ok()
         };
         Prefilter {
             matcher,
-            needle_count: needles.len(),
-            groups,
+            by_needle,
+            clauses,
             rule_count: rules.rules().len(),
         }
     }
 
-    /// For each rule, whether `bytes` contain all words of one of its trigger groups.
+    /// For each rule, whether `bytes` satisfy one of its clauses.
     pub fn applicable(&self, bytes: &[u8]) -> Vec<bool> {
-        let mut out = vec![false; self.rule_count];
-        let Some(matcher) = &self.matcher else {
-            return out;
-        };
-        let mut seen = vec![false; self.needle_count];
-        for m in matcher.find_overlapping_iter(bytes) {
-            let before = m.start().checked_sub(1).map(|i| bytes[i]);
-            let after = bytes.get(m.end()).copied();
-            if before.is_some_and(is_ident_byte) || after.is_some_and(is_ident_byte) {
-                continue;
+        let mut satisfied: Vec<u64> = vec![0; self.clauses.len()];
+        if let Some(matcher) = &self.matcher {
+            let mut seen = vec![false; self.by_needle.len()];
+            let mut remaining = seen.len();
+            for m in matcher.find_iter(bytes) {
+                let i = m.pattern().as_usize();
+                // Only whole words count: an import or builtin use spells the name as a
+                // token of its own, while `os` inside `pos` or `close` proves nothing.
+                let before = m.start().checked_sub(1).map(|b| bytes[b]);
+                let after = bytes.get(m.end()).copied();
+                if before.is_some_and(is_ident_byte) || after.is_some_and(is_ident_byte) {
+                    continue;
+                }
+                if !seen[i] {
+                    seen[i] = true;
+                    for &(c, g) in &self.by_needle[i] {
+                        satisfied[c] |= 1 << g;
+                    }
+                    remaining -= 1;
+                    if remaining == 0 {
+                        break;
+                    }
+                }
             }
-            seen[m.pattern().as_usize()] = true;
         }
-        for (ri, ids) in &self.groups {
-            if !out[*ri] && ids.iter().all(|&i| seen[i]) {
-                out[*ri] = true;
+        let mut out = vec![false; self.rule_count];
+        for (&(rule, n), bits) in self.clauses.iter().zip(satisfied) {
+            // A clause with no groups has no sound text test: it always holds.
+            let need = if n >= 64 { u64::MAX } else { (1u64 << n) - 1 };
+            if bits & need == need {
+                out[rule] = true;
             }
         }
         out
     }
+}
+
+/// Bytes that can continue a Python identifier (any non-ASCII byte may be part of one).
+fn is_ident_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80
 }
 
 #[cfg(test)]

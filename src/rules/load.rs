@@ -1,6 +1,8 @@
 //! Reading rule files: TOML parsing, validation with `file:line:col` errors, compilation.
 
 use super::model::{ConditionSpec, LiteralSpec, PatternSpec, RuleFile};
+use super::taint::{TaintModel, compile_model_file, compile_taint_rule};
+use super::taint_schema::TaintModelFile;
 use super::{Condition, Literal, Pattern, Rule, Test};
 use std::fmt;
 use std::path::Path;
@@ -47,13 +49,13 @@ pub(crate) fn line_col(text: &str, offset: usize) -> (usize, usize) {
     (line, col)
 }
 
-struct Ctx<'a> {
+pub(super) struct Ctx<'a> {
     file: &'a str,
     text: &'a str,
 }
 
 impl Ctx<'_> {
-    fn err(&self, offset: usize, message: impl Into<String>) -> RuleError {
+    pub(super) fn err(&self, offset: usize, message: impl Into<String>) -> RuleError {
         let (line, col) = line_col(self.text, offset);
         RuleError {
             file: self.file.to_string(),
@@ -64,8 +66,46 @@ impl Ctx<'_> {
     }
 }
 
+/// What one file under `rules/` holds.
+#[derive(Debug, Clone)]
+pub enum Parsed {
+    Rule(Box<Rule>),
+    /// A `kind = "taint-model"` file: shared sources, sanitizers and propagators.
+    Model(TaintModel),
+}
+
+/// Rules and taint models read from files.
+#[derive(Debug, Clone, Default)]
+pub struct Loaded {
+    pub rules: Vec<Rule>,
+    pub models: Vec<TaintModel>,
+}
+
+impl Loaded {
+    fn push(&mut self, parsed: Parsed) {
+        match parsed {
+            Parsed::Rule(r) => self.rules.push(*r),
+            Parsed::Model(m) => self.models.push(m),
+        }
+    }
+}
+
+/// Only the `kind` key, read first to choose the schema.
+#[derive(serde::Deserialize)]
+struct KindProbe {
+    kind: Option<String>,
+}
+
 /// Parses and validates one rule file. `file` names it in errors.
 pub fn parse_rule_file(file: &str, text: &str) -> Result<Rule, RuleError> {
+    match parse_file(file, text)? {
+        Parsed::Rule(r) => Ok(*r),
+        Parsed::Model(_) => Err(Ctx { file, text }.err(0, "this is a taint model, not a rule")),
+    }
+}
+
+/// Parses and validates one file under `rules/`: a rule or a taint model.
+pub fn parse_file(file: &str, text: &str) -> Result<Parsed, RuleError> {
     let ctx = Ctx { file, text };
     if text.len() > MAX_RULE_FILE_BYTES {
         return Err(ctx.err(
@@ -76,11 +116,17 @@ pub fn parse_rule_file(file: &str, text: &str) -> Result<Rule, RuleError> {
             ),
         ));
     }
-    let spec: RuleFile = toml::from_str(text).map_err(|e| {
+    let toml_err = |e: toml::de::Error| {
         let offset = e.span().map_or(0, |s| s.start);
         ctx.err(offset, e.message().trim().to_string())
-    })?;
-    compile(&ctx, spec)
+    };
+    let probe: KindProbe = toml::from_str(text).map_err(toml_err)?;
+    if probe.kind.as_deref() == Some("taint-model") {
+        let spec: TaintModelFile = toml::from_str(text).map_err(toml_err)?;
+        return Ok(Parsed::Model(compile_model_file(&ctx, &spec)?));
+    }
+    let spec: RuleFile = toml::from_str(text).map_err(toml_err)?;
+    Ok(Parsed::Rule(Box::new(compile(&ctx, spec)?)))
 }
 
 fn is_valid_id(id: &str) -> bool {
@@ -91,7 +137,7 @@ fn is_valid_id(id: &str) -> bool {
         && id.bytes().skip(letters).all(|b| b.is_ascii_digit())
 }
 
-fn is_valid_name(name: &str) -> bool {
+pub(super) fn is_valid_name(name: &str) -> bool {
     !name.is_empty()
         && name.len() <= 80
         && name.starts_with(|c: char| c.is_ascii_lowercase())
@@ -101,7 +147,7 @@ fn is_valid_name(name: &str) -> bool {
 }
 
 /// A dotted Python name whose segments may end in `()` to mean "the result of calling it".
-fn is_valid_qname(q: &str) -> bool {
+pub(super) fn is_valid_qname(q: &str) -> bool {
     !q.is_empty()
         && q.split('.').all(|seg| {
             let seg = seg.strip_suffix("()").unwrap_or(seg);
@@ -136,8 +182,30 @@ fn compile(ctx: &Ctx, spec: RuleFile) -> Result<Rule, RuleError> {
             return Err(ctx.err(0, format!("`{field}` must not be empty")));
         }
     }
-    if spec.pattern.is_empty() {
-        return Err(ctx.err(0, "a rule needs at least one [[pattern]]"));
+    let taint = match spec
+        .kind
+        .as_ref()
+        .map(|k| (k.get_ref().as_str(), k.span().start))
+    {
+        None | Some(("call", _)) => None,
+        Some(("taint", _)) => Some(compile_taint_rule(ctx, &spec)?),
+        Some((other, at)) => {
+            return Err(ctx.err(
+                at,
+                format!("unknown rule kind `{other}` (expected call, taint or taint-model)"),
+            ));
+        }
+    };
+    if taint.is_none() {
+        if let Some(s) = spec.sink.first() {
+            return Err(ctx.err(
+                s.span().start,
+                "`[[sink]]` belongs in a `kind = \"taint\"` rule",
+            ));
+        }
+        if spec.pattern.is_empty() {
+            return Err(ctx.err(0, "a rule needs at least one [[pattern]]"));
+        }
     }
     let mut patterns = Vec::with_capacity(spec.pattern.len());
     for p in &spec.pattern {
@@ -158,6 +226,7 @@ fn compile(ctx: &Ctx, spec: RuleFile) -> Result<Rule, RuleError> {
         references: spec.references.clone(),
         tags: spec.tags.clone(),
         patterns,
+        taint,
         origin: ctx.file.to_string(),
     })
 }
@@ -195,7 +264,11 @@ fn compile_pattern(
     })
 }
 
-fn compile_condition(ctx: &Ctx, offset: usize, c: &ConditionSpec) -> Result<Condition, RuleError> {
+pub(super) fn compile_condition(
+    ctx: &Ctx,
+    offset: usize,
+    c: &ConditionSpec,
+) -> Result<Condition, RuleError> {
     if c.arg.is_none() && c.position.is_none() {
         return Err(ctx.err(
             offset,
@@ -225,6 +298,9 @@ fn compile_condition(ctx: &Ctx, offset: usize, c: &ConditionSpec) -> Result<Cond
     if let Some(names) = &c.not_in {
         tests.push(Test::NotIn(check_names(ctx, offset, names)?));
     }
+    if let Some(constant) = c.constant {
+        tests.push(Test::Constant(constant));
+    }
     if c.absent == Some(false) || c.present == Some(false) || c.is_none == Some(false) {
         return Err(ctx.err(
             offset,
@@ -239,7 +315,8 @@ fn compile_condition(ctx: &Ctx, offset: usize, c: &ConditionSpec) -> Result<Cond
         }),
         0 => Err(ctx.err(
             offset,
-            "a `when` condition needs one test: absent, present, equals, is_none, in or not_in",
+            "a `when` condition needs one test: absent, present, equals, is_none, in, not_in or \
+             constant",
         )),
         _ => Err(ctx.err(
             offset,
@@ -255,16 +332,17 @@ fn check_names(ctx: &Ctx, offset: usize, names: &[String]) -> Result<Vec<String>
     Ok(names.to_vec())
 }
 
-/// The rules embedded in the binary.
-pub(super) fn builtin_rules() -> Result<Vec<Rule>, RuleError> {
-    EMBEDDED_RULES
-        .iter()
-        .map(|(path, text)| parse_rule_file(&format!("builtin:{path}"), text))
-        .collect()
+/// The rules and taint models embedded in the binary.
+pub(super) fn builtin_rules() -> Result<Loaded, RuleError> {
+    let mut loaded = Loaded::default();
+    for (path, text) in EMBEDDED_RULES {
+        loaded.push(parse_file(&format!("builtin:{path}"), text)?);
+    }
+    Ok(loaded)
 }
 
-/// Loads every `*.toml` rule file under `dir` (recursively), in path order.
-pub fn load_dir(dir: &Path) -> Result<Vec<Rule>, RuleError> {
+/// Loads every `*.toml` rule or taint-model file under `dir` (recursively), in path order.
+pub fn load_dir(dir: &Path) -> Result<Loaded, RuleError> {
     let io_err = |p: &Path, e: std::io::Error| RuleError {
         file: p.display().to_string(),
         line: 0,
@@ -298,7 +376,7 @@ pub fn load_dir(dir: &Path) -> Result<Vec<Rule>, RuleError> {
         }
     }
     files.sort();
-    let mut rules = Vec::with_capacity(files.len());
+    let mut loaded = Loaded::default();
     for path in files {
         let bytes = std::fs::read(&path).map_err(|e| io_err(&path, e))?;
         let name = path.display().to_string();
@@ -311,9 +389,9 @@ pub fn load_dir(dir: &Path) -> Result<Vec<Rule>, RuleError> {
                 e.utf8_error().valid_up_to()
             ),
         })?;
-        rules.push(parse_rule_file(&name, &text)?);
+        loaded.push(parse_file(&name, &text)?);
     }
-    Ok(rules)
+    Ok(loaded)
 }
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
 //! The shape of a rule file (TOML), as serde reads it. See `docs/rules-format.md`.
 
+use super::taint_schema::{PropagatorSpec, SanitizerSpec, SinkSpec, SourceSpec};
 use crate::finding::{Confidence, Severity};
 use serde::Deserialize;
 use toml::Spanned;
@@ -33,6 +34,23 @@ pub struct RuleFile {
     /// Call patterns; the rule matches a call when any pattern matches it.
     #[serde(default)]
     pub pattern: Vec<Spanned<PatternSpec>>,
+    /// `"call"` (the default) or `"taint"`; a taint rule has sinks instead of patterns.
+    pub kind: Option<Spanned<String>>,
+    /// Taint rules: sinks of this rule.
+    #[serde(default)]
+    pub sink: Vec<Spanned<SinkSpec>>,
+    /// Taint rules: sources for this rule only (shared ones live in taint-model files).
+    #[serde(default)]
+    pub source: Vec<Spanned<SourceSpec>>,
+    /// Taint rules: sanitizers for this rule only.
+    #[serde(default)]
+    pub sanitizer: Vec<Spanned<SanitizerSpec>>,
+    /// Taint rules: propagators for this rule only.
+    #[serde(default)]
+    pub propagator: Vec<Spanned<PropagatorSpec>>,
+    /// Taint rules: ids of call rules whose finding on the same call this rule replaces.
+    #[serde(default)]
+    pub supersedes: Vec<String>,
 }
 
 /// A set of qualified callee names plus conditions on the call's arguments.
@@ -84,4 +102,7 @@ pub struct ConditionSpec {
     pub one_of: Option<Vec<String>>,
     /// Holds when the argument is passed and does not resolve to one of these names.
     pub not_in: Option<Vec<String>>,
+    /// `true`: the argument is a constant (literals, through plain assignments and `+`/`%`);
+    /// `false`: it is passed and may not be.
+    pub constant: Option<bool>,
 }

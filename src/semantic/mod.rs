@@ -11,7 +11,7 @@
 mod build;
 mod resolve;
 
-pub use resolve::Value;
+pub use resolve::{Value, literal};
 
 use tree_sitter::Node;
 

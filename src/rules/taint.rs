@@ -1,0 +1,504 @@
+//! Compiled taint declarations and their validation (file:line:col errors like call rules).
+
+use super::load::{Ctx, compile_condition, is_valid_name, is_valid_qname};
+use super::model::RuleFile;
+use super::taint_schema::{
+    ArgSpec, PropagatorSpec, SanitizerSpec, SinkSpec, SourceSpec, TaintModelFile,
+};
+use super::{Condition, RuleError};
+use crate::finding::{Confidence, Severity};
+use toml::Spanned;
+
+/// Where untrusted data enters.
+#[derive(Debug, Clone)]
+pub struct Source {
+    pub label: String,
+    pub kind: SourceKind,
+}
+
+/// The two shapes of source.
+#[derive(Debug, Clone)]
+pub enum SourceKind {
+    /// Attribute reads or calls with one of these qualified names.
+    Names(Vec<String>),
+    /// Parameters of selected functions.
+    Params(Box<ParamSource>),
+}
+
+/// Which functions' parameters are sources, and which parameters.
+#[derive(Debug, Clone, Default)]
+pub struct ParamSource {
+    pub module_imports: Vec<String>,
+    pub decorated_by: Vec<String>,
+    pub class_bases: Vec<String>,
+    pub function_names: Vec<String>,
+    pub first_param: Option<String>,
+    pub passed_to: Vec<String>,
+    pub passed_as: Vec<String>,
+    pub param_position: Option<usize>,
+    pub param_names: Vec<String>,
+    pub param_annotated: Vec<String>,
+    pub exclude_params: Vec<String>,
+    pub exempt_annotations: Vec<String>,
+    pub exempt_defaults: Vec<String>,
+    /// Attribute paths (split on `.`) that are tainted when read from the parameter; empty
+    /// means the parameter itself is tainted.
+    pub attributes: Vec<Vec<String>>,
+}
+
+/// One argument of a sink.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SinkArg {
+    pub arg: Option<String>,
+    pub position: Option<usize>,
+    pub head: bool,
+}
+
+/// A call that must not receive tainted data.
+#[derive(Debug, Clone)]
+pub struct Sink {
+    pub calls: Vec<String>,
+    pub from_rules: Vec<String>,
+    /// Empty: any argument.
+    pub args: Vec<SinkArg>,
+    pub conditions: Vec<Condition>,
+    pub label: String,
+    pub severity: Severity,
+    pub confidence: Confidence,
+    pub message: String,
+}
+
+/// Sanitizing calls and validating guards.
+#[derive(Debug, Clone, Default)]
+pub struct Sanitizers {
+    pub calls: Vec<String>,
+    pub guards: Vec<String>,
+    pub guard_methods: Vec<String>,
+    pub exits: Vec<String>,
+}
+
+/// Calls that carry taint from arguments to their result or receiver.
+#[derive(Debug, Clone, Default)]
+pub struct Propagators {
+    pub calls: Vec<String>,
+    pub methods: Vec<String>,
+    pub into_receiver: Vec<String>,
+}
+
+/// Sources, sanitizers and propagators: shared (taint-model files) or rule-local.
+#[derive(Debug, Clone, Default)]
+pub struct TaintModel {
+    pub sources: Vec<Source>,
+    pub sanitizers: Sanitizers,
+    pub propagators: Propagators,
+}
+
+impl TaintModel {
+    /// Adds everything `other` declares.
+    pub fn extend(&mut self, other: &TaintModel) {
+        self.sources.extend(other.sources.iter().cloned());
+        let s = &mut self.sanitizers;
+        s.calls.extend(other.sanitizers.calls.iter().cloned());
+        s.guards.extend(other.sanitizers.guards.iter().cloned());
+        s.guard_methods
+            .extend(other.sanitizers.guard_methods.iter().cloned());
+        s.exits.extend(other.sanitizers.exits.iter().cloned());
+        let p = &mut self.propagators;
+        p.calls.extend(other.propagators.calls.iter().cloned());
+        p.methods.extend(other.propagators.methods.iter().cloned());
+        p.into_receiver
+            .extend(other.propagators.into_receiver.iter().cloned());
+    }
+
+    /// One prefilter clause per source (see [`super::RuleSet::trigger_clauses`]): groups of
+    /// names that must all appear, as whole words, in a file where the source can apply.
+    pub fn source_clauses(&self) -> Vec<Vec<Vec<String>>> {
+        let mut out = Vec::new();
+        for s in &self.sources {
+            let mut groups: Vec<Vec<String>> = Vec::new();
+            match &s.kind {
+                SourceKind::Names(n) => groups.extend(super::first_and_last(n)),
+                SourceKind::Params(p) => {
+                    if !p.module_imports.is_empty() {
+                        groups.push(
+                            p.module_imports
+                                .iter()
+                                .map(|m| super::first_segment(m).to_string())
+                                .collect(),
+                        );
+                    }
+                    for names in [
+                        &p.decorated_by,
+                        &p.class_bases,
+                        &p.param_annotated,
+                        &p.passed_to,
+                    ] {
+                        if !names.is_empty() {
+                            groups.extend(super::first_and_last(names));
+                        }
+                    }
+                    // The parameter is spelled in the `def`.
+                    if let Some(first) = &p.first_param {
+                        groups.push(vec![first.clone()]);
+                    }
+                    if !p.param_names.is_empty() {
+                        groups.push(p.param_names.clone());
+                    }
+                    // A request object taints only through one of its attributes, read by name.
+                    let lasts: Vec<String> = p
+                        .attributes
+                        .iter()
+                        .filter_map(|a| a.last().cloned())
+                        .collect();
+                    if !lasts.is_empty() {
+                        groups.push(lasts);
+                    }
+                }
+            }
+            for g in &mut groups {
+                g.sort();
+                g.dedup();
+            }
+            out.push(groups);
+        }
+        out
+    }
+}
+
+/// The taint part of a `kind = "taint"` rule.
+#[derive(Debug, Clone, Default)]
+pub struct TaintRule {
+    pub sinks: Vec<Sink>,
+    /// Sources, sanitizers and propagators that apply to this rule only.
+    pub local: TaintModel,
+    pub supersedes: Vec<String>,
+}
+
+fn check_qnames(ctx: &Ctx, offset: usize, names: &[String]) -> Result<(), RuleError> {
+    match names.iter().find(|n| !is_valid_qname(n)) {
+        Some(bad) => Err(ctx.err(
+            offset,
+            format!("`{bad}` is not a qualified Python name like `flask.request.args`"),
+        )),
+        None => Ok(()),
+    }
+}
+
+fn compile_source(ctx: &Ctx, s: &Spanned<SourceSpec>) -> Result<Source, RuleError> {
+    let off = s.span().start;
+    let s = s.get_ref();
+    if s.label.trim().is_empty() {
+        return Err(ctx.err(off, "a `[[source]]` needs a non-empty `label`"));
+    }
+    for list in [
+        &s.names,
+        &s.module_imports,
+        &s.decorated_by,
+        &s.class_bases,
+        &s.param_annotated,
+        &s.exempt_annotations,
+        &s.exempt_defaults,
+        &s.passed_to,
+    ] {
+        check_qnames(ctx, off, list)?;
+    }
+    let selects = !s.module_imports.is_empty()
+        || !s.decorated_by.is_empty()
+        || !s.class_bases.is_empty()
+        || !s.function_names.is_empty()
+        || s.first_param.is_some()
+        || !s.passed_to.is_empty()
+        || s.param_position.is_some()
+        || !s.param_names.is_empty()
+        || !s.param_annotated.is_empty()
+        || !s.attributes.is_empty();
+    let kind = match (s.names.is_empty(), selects) {
+        (false, false) => SourceKind::Names(s.names.clone()),
+        (true, true) => {
+            if let Some(bad) = s
+                .attributes
+                .iter()
+                .find(|a| !is_valid_qname(a) || a.contains('('))
+            {
+                return Err(ctx.err(off, format!("`{bad}` is not an attribute path like `GET`")));
+            }
+            SourceKind::Params(Box::new(ParamSource {
+                module_imports: s.module_imports.clone(),
+                decorated_by: s.decorated_by.clone(),
+                class_bases: s.class_bases.clone(),
+                function_names: s.function_names.clone(),
+                first_param: s.first_param.clone(),
+                passed_to: s.passed_to.clone(),
+                passed_as: s.passed_as.clone(),
+                param_position: s.param_position,
+                param_names: s.param_names.clone(),
+                param_annotated: s.param_annotated.clone(),
+                exclude_params: s.exclude_params.clone(),
+                exempt_annotations: s.exempt_annotations.clone(),
+                exempt_defaults: s.exempt_defaults.clone(),
+                attributes: s
+                    .attributes
+                    .iter()
+                    .map(|a| a.split('.').map(str::to_string).collect())
+                    .collect(),
+            }))
+        }
+        (false, true) => {
+            return Err(ctx.err(
+                off,
+                "a `[[source]]` has either `names` (expressions) or function/parameter \
+                 selectors, not both",
+            ));
+        }
+        (true, false) => {
+            return Err(ctx.err(
+                off,
+                "a `[[source]]` needs `names` or a function/parameter selector \
+                 (module_imports, decorated_by, class_bases, function_names, param_*)",
+            ));
+        }
+    };
+    Ok(Source {
+        label: s.label.trim().to_string(),
+        kind,
+    })
+}
+
+fn compile_arg(ctx: &Ctx, off: usize, a: &ArgSpec) -> Result<SinkArg, RuleError> {
+    if a.arg.is_none() && a.position.is_none() {
+        return Err(ctx.err(off, "a sink argument needs `arg`, `position`, or both"));
+    }
+    Ok(SinkArg {
+        arg: a.arg.clone(),
+        position: a.position,
+        head: a.head,
+    })
+}
+
+fn compile_sink(ctx: &Ctx, s: &Spanned<SinkSpec>, rule: &RuleFile) -> Result<Sink, RuleError> {
+    let off = s.span().start;
+    let s = s.get_ref();
+    if s.calls.is_empty() && s.from_rules.is_empty() {
+        return Err(ctx.err(off, "a `[[sink]]` needs `calls` or `from_rules`"));
+    }
+    check_qnames(ctx, off, &s.calls)?;
+    if s.label.trim().is_empty() {
+        return Err(ctx.err(off, "a `[[sink]]` needs a non-empty `label`"));
+    }
+    let args = s
+        .args
+        .iter()
+        .map(|a| compile_arg(ctx, off, a))
+        .collect::<Result<Vec<_>, _>>()?;
+    let conditions = s
+        .when
+        .iter()
+        .map(|c| compile_condition(ctx, c.span().start, c.get_ref()))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Sink {
+        calls: s.calls.clone(),
+        from_rules: s.from_rules.clone(),
+        args,
+        conditions,
+        label: s.label.trim().to_string(),
+        severity: s.severity.unwrap_or(rule.severity),
+        confidence: s.confidence.unwrap_or(rule.confidence),
+        message: s
+            .message
+            .clone()
+            .unwrap_or_else(|| rule.message.clone())
+            .trim()
+            .to_string(),
+    })
+}
+
+fn compile_model(
+    ctx: &Ctx,
+    sources: &[Spanned<SourceSpec>],
+    sanitizers: &[Spanned<SanitizerSpec>],
+    propagators: &[Spanned<PropagatorSpec>],
+) -> Result<TaintModel, RuleError> {
+    let mut model = TaintModel::default();
+    for s in sources {
+        model.sources.push(compile_source(ctx, s)?);
+    }
+    for s in sanitizers {
+        let off = s.span().start;
+        let s = s.get_ref();
+        check_qnames(ctx, off, &s.calls)?;
+        check_qnames(ctx, off, &s.guards)?;
+        check_qnames(ctx, off, &s.exits)?;
+        if s.calls.is_empty()
+            && s.guards.is_empty()
+            && s.guard_methods.is_empty()
+            && s.exits.is_empty()
+        {
+            return Err(ctx.err(
+                off,
+                "a `[[sanitizer]]` needs `calls`, `guards`, `guard_methods` or `exits`",
+            ));
+        }
+        model.sanitizers.calls.extend(s.calls.iter().cloned());
+        model.sanitizers.guards.extend(s.guards.iter().cloned());
+        model
+            .sanitizers
+            .guard_methods
+            .extend(s.guard_methods.iter().cloned());
+        model.sanitizers.exits.extend(s.exits.iter().cloned());
+    }
+    for p in propagators {
+        let off = p.span().start;
+        let p = p.get_ref();
+        check_qnames(ctx, off, &p.calls)?;
+        if p.calls.is_empty() && p.methods.is_empty() && p.into_receiver.is_empty() {
+            return Err(ctx.err(
+                off,
+                "a `[[propagator]]` needs `calls`, `methods` or `into_receiver`",
+            ));
+        }
+        model.propagators.calls.extend(p.calls.iter().cloned());
+        model.propagators.methods.extend(p.methods.iter().cloned());
+        model
+            .propagators
+            .into_receiver
+            .extend(p.into_receiver.iter().cloned());
+    }
+    Ok(model)
+}
+
+/// Compiles the taint part of a `kind = "taint"` rule file.
+pub(super) fn compile_taint_rule(ctx: &Ctx, spec: &RuleFile) -> Result<TaintRule, RuleError> {
+    if let Some(p) = spec.pattern.first() {
+        return Err(ctx.err(
+            p.span().start,
+            "a taint rule has `[[sink]]` tables, not `[[pattern]]`",
+        ));
+    }
+    if spec.sink.is_empty() {
+        return Err(ctx.err(0, "a taint rule needs at least one [[sink]]"));
+    }
+    let sinks = spec
+        .sink
+        .iter()
+        .map(|s| compile_sink(ctx, s, spec))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(TaintRule {
+        sinks,
+        local: compile_model(ctx, &spec.source, &spec.sanitizer, &spec.propagator)?,
+        supersedes: spec.supersedes.clone(),
+    })
+}
+
+/// Compiles a `kind = "taint-model"` file.
+pub(super) fn compile_model_file(
+    ctx: &Ctx,
+    spec: &TaintModelFile,
+) -> Result<TaintModel, RuleError> {
+    debug_assert_eq!(spec.kind.get_ref(), "taint-model");
+    let name = spec.name.get_ref();
+    if !is_valid_name(name) {
+        return Err(ctx.err(
+            spec.name.span().start,
+            format!("model name `{name}` must be lowercase words joined by `-`"),
+        ));
+    }
+    if spec.description.trim().is_empty() {
+        return Err(ctx.err(0, "`description` must not be empty"));
+    }
+    compile_model(ctx, &spec.source, &spec.sanitizer, &spec.propagator)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::rules::{Parsed, parse_file};
+
+    const RULE: &str = r#"
+id = "TST201"
+name = "taint-test"
+kind = "taint"
+severity = "high"
+confidence = "high"
+summary = "s"
+message = "{source} reaches {call}"
+help = "h"
+description = "d"
+vulnerable = "v"
+fixed = "f"
+
+[[sink]]
+label = "runs it"
+calls = ["os.system"]
+args = [{ position = 0 }]
+"#;
+
+    const MODEL: &str = r#"
+kind = "taint-model"
+name = "test-model"
+description = "d"
+
+[[source]]
+label = "Test data"
+names = ["flask.request.args"]
+
+[[source]]
+label = "Test params"
+module_imports = ["django"]
+first_param = "request"
+attributes = ["GET", "request.body"]
+"#;
+
+    #[test]
+    fn taint_rule_and_model_parse() {
+        let Parsed::Rule(rule) = parse_file("r.toml", RULE).unwrap() else {
+            panic!("not a rule");
+        };
+        let taint = rule.taint.expect("taint part");
+        assert_eq!(taint.sinks[0].calls, vec!["os.system"]);
+        let Parsed::Model(model) = parse_file("m.toml", MODEL).unwrap() else {
+            panic!("not a model");
+        };
+        assert_eq!(model.sources.len(), 2);
+        let clauses = model.source_clauses();
+        assert_eq!(clauses[0], vec![vec!["flask"], vec!["args"]]);
+        assert_eq!(
+            clauses[1],
+            vec![vec!["django"], vec!["request"], vec!["GET", "body"]]
+        );
+    }
+
+    #[test]
+    fn sink_errors_name_the_line() {
+        let text = RULE.replace("args = [{ position = 0 }]", "args = [{ head = true }]");
+        let e = parse_file("r.toml", &text).unwrap_err();
+        assert_eq!(e.line, 14, "{e}");
+        assert!(e.message.contains("sink argument"), "{e}");
+        let text = RULE.replace("label = \"runs it\"\n", "label = \"runs it\"\nlabell = 1\n");
+        let e = parse_file("r.toml", &text).unwrap_err();
+        assert_eq!(e.line, 16, "{e}");
+    }
+
+    #[test]
+    fn source_errors_name_the_line() {
+        let text = MODEL.replace("names = [\"flask.request.args\"]", "names = [\"a..b\"]");
+        let e = parse_file("m.toml", &text).unwrap_err();
+        assert_eq!(e.line, 6, "{e}");
+        let text = MODEL.replace(
+            "names = [\"flask.request.args\"]",
+            "names = [\"x\"]\nmodule_imports = [\"django\"]",
+        );
+        let e = parse_file("m.toml", &text).unwrap_err();
+        assert!(e.message.contains("not both"), "{e}");
+    }
+
+    #[test]
+    fn patterns_and_sinks_do_not_mix() {
+        let text = format!("{RULE}\n[[pattern]]\ncalls = [\"os.system\"]\n");
+        assert!(parse_file("r.toml", &text).is_err());
+        let text = RULE.replace("kind = \"taint\"\n", "");
+        let e = parse_file("r.toml", &text).unwrap_err();
+        assert!(e.message.contains("kind"), "{e}");
+        let text = RULE.replace("kind = \"taint\"", "kind = \"taintt\"");
+        let e = parse_file("r.toml", &text).unwrap_err();
+        assert_eq!(e.line, 4, "{e}");
+    }
+}

@@ -1,0 +1,156 @@
+//! The serde shape of taint declarations: `[[source]]`, `[[sink]]`, `[[sanitizer]]` and
+//! `[[propagator]]` tables, found in `kind = "taint"` rule files and `kind = "taint-model"`
+//! files. See `docs/rules-format.md` ("Taint rules") and `docs/taint.md`.
+
+use super::model::ConditionSpec;
+use crate::finding::{Confidence, Severity};
+use serde::Deserialize;
+use toml::Spanned;
+
+/// A `kind = "taint-model"` file: sources, sanitizers and propagators shared by every taint
+/// rule, so adding a framework touches no rule file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TaintModelFile {
+    pub kind: Spanned<String>,
+    /// Lowercase-kebab name of the model (e.g. `flask`), used in messages.
+    pub name: Spanned<String>,
+    /// What the file models.
+    pub description: String,
+    #[serde(default)]
+    pub source: Vec<Spanned<SourceSpec>>,
+    #[serde(default)]
+    pub sanitizer: Vec<Spanned<SanitizerSpec>>,
+    #[serde(default)]
+    pub propagator: Vec<Spanned<PropagatorSpec>>,
+}
+
+/// Where untrusted data enters: either expressions (`names`) or the parameters of functions
+/// picked by the selector fields.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourceSpec {
+    /// Shown in messages and paths, e.g. "Flask request data".
+    pub label: String,
+    /// Expression sources: attribute reads or calls whose qualified name is one of these
+    /// (`flask.request.args`, `flask.request.get_json()`).
+    #[serde(default)]
+    pub names: Vec<String>,
+    /// Function selector: the file imports one of these modules (or a submodule of one).
+    #[serde(default)]
+    pub module_imports: Vec<String>,
+    /// Function selector: a decorator, or the callee of a decorator call, resolves to one of
+    /// these (`fastapi.FastAPI().get`).
+    #[serde(default)]
+    pub decorated_by: Vec<String>,
+    /// Function selector: a method of a class whose bases resolve to one of these.
+    #[serde(default)]
+    pub class_bases: Vec<String>,
+    /// Function selector: the function's name matches one of these globs (`*` = any run).
+    #[serde(default)]
+    pub function_names: Vec<String>,
+    /// Function selector: the function's first parameter has this name (`request`).
+    pub first_param: Option<String>,
+    /// Function selector: the function is passed by name to a call of one of these
+    /// (`graphene.Field(String, resolver=f)`).
+    #[serde(default)]
+    pub passed_to: Vec<String>,
+    /// With `passed_to`: only as one of these keyword arguments (empty: any argument).
+    #[serde(default)]
+    pub passed_as: Vec<String>,
+    /// Parameter selector: only the parameter at this 0-based position (`self` counts).
+    pub param_position: Option<usize>,
+    /// Parameter selector: only parameters with one of these names.
+    #[serde(default)]
+    pub param_names: Vec<String>,
+    /// Parameter selector: only parameters annotated with one of these types.
+    #[serde(default)]
+    pub param_annotated: Vec<String>,
+    /// Never these parameters (`self`, `info`, `root`, `parent`).
+    #[serde(default)]
+    pub exclude_params: Vec<String>,
+    /// Parameters annotated with one of these types are not tainted (the framework coerces
+    /// or validates them: `int`, `uuid.UUID`, a `pydantic.BaseModel` subclass).
+    #[serde(default)]
+    pub exempt_annotations: Vec<String>,
+    /// Parameters whose default value is a call to one of these are not tainted
+    /// (`fastapi.Depends`).
+    #[serde(default)]
+    pub exempt_defaults: Vec<String>,
+    /// When given, the selected parameter itself is not tainted: only these attribute paths
+    /// read from it are (`GET`, `request.body`, `get_argument` — calling it is a read too).
+    #[serde(default)]
+    pub attributes: Vec<String>,
+}
+
+/// One argument of a sink call.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ArgSpec {
+    /// The keyword name.
+    pub arg: Option<String>,
+    /// The 0-based position.
+    pub position: Option<usize>,
+    /// When the argument is a list or tuple display, only its first element counts (the
+    /// program of an argv).
+    #[serde(default)]
+    pub head: bool,
+}
+
+/// A call whose arguments must not carry tainted data.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SinkSpec {
+    /// Qualified callee names.
+    #[serde(default)]
+    pub calls: Vec<String>,
+    /// Ids of call rules whose matches (with their conditions) are sinks too.
+    #[serde(default)]
+    pub from_rules: Vec<String>,
+    /// The arguments that must not be tainted; empty means any argument.
+    #[serde(default)]
+    pub args: Vec<ArgSpec>,
+    /// Conditions on the call, as in call rules; all must hold.
+    #[serde(default)]
+    pub when: Vec<Spanned<ConditionSpec>>,
+    /// What the sink does, for the path ("runs a shell command").
+    pub label: String,
+    pub severity: Option<Severity>,
+    pub confidence: Option<Confidence>,
+    pub message: Option<String>,
+}
+
+/// Calls whose result is clean, or guard calls that validate their argument in a condition.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SanitizerSpec {
+    /// Qualified callee names whose result is clean (`shlex.quote`, `int`,
+    /// `pydantic.BaseModel.model_validate`; a class of the file counts as its bases).
+    #[serde(default)]
+    pub calls: Vec<String>,
+    /// Qualified names of validating calls: `if not re.fullmatch(p, x): return` cleans `x`.
+    #[serde(default)]
+    pub guards: Vec<String>,
+    /// Method names that validate their receiver in a condition (`x.isdigit()`).
+    #[serde(default)]
+    pub guard_methods: Vec<String>,
+    /// Qualified names of calls that never return (`flask.abort`, `sys.exit`): after a
+    /// guard's failing branch calls one, the code that follows sees the value validated.
+    #[serde(default)]
+    pub exits: Vec<String>,
+}
+
+/// Calls through which taint flows.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PropagatorSpec {
+    /// Qualified callee names whose result is tainted when an argument is.
+    #[serde(default)]
+    pub calls: Vec<String>,
+    /// Method names (on any receiver) whose result is tainted when an argument is.
+    #[serde(default)]
+    pub methods: Vec<String>,
+    /// Method names that store a tainted argument into their receiver (`append`).
+    #[serde(default)]
+    pub into_receiver: Vec<String>,
+}

@@ -1,0 +1,579 @@
+//! Expression-level propagation: which expressions carry taint, sources, sink checks,
+//! sanitizers, propagators and calls to functions of the same file.
+
+use super::flow::{Frame, MAX_DEPTH, named};
+use super::names::{callee_names, def_in, dotted, params};
+use super::trace::{Origin, Taint, Val};
+use super::{Entry, Hit};
+use crate::engine::{ArgState, find_arg, holds};
+use crate::semantic::BindingKind;
+use std::rc::Rc;
+use tree_sitter::Node;
+
+/// Object-method calls deeper in an expression than this are not followed: their
+/// constructor arguments are evaluated a second time.
+const MAX_OBJECT_DEPTH: usize = 12;
+
+/// Longest expression text quoted in a path step.
+const MAX_QUOTE: usize = 60;
+
+/// How an argument was passed.
+#[derive(Debug, Clone)]
+enum ArgKey<'t> {
+    Pos(usize),
+    Kw(&'t str),
+    Splat,
+}
+
+/// One evaluated argument.
+#[derive(Debug, Clone)]
+struct Arg<'t> {
+    node: Node<'t>,
+    key: ArgKey<'t>,
+    taint: Option<Taint>,
+    /// For a list or tuple display: the taint of its first element.
+    head: Option<Taint>,
+}
+
+impl<'t> Frame<'_, '_, 't> {
+    /// The taint of `e`'s value, evaluating nested calls for sinks on the way.
+    pub fn eval(&mut self, e: Node<'t>) -> Option<Taint> {
+        if self.depth > MAX_DEPTH {
+            return None;
+        }
+        self.depth += 1;
+        let t = self.eval_inner(e);
+        self.depth -= 1;
+        t
+    }
+
+    fn eval_inner(&mut self, e: Node<'t>) -> Option<Taint> {
+        match e.kind() {
+            "identifier" => match self.state.as_ref()?.get(self.cx.model.text(e)) {
+                Some(Val::Tainted(t)) => Some(t.clone()),
+                _ => None,
+            },
+            "attribute" => self.attribute(e),
+            "call" => self.call(e),
+            "subscript" => {
+                let base = e.child_by_field_name("value").and_then(|v| self.eval(v));
+                let mut cursor = e.walk();
+                let subs: Vec<Node<'t>> =
+                    e.children_by_field_name("subscript", &mut cursor).collect();
+                for s in subs {
+                    self.eval(s);
+                }
+                base
+            }
+            "comparison_operator" | "not_operator" | "lambda" => {
+                self.eval_children(e);
+                None
+            }
+            "conditional_expression" => {
+                let kids = named(e);
+                let mut t = None;
+                for (i, k) in kids.into_iter().enumerate() {
+                    let r = self.eval(k);
+                    if i != 1 {
+                        t = t.or(r);
+                    }
+                }
+                t
+            }
+            "named_expression" => {
+                let t = e.child_by_field_name("value").and_then(|v| self.eval(v));
+                if let Some(name) = e.child_by_field_name("name") {
+                    self.bind(name, t.clone());
+                }
+                t
+            }
+            "list_comprehension"
+            | "set_comprehension"
+            | "generator_expression"
+            | "dictionary_comprehension" => self.comprehension(e),
+            "keyword_argument" => e.child_by_field_name("value").and_then(|v| self.eval(v)),
+            "string"
+            | "concatenated_string"
+            | "interpolation"
+            | "binary_operator"
+            | "boolean_operator"
+            | "unary_operator"
+            | "parenthesized_expression"
+            | "await"
+            | "list"
+            | "tuple"
+            | "set"
+            | "dictionary"
+            | "pair"
+            | "expression_list"
+            | "list_splat"
+            | "dictionary_splat"
+            | "slice"
+            | "format_expression"
+            | "yield" => self.eval_children(e),
+            _ => None,
+        }
+    }
+
+    fn quote(&self, e: Node) -> String {
+        let text = self.cx.model.text(e);
+        let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        if flat.chars().count() > MAX_QUOTE {
+            let cut: String = flat.chars().take(MAX_QUOTE).collect();
+            format!("{cut}…")
+        } else {
+            flat
+        }
+    }
+
+    /// A source expression: an attribute or call whose qualified name is a source.
+    fn source_at(&self, e: Node<'t>) -> Option<Taint> {
+        let pass = self.cx.pass;
+        let label = self
+            .cx
+            .model
+            .qualified_names(e, self.scope)
+            .iter()
+            .find_map(|n| pass.source_names.get(n).copied())?;
+        let step = self.step(
+            e,
+            format!("source: `{}` ({})", self.quote(e), pass.labels[label]),
+        );
+        Some(Taint::new(Origin::Source(label), Some(step)))
+    }
+
+    fn attribute(&mut self, e: Node<'t>) -> Option<Taint> {
+        let model = self.cx.model;
+        if let Some((root, segs)) = self.chain(e) {
+            let state = self.state.as_ref()?;
+            // A tracked path such as `self.cmd`, longest first.
+            for n in (1..=segs.len()).rev() {
+                let key = format!("{root}.{}", segs[..n].join("."));
+                if let Some(Val::Tainted(t)) = state.get(&key) {
+                    return Some(t.clone());
+                }
+            }
+            if let Some(Val::Carrier { attrs, taint }) = state.get(root)
+                && attrs
+                    .iter()
+                    .any(|a| a.len() <= segs.len() && a.iter().zip(&segs).all(|(x, y)| x == y))
+            {
+                let t = taint.then(self.step(e, format!("reads `{}`", self.quote(e))));
+                return Some(t);
+            }
+        }
+        if let Some(t) = self.source_at(e) {
+            return Some(t);
+        }
+        let _ = model;
+        e.child_by_field_name("object").and_then(|o| self.eval(o))
+    }
+
+    fn args(&mut self, call: Node<'t>) -> Vec<Arg<'t>> {
+        let Some(list) = call.child_by_field_name("arguments") else {
+            return Vec::new();
+        };
+        if list.kind() == "generator_expression" {
+            let taint = self.eval(list);
+            return vec![Arg {
+                node: list,
+                key: ArgKey::Pos(0),
+                taint,
+                head: None,
+            }];
+        }
+        let mut out = Vec::new();
+        let mut pos = 0;
+        for a in named(list) {
+            let key = match a.kind() {
+                "keyword_argument" => match a.child_by_field_name("name") {
+                    Some(n) => ArgKey::Kw(self.cx.model.text(n)),
+                    None => continue,
+                },
+                "list_splat" | "dictionary_splat" => ArgKey::Splat,
+                "comment" => continue,
+                _ => {
+                    pos += 1;
+                    ArgKey::Pos(pos - 1)
+                }
+            };
+            let value = if a.kind() == "keyword_argument" {
+                a.child_by_field_name("value").unwrap_or(a)
+            } else {
+                a
+            };
+            let (taint, head) = if matches!(value.kind(), "list" | "tuple") {
+                let mut taint = None;
+                let mut head = None;
+                for (i, el) in named(value).into_iter().enumerate() {
+                    let t = self.eval(el);
+                    if i == 0 {
+                        head = t.clone();
+                    }
+                    taint = taint.or(t);
+                }
+                (taint, head)
+            } else {
+                let t = self.eval(value);
+                (t.clone(), t)
+            };
+            out.push(Arg {
+                node: value,
+                key,
+                taint,
+                head,
+            });
+        }
+        out
+    }
+
+    fn call(&mut self, e: Node<'t>) -> Option<Taint> {
+        let f = e.child_by_field_name("function")?;
+        let args = self.args(e);
+        let model = self.cx.model;
+        let pass = self.cx.pass;
+        let names = callee_names(model, f, self.scope);
+        let mut result = None;
+        if let Some(label) = names
+            .iter()
+            .find_map(|n| pass.source_names.get(&format!("{n}()")).copied())
+        {
+            let step = self.step(
+                e,
+                format!("source: `{}` ({})", self.quote(e), pass.labels[label]),
+            );
+            result = Some(Taint::new(Origin::Source(label), Some(step)));
+        }
+        self.check_sinks(e, &names, &args);
+        if names.iter().any(|n| pass.sanitizers.contains(n)) {
+            return None;
+        }
+        let callee = names.first().cloned().unwrap_or_else(|| self.quote(f));
+        if let Some((def, offset)) = self.local_callee(f) {
+            let t = self.apply_summary(e, def, offset, &args);
+            result = result.or(t);
+        } else if let Some(t) = self.apply_object_method(e, f) {
+            result = result.or(Some(t));
+        } else if self.cx.path.is_some() && args.iter().any(|a| a.taint.is_some()) {
+            let t = self.apply_external(e, f, &args);
+            result = result.or(t);
+        }
+        let method = (f.kind() == "attribute")
+            .then(|| f.child_by_field_name("attribute").map(|a| model.text(a)))
+            .flatten();
+        if f.kind() == "attribute" {
+            let t = self.eval(f);
+            result = result.or(t);
+        }
+        let from_args = args.iter().find_map(|a| a.taint.clone());
+        if let Some(t) = from_args {
+            let propagates = names.iter().any(|n| pass.prop_calls.contains(n))
+                || method.is_some_and(|m| pass.prop_methods.contains(m));
+            if propagates && result.is_none() {
+                result = Some(t.then(self.step(e, format!("through `{callee}()`"))));
+            } else if let Some(m) = method
+                && pass.into_receiver.contains(m)
+                && let Some(key) = f
+                    .child_by_field_name("object")
+                    .and_then(|o| dotted(model, o))
+            {
+                self.taint_weakly(key, t, e, "stored into");
+            }
+        }
+        result
+    }
+
+    fn check_sinks(&mut self, call: Node<'t>, names: &[String], args: &[Arg<'t>]) {
+        let cx = self.cx;
+        let mut fired: Vec<usize> = Vec::new();
+        for name in names {
+            let Some(list) = cx.pass.sinks.get(name) else {
+                continue;
+            };
+            for &(ri, si) in list {
+                if !cx.applicable[ri] || fired.contains(&ri) {
+                    continue;
+                }
+                let Some(taint_rule) = &cx.rules.rules()[ri].taint else {
+                    continue;
+                };
+                let sink = &taint_rule.sinks[si];
+                if !sink
+                    .conditions
+                    .iter()
+                    .all(|c| holds(cx.model, call, self.scope, c))
+                {
+                    continue;
+                }
+                let t = if sink.args.is_empty() {
+                    args.iter().find_map(|a| a.taint.clone())
+                } else {
+                    sink.args.iter().find_map(|want| {
+                        let ArgState::Given(node) =
+                            find_arg(call, cx.model.source, want.arg.as_deref(), want.position)
+                        else {
+                            return None;
+                        };
+                        let a = args.iter().find(|a| a.node == node)?;
+                        if want.head {
+                            a.head.clone()
+                        } else {
+                            a.taint.clone()
+                        }
+                    })
+                };
+                if let Some(t) = t {
+                    fired.push(ri);
+                    self.hits.push(Hit {
+                        rule: ri,
+                        sink: si,
+                        call,
+                        callee: name.clone(),
+                        taint: t,
+                    });
+                }
+            }
+        }
+    }
+
+    /// A function of this file that `f` calls: a plain name bound by `def`, or
+    /// `self.method` inside a method. The offset is 1 when `self` is passed implicitly.
+    fn local_callee(&self, f: Node<'t>) -> Option<(Node<'t>, usize)> {
+        let model = self.cx.model;
+        match f.kind() {
+            "identifier" => {
+                let (bindings, _) = model.lookup(model.text(f), self.scope, f.start_byte())?;
+                bindings.iter().find_map(|b| match b.kind {
+                    BindingKind::Def(d) => Some((d, 0)),
+                    _ => None,
+                })
+            }
+            "attribute" => {
+                let obj = f.child_by_field_name("object")?;
+                if !self.is_self(obj) {
+                    return None;
+                }
+                let attr = model.text(f.child_by_field_name("attribute")?);
+                let class = self.class_scope?;
+                let def = def_in(model, class, attr)?;
+                let is_static = def.parent().is_some_and(|p| {
+                    p.kind() == "decorated_definition"
+                        && named(p).iter().any(|d| {
+                            d.kind() == "decorator" && model.text(*d).contains("staticmethod")
+                        })
+                });
+                Some((def, usize::from(!is_static)))
+            }
+            _ => None,
+        }
+    }
+
+    /// `C(x).m()` or `o = C(x)` … `o.m()` with `C` a class of this file: the attributes
+    /// `C.__init__` stores tainted arguments in are tainted `self` attributes inside `m`.
+    fn apply_object_method(&mut self, call: Node<'t>, f: Node<'t>) -> Option<Taint> {
+        let cx = self.cx;
+        let model = cx.model;
+        if f.kind() != "attribute" || self.depth > MAX_OBJECT_DEPTH {
+            return None;
+        }
+        let obj = f.child_by_field_name("object")?;
+        let method = model.text(f.child_by_field_name("attribute")?);
+        // The constructor call: `C(...)` itself, or what a plain name was assigned.
+        let ctor = match obj.kind() {
+            "call" => obj,
+            "identifier" => {
+                let (bindings, _) = model.lookup(model.text(obj), self.scope, obj.start_byte())?;
+                bindings.iter().find_map(|b| match b.kind {
+                    BindingKind::Assign(v) if v.kind() == "call" => Some(v),
+                    _ => None,
+                })?
+            }
+            _ => return None,
+        };
+        let cf = ctor.child_by_field_name("function")?;
+        if cf.kind() != "identifier" {
+            return None;
+        }
+        let cname = model.text(cf);
+        let (bindings, _) = model.lookup(cname, self.scope, cf.start_byte())?;
+        let class = bindings.iter().find_map(|b| match b.kind {
+            BindingKind::Class(c) => Some(c),
+            _ => None,
+        })?;
+        let class_scope = cx.scope_of(class)?;
+        let init = def_in(model, class_scope, "__init__")?;
+        let def = def_in(model, class_scope, method)?;
+        let init_scope = cx.scope_of(init)?;
+        let plist = params(model, init);
+        // The constructor's arguments are evaluated again here (bounded by the depth test).
+        let args = self.args(ctor);
+        let mut fields: Vec<String> = Vec::new();
+        let mut into: Option<Taint> = None;
+        for a in &args {
+            let Some(t) = &a.taint else {
+                continue;
+            };
+            let idx = match a.key {
+                ArgKey::Pos(p) => p + 1,
+                ArgKey::Kw(k) => match plist.iter().position(|p| p.name == k) {
+                    Some(i) => i,
+                    None => continue,
+                },
+                ArgKey::Splat => continue,
+            };
+            let Some(p) = plist.get(idx) else {
+                continue;
+            };
+            let summary = cx.summary(init, init_scope, Entry::Param(idx));
+            for (field, ft) in &summary.fields {
+                if !fields.contains(field) {
+                    fields.push(field.clone());
+                }
+                if into.is_none() {
+                    let passed =
+                        self.step(a.node, format!("passed to `{cname}()` as `{}`", p.name));
+                    let stored = self.step(
+                        ctor,
+                        format!("kept in `self.{field}` of the `{cname}` object"),
+                    );
+                    into = Some(t.then(passed).then_all(ft.steps()).then(stored));
+                }
+            }
+        }
+        let into = into?;
+        fields.sort();
+        let summary = cx.summary(def, cx.scope_of(def)?, Entry::Fields(Rc::new(fields)));
+        for h in &summary.hits {
+            self.hits.push(Hit {
+                taint: into.then_all(h.taint.steps()),
+                ..h.clone()
+            });
+        }
+        summary.returns.as_ref().map(|rt| {
+            into.then_all(rt.steps())
+                .then(self.step(call, format!("returned by `{cname}.{method}()`")))
+        })
+    }
+
+    fn apply_summary(
+        &mut self,
+        call: Node<'t>,
+        def: Node<'t>,
+        offset: usize,
+        args: &[Arg<'t>],
+    ) -> Option<Taint> {
+        let cx = self.cx;
+        let scope = cx.scope_of(def)?;
+        let name = super::names::def_name(cx.model, def);
+        let mut result = None;
+        let own = cx.summary(def, scope, Entry::Own);
+        if let Some(t) = &own.returns {
+            result = Some(t.then(self.step(call, format!("returned by `{name}()`"))));
+        }
+        let plist = params(cx.model, def);
+        for a in args {
+            // A tainted value, or a request object passed whole (`helper(request)`).
+            let carrier = match self.state.as_ref().map(|s| s.get(cx.model.text(a.node))) {
+                Some(Some(Val::Carrier { attrs, taint })) if a.node.kind() == "identifier" => {
+                    Some((taint.clone(), attrs.clone()))
+                }
+                _ => None,
+            };
+            let Some(t) = a.taint.as_ref().or(carrier.as_ref().map(|c| &c.0)) else {
+                continue;
+            };
+            let idx = match a.key {
+                ArgKey::Pos(p) => p + offset,
+                ArgKey::Kw(k) => match plist.iter().position(|p| p.name == k) {
+                    Some(i) => i,
+                    None => continue,
+                },
+                ArgKey::Splat => continue,
+            };
+            let Some(p) = plist.get(idx) else {
+                continue;
+            };
+            let entry = match (&a.taint, &carrier) {
+                (None, Some((_, attrs))) => Entry::Carrier(idx, attrs.clone()),
+                _ => Entry::Param(idx),
+            };
+            let summary = cx.summary(def, scope, entry);
+            let into = t.then(self.step(a.node, format!("passed to `{name}()` as `{}`", p.name)));
+            if let Some(rt) = &summary.returns {
+                let back = into
+                    .then_all(rt.steps())
+                    .then(self.step(call, format!("returned by `{name}()`")));
+                result = result.or(Some(back));
+            }
+            for h in &summary.hits {
+                self.hits.push(Hit {
+                    taint: into.then_all(h.taint.steps()),
+                    ..h.clone()
+                });
+            }
+        }
+        result
+    }
+
+    /// Follows tainted arguments into a function of another module of the project.
+    fn apply_external(&mut self, call: Node<'t>, f: Node<'t>, args: &[Arg<'t>]) -> Option<Taint> {
+        let cx = self.cx;
+        let target = super::crossmod::target(cx.model, self.scope, f)?;
+        let mut result = None;
+        for a in args {
+            let Some(t) = &a.taint else {
+                continue;
+            };
+            let (position, keyword) = match a.key {
+                ArgKey::Pos(p) => (Some(p), None),
+                ArgKey::Kw(k) => (None, Some(k)),
+                ArgKey::Splat => continue,
+            };
+            let Some(summary) = cx.external(&target, position, keyword) else {
+                continue;
+            };
+            let func = &target.func;
+            let into = t.then(self.step(a.node, format!("passed to `{func}()` of another module")));
+            if let Some(text) = &summary.returns {
+                let back = into.then(self.step(call, format!("{text}; returned by `{func}()`")));
+                result = result.or(Some(back));
+            }
+            for (rule, sink, callee, text) in &summary.hits {
+                self.hits.push(Hit {
+                    rule: *rule,
+                    sink: *sink,
+                    call,
+                    callee: callee.clone(),
+                    taint: into.then(self.step(call, text.clone())),
+                });
+            }
+        }
+        result
+    }
+
+    fn comprehension(&mut self, e: Node<'t>) -> Option<Taint> {
+        // Comprehension variables live in their own scope: restore the state afterwards.
+        let saved = self.state.clone();
+        for clause in named(e) {
+            match clause.kind() {
+                "for_in_clause" => {
+                    let t = clause
+                        .child_by_field_name("right")
+                        .and_then(|r| self.eval(r));
+                    if let Some(l) = clause.child_by_field_name("left") {
+                        self.bind(l, t);
+                    }
+                }
+                "if_clause" => {
+                    self.eval_children(clause);
+                }
+                _ => {}
+            }
+        }
+        let t = e.child_by_field_name("body").and_then(|b| self.eval(b));
+        if self.state.is_some() {
+            self.state = saved;
+        }
+        t
+    }
+}

@@ -1,0 +1,133 @@
+//! Conditions that validate data: `re.fullmatch(p, x)`, `x.isdigit()`, `x in ALLOWED`,
+//! `x == "literal"`. A branch taken only when the check passed sees `x` as clean; with
+//! `if not valid: return` the code after the `if` is that branch.
+
+use super::flow::{Frame, named};
+use super::names::{callee_names, dotted};
+use crate::semantic::literal;
+use tree_sitter::Node;
+
+/// Boolean operators nest; deeper conditions validate nothing.
+const MAX_GUARD_DEPTH: usize = 16;
+
+impl<'t> Frame<'_, '_, 't> {
+    /// The variables (state keys) a condition proves clean when it is true, and when false.
+    pub fn guard(&self, cond: Node<'t>) -> (Vec<String>, Vec<String>) {
+        self.guard_at(cond, 0)
+    }
+
+    fn guard_at(&self, cond: Node<'t>, depth: usize) -> (Vec<String>, Vec<String>) {
+        if depth > MAX_GUARD_DEPTH {
+            return (Vec::new(), Vec::new());
+        }
+        let model = self.cx.model;
+        match cond.kind() {
+            "parenthesized_expression" => match cond.named_child(0) {
+                Some(inner) => self.guard_at(inner, depth + 1),
+                None => (Vec::new(), Vec::new()),
+            },
+            "not_operator" => match cond.child_by_field_name("argument") {
+                Some(arg) => {
+                    let (t, f) = self.guard_at(arg, depth + 1);
+                    (f, t)
+                }
+                None => (Vec::new(), Vec::new()),
+            },
+            "boolean_operator" => {
+                let (Some(l), Some(r), Some(op)) = (
+                    cond.child_by_field_name("left"),
+                    cond.child_by_field_name("right"),
+                    cond.child_by_field_name("operator"),
+                ) else {
+                    return (Vec::new(), Vec::new());
+                };
+                let (lt, lf) = self.guard_at(l, depth + 1);
+                let (rt, rf) = self.guard_at(r, depth + 1);
+                if op.kind() == "and" {
+                    ([lt, rt].concat(), Vec::new())
+                } else {
+                    (Vec::new(), [lf, rf].concat())
+                }
+            }
+            "call" => {
+                let Some(f) = cond.child_by_field_name("function") else {
+                    return (Vec::new(), Vec::new());
+                };
+                let pass = self.cx.pass;
+                if f.kind() == "attribute"
+                    && let Some(m) = f.child_by_field_name("attribute")
+                    && pass.guard_methods.contains(model.text(m))
+                    && let Some(key) = f
+                        .child_by_field_name("object")
+                        .and_then(|o| dotted(model, o))
+                {
+                    return (vec![key], Vec::new());
+                }
+                let names = callee_names(model, f, self.scope);
+                if names.iter().any(|n| pass.guards.contains(n)) {
+                    let args = cond
+                        .child_by_field_name("arguments")
+                        .map(named)
+                        .unwrap_or_default();
+                    let keys = args.into_iter().filter_map(|a| dotted(model, a)).collect();
+                    return (keys, Vec::new());
+                }
+                (Vec::new(), Vec::new())
+            }
+            "comparison_operator" => self.comparison_guard(cond),
+            _ => (Vec::new(), Vec::new()),
+        }
+    }
+
+    /// `x in ALLOWED`, `x not in ALLOWED`, `x == "lit"`, `x != "lit"` with a clean right side.
+    fn comparison_guard(&self, cond: Node<'t>) -> (Vec<String>, Vec<String>) {
+        let model = self.cx.model;
+        let operands = named(cond);
+        let mut cursor = cond.walk();
+        let ops: Vec<&str> = cond
+            .children_by_field_name("operators", &mut cursor)
+            .map(|o| o.kind())
+            .collect();
+        if operands.len() != 2 || ops.len() != 1 {
+            return (Vec::new(), Vec::new());
+        }
+        let (left, right) = (operands[0], operands[1]);
+        let Some(key) = dotted(model, left) else {
+            return (Vec::new(), Vec::new());
+        };
+        let allowed = match ops[0] {
+            "in" | "not in" => self.is_clean_collection(right),
+            "==" | "!=" => literal(right, model.source).is_some(),
+            _ => false,
+        };
+        if !allowed {
+            return (Vec::new(), Vec::new());
+        }
+        match ops[0] {
+            "in" | "==" => (vec![key], Vec::new()),
+            _ => (Vec::new(), vec![key]),
+        }
+    }
+
+    /// A collection the attacker cannot extend: a display of literals, or a name that holds
+    /// no tainted data.
+    fn is_clean_collection(&self, e: Node<'t>) -> bool {
+        let model = self.cx.model;
+        match e.kind() {
+            "list" | "tuple" | "set" => {
+                named(e).iter().all(|x| literal(*x, model.source).is_some())
+            }
+            "dictionary" => named(e).iter().all(|p| {
+                p.child_by_field_name("key")
+                    .is_some_and(|k| literal(k, model.source).is_some())
+            }),
+            "identifier" | "attribute" => dotted(model, e).is_some_and(|k| {
+                self.state.as_ref().is_none_or(|s| !s.contains_key(&k))
+                    && !self.chain(e).is_some_and(|(root, _)| {
+                        self.state.as_ref().is_some_and(|s| s.contains_key(root))
+                    })
+            }),
+            _ => false,
+        }
+    }
+}

@@ -1,0 +1,203 @@
+//! Naming helpers: what a callee is (with classes of the file standing for their bases),
+//! dotted paths of attribute chains, parameter lists, and name globs.
+
+use crate::semantic::{BindingKind, Model, ScopeId, Value};
+use tree_sitter::Node;
+
+/// How many assignment or attribute hops [`callee_names`] follows beyond the semantic layer.
+const MAX_HOPS: usize = 8;
+
+/// The qualified names `expr` may denote, where a class defined in the file counts as each
+/// of its bases: `Order(**d)` with `class Order(pydantic.BaseModel)` is `pydantic.BaseModel`,
+/// `schema.load(d)` after `schema = UserSchema()` is `marshmallow.Schema().load`.
+pub fn callee_names<'t>(model: &Model<'t>, expr: Node<'t>, scope: ScopeId) -> Vec<String> {
+    let mut out = Vec::new();
+    expand(model, expr, scope, 0, &mut out);
+    out.sort();
+    out.dedup();
+    out
+}
+
+fn expand<'t>(model: &Model<'t>, e: Node<'t>, scope: ScopeId, hops: usize, out: &mut Vec<String>) {
+    let before = out.len();
+    for v in model.resolve(e, scope) {
+        match v {
+            Value::Name(n) => out.push(n),
+            Value::Class(..) => out.extend(model.is_a(&v)),
+            _ => {}
+        }
+    }
+    if out.len() > before || hops >= MAX_HOPS {
+        return;
+    }
+    let mut inner = Vec::new();
+    match e.kind() {
+        "attribute" => {
+            if let (Some(obj), Some(attr)) = (
+                e.child_by_field_name("object"),
+                e.child_by_field_name("attribute"),
+            ) {
+                expand(model, obj, scope, hops + 1, &mut inner);
+                let attr = model.text(attr);
+                out.extend(inner.into_iter().map(|b| format!("{b}.{attr}")));
+            }
+        }
+        "call" => {
+            if let Some(f) = e.child_by_field_name("function") {
+                expand(model, f, scope, hops + 1, &mut inner);
+                out.extend(inner.into_iter().map(|b| format!("{b}()")));
+            }
+        }
+        "identifier" => {
+            if let Some((bindings, home)) = model.lookup(model.text(e), scope, e.start_byte()) {
+                for b in bindings {
+                    if let BindingKind::Assign(v) = b.kind {
+                        expand(model, v, home, hops + 1, out);
+                    }
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// `a.b.c` as a root identifier and its attribute segments (`a`, [`b`, `c`]); `None` when
+/// the chain does not start at a plain name. Bounded by the tree's own depth.
+pub fn chain<'t>(model: &Model<'t>, e: Node<'t>) -> Option<(&'t str, Vec<&'t str>)> {
+    let mut segs = Vec::new();
+    let mut cur = e;
+    loop {
+        match cur.kind() {
+            "identifier" => {
+                segs.reverse();
+                return Some((model.text(cur), segs));
+            }
+            "attribute" => {
+                segs.push(model.text(cur.child_by_field_name("attribute")?));
+                cur = cur.child_by_field_name("object")?;
+            }
+            _ => return None,
+        }
+        if segs.len() > 32 {
+            return None;
+        }
+    }
+}
+
+/// The dotted text of a plain-name chain (`self.cmd`), used as a state key.
+pub fn dotted(model: &Model, e: Node) -> Option<String> {
+    let (root, segs) = chain(model, e)?;
+    let mut s = root.to_string();
+    for seg in segs {
+        s.push('.');
+        s.push_str(seg);
+    }
+    Some(s)
+}
+
+/// One parameter of a `def`.
+#[derive(Debug, Clone, Copy)]
+pub struct Param<'t> {
+    pub name: &'t str,
+    pub node: Node<'t>,
+    pub annotation: Option<Node<'t>>,
+    pub default: Option<Node<'t>>,
+}
+
+/// The parameters of a function definition, in order (`self` included).
+pub fn params<'t>(model: &Model<'t>, def: Node<'t>) -> Vec<Param<'t>> {
+    let Some(list) = def.child_by_field_name("parameters") else {
+        return Vec::new();
+    };
+    let mut cursor = list.walk();
+    let mut out = Vec::new();
+    for p in list.named_children(&mut cursor) {
+        let annotation = p.child_by_field_name("type").and_then(|t| t.named_child(0));
+        let default = p.child_by_field_name("value");
+        let name_node = match p.kind() {
+            "identifier" => Some(p),
+            "default_parameter" | "typed_default_parameter" => p.child_by_field_name("name"),
+            "typed_parameter" | "list_splat_pattern" | "dictionary_splat_pattern" => {
+                let mut c = p.walk();
+                let found = p.named_children(&mut c).find(|n| {
+                    matches!(
+                        n.kind(),
+                        "identifier" | "list_splat_pattern" | "dictionary_splat_pattern"
+                    )
+                });
+                found.and_then(|n| {
+                    if n.kind() == "identifier" {
+                        Some(n)
+                    } else {
+                        let mut c2 = n.walk();
+                        n.named_children(&mut c2).find(|m| m.kind() == "identifier")
+                    }
+                })
+            }
+            _ => None,
+        };
+        if let Some(n) = name_node.filter(|n| n.kind() == "identifier") {
+            out.push(Param {
+                name: model.text(n),
+                node: n,
+                annotation,
+                default,
+            });
+        }
+    }
+    out
+}
+
+/// The `def` that last binds `name` in `scope` (a module or class body), if any.
+pub fn def_in<'t>(model: &Model<'t>, scope: ScopeId, name: &str) -> Option<Node<'t>> {
+    model.scopes[scope]
+        .bindings
+        .get(name)?
+        .iter()
+        .rev()
+        .find_map(|b| match b.kind {
+            BindingKind::Def(d) => Some(d),
+            _ => None,
+        })
+}
+
+/// The function's name.
+pub fn def_name<'t>(model: &Model<'t>, def: Node<'t>) -> &'t str {
+    def.child_by_field_name("name")
+        .map(|n| model.text(n))
+        .unwrap_or("<lambda>")
+}
+
+/// Whether `name` matches `pattern`, where `*` matches any run of characters.
+pub fn glob(pattern: &str, name: &str) -> bool {
+    let parts: Vec<&str> = pattern.split('*').collect();
+    if parts.len() == 1 {
+        return pattern == name;
+    }
+    let (first, last) = (parts[0], parts[parts.len() - 1]);
+    if !name.starts_with(first) || name.len() < first.len() + last.len() || !name.ends_with(last) {
+        return false;
+    }
+    let mut rest = &name[first.len()..name.len() - last.len()];
+    for mid in &parts[1..parts.len() - 1] {
+        match rest.find(mid) {
+            Some(i) => rest = &rest[i + mid.len()..],
+            None => return false,
+        }
+    }
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::glob;
+
+    #[test]
+    fn globs() {
+        assert!(glob("resolve_*", "resolve_user"));
+        assert!(!glob("resolve_*", "mutate"));
+        assert!(glob("get", "get"));
+        assert!(glob("*_view*", "a_view_b"));
+        assert!(!glob("a*a", "a"));
+    }
+}

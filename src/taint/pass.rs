@@ -1,0 +1,315 @@
+//! One analysis pass: the effective taint model of a group of rules, indexed for lookups.
+//!
+//! Rules without rule-local sources, sanitizers or propagators share one pass over the shared
+//! model; a rule with local declarations gets a pass of its own.
+
+use super::names::{Param, callee_names, def_name, glob, params};
+use super::trace::{Origin, Step, Taint, Val};
+use crate::rules::first_segment;
+use crate::rules::taint::{ParamSource, SourceKind};
+use crate::rules::{RuleSet, TaintModel};
+use crate::semantic::{BindingKind, Model, ScopeId, ScopeKind, Value};
+use aho_corasick::AhoCorasick;
+use std::collections::{HashMap, HashSet};
+use std::rc::Rc;
+use tree_sitter::Node;
+
+/// The indexed model of one pass.
+#[derive(Debug)]
+pub struct Pass {
+    /// Rule indices (in the rule set) whose sinks this pass checks.
+    pub rules: Vec<usize>,
+    /// Source labels; [`Origin::Source`] indexes this.
+    pub labels: Vec<String>,
+    /// Expression source qualified name → label index.
+    pub source_names: HashMap<String, usize>,
+    /// Parameter sources with their label index.
+    pub param_sources: Vec<(usize, ParamSource)>,
+    pub sanitizers: HashSet<String>,
+    pub guards: HashSet<String>,
+    pub guard_methods: HashSet<String>,
+    pub exits: HashSet<String>,
+    pub prop_calls: HashSet<String>,
+    pub prop_methods: HashSet<String>,
+    pub into_receiver: HashSet<String>,
+    /// Sink callee → (rule index, sink index).
+    pub sinks: HashMap<String, Vec<(usize, usize)>>,
+    /// Last segments of sink callees (`system` for `os.system`): a call spelled with
+    /// another last name cannot resolve to a sink, so it is not resolved at all.
+    pub sink_last: HashSet<String>,
+    /// Last segments of expression sources: a function whose text has none of them and no
+    /// parameter source has no expression source either.
+    hints: Option<AhoCorasick>,
+}
+
+impl Pass {
+    /// Indexes `model` for the taint rules `rules` of `set`.
+    pub fn new(set: &RuleSet, model: &TaintModel, rules: Vec<usize>) -> Pass {
+        let mut pass = Pass {
+            rules,
+            labels: Vec::new(),
+            source_names: HashMap::new(),
+            param_sources: Vec::new(),
+            sanitizers: model.sanitizers.calls.iter().cloned().collect(),
+            guards: model.sanitizers.guards.iter().cloned().collect(),
+            guard_methods: model.sanitizers.guard_methods.iter().cloned().collect(),
+            exits: model.sanitizers.exits.iter().cloned().collect(),
+            prop_calls: model.propagators.calls.iter().cloned().collect(),
+            prop_methods: model.propagators.methods.iter().cloned().collect(),
+            into_receiver: model.propagators.into_receiver.iter().cloned().collect(),
+            sinks: HashMap::new(),
+            sink_last: HashSet::new(),
+            hints: None,
+        };
+        let mut hints = Vec::new();
+        for s in &model.sources {
+            let label = pass.labels.len();
+            pass.labels.push(s.label.clone());
+            match &s.kind {
+                SourceKind::Names(names) => {
+                    for n in names {
+                        pass.source_names.entry(n.clone()).or_insert(label);
+                        let last = n.trim_end_matches("()");
+                        let last = last.rsplit('.').next().unwrap_or(last);
+                        hints.push(last.to_string());
+                    }
+                }
+                SourceKind::Params(p) => pass.param_sources.push((label, (**p).clone())),
+            }
+        }
+        hints.sort();
+        hints.dedup();
+        if !hints.is_empty() {
+            pass.hints = AhoCorasick::new(&hints).ok();
+        }
+        for &ri in &pass.rules {
+            let Some(taint) = &set.rules()[ri].taint else {
+                continue;
+            };
+            for (si, sink) in taint.sinks.iter().enumerate() {
+                for call in &sink.calls {
+                    pass.sinks.entry(call.clone()).or_default().push((ri, si));
+                    let last = call.trim_end_matches("()");
+                    let last = last.rsplit('.').next().unwrap_or(last);
+                    pass.sink_last.insert(last.to_string());
+                }
+            }
+        }
+        pass
+    }
+
+    /// Whether `text` may hold an expression source.
+    pub fn may_hold_source_expr(&self, text: &[u8]) -> bool {
+        self.hints.as_ref().is_some_and(|h| h.is_match(text))
+    }
+
+    /// The tainted parameters of `def` (evaluated in `scope`, the def's own scope) according
+    /// to the parameter sources.
+    pub fn source_params<'t>(
+        &self,
+        model: &Model<'t>,
+        def: Node<'t>,
+        scope: ScopeId,
+    ) -> Vec<(&'t str, Val)> {
+        let outer = model.scopes[scope].parent.unwrap_or(0);
+        let list = params(model, def);
+        let mut out: Vec<(&'t str, Val)> = Vec::new();
+        for (label, ps) in &self.param_sources {
+            if !function_selected(model, def, outer, ps) {
+                continue;
+            }
+            for (pos, p) in list.iter().enumerate() {
+                if out.iter().any(|(n, _)| *n == p.name)
+                    || !param_selected(model, outer, ps, pos, p)
+                {
+                    continue;
+                }
+                let what = if ps.attributes.is_empty() {
+                    "parameter"
+                } else {
+                    "request object"
+                };
+                let step = Step {
+                    start: p.node.start_byte(),
+                    end: p.node.end_byte(),
+                    note: format!(
+                        "source: {what} `{}` of `{}` ({})",
+                        p.name,
+                        def_name(model, def),
+                        self.labels[*label]
+                    ),
+                };
+                let taint = Taint::new(Origin::Source(*label), Some(step));
+                let val = if ps.attributes.is_empty() {
+                    Val::Tainted(taint)
+                } else {
+                    Val::Carrier {
+                        attrs: Rc::new(ps.attributes.clone()),
+                        taint,
+                    }
+                };
+                out.push((p.name, val));
+            }
+        }
+        out
+    }
+}
+
+/// Qualified names an annotation or default stands for (a class of the file: its bases).
+fn type_names<'t>(model: &Model<'t>, e: Node<'t>, scope: ScopeId) -> Vec<String> {
+    model
+        .resolve(e, scope)
+        .iter()
+        .flat_map(|v| model.is_a(v))
+        .collect()
+}
+
+fn function_selected<'t>(
+    model: &Model<'t>,
+    def: Node<'t>,
+    outer: ScopeId,
+    ps: &ParamSource,
+) -> bool {
+    if !ps.module_imports.is_empty() && !ps.module_imports.iter().any(|m| imports(model, m)) {
+        return false;
+    }
+    // Each name selector needs an import of its first segment: a cheap test before the
+    // per-function resolution (and the file-wide call scan of `passed_to`).
+    for names in [&ps.passed_to, &ps.decorated_by, &ps.class_bases] {
+        if !names.is_empty() && !names.iter().any(|n| imports(model, first_segment(n))) {
+            return false;
+        }
+    }
+    if !ps.function_names.is_empty() {
+        let name = def_name(model, def);
+        if !ps.function_names.iter().any(|g| glob(g, name)) {
+            return false;
+        }
+    }
+    if let Some(first) = &ps.first_param
+        && params(model, def).first().is_none_or(|p| p.name != first)
+    {
+        return false;
+    }
+    if !ps.passed_to.is_empty() && !passed_to(model, def, ps) {
+        return false;
+    }
+    if !ps.decorated_by.is_empty() {
+        let Some(parent) = def.parent().filter(|p| p.kind() == "decorated_definition") else {
+            return false;
+        };
+        let mut cursor = parent.walk();
+        let hit = parent
+            .named_children(&mut cursor)
+            .filter(|d| d.kind() == "decorator")
+            .filter_map(|d| d.named_child(0))
+            .any(|e| {
+                let mut names = callee_names(model, e, outer);
+                if e.kind() == "call"
+                    && let Some(f) = e.child_by_field_name("function")
+                {
+                    names.extend(callee_names(model, f, outer));
+                }
+                names.iter().any(|n| ps.decorated_by.contains(n))
+            });
+        if !hit {
+            return false;
+        }
+    }
+    if !ps.class_bases.is_empty() {
+        let class_scope = &model.scopes[outer];
+        if class_scope.kind != ScopeKind::Class {
+            return false;
+        }
+        let bases = model.is_a(&Value::Class(
+            class_scope.node,
+            class_scope.parent.unwrap_or(0),
+        ));
+        if !bases.iter().any(|b| ps.class_bases.contains(b)) {
+            return false;
+        }
+    }
+    true
+}
+
+/// Whether the file imports module `m` or a submodule or member of it.
+fn imports(model: &Model, m: &str) -> bool {
+    model
+        .qnames
+        .iter()
+        .chain(model.star_imports.iter())
+        .any(|q| q == m || (q.starts_with(m) && q.as_bytes().get(m.len()) == Some(&b'.')))
+}
+
+/// Whether `def` is passed by name to a call of one of `ps.passed_to` (as one of
+/// `ps.passed_as` when given) somewhere in the file. Arguments are compared by name first,
+/// so only calls that mention the function are resolved.
+fn passed_to<'t>(model: &Model<'t>, def: Node<'t>, ps: &ParamSource) -> bool {
+    let name = def_name(model, def);
+    model.calls.iter().any(|site| {
+        let Some(args) = site.node.child_by_field_name("arguments") else {
+            return false;
+        };
+        let mut cursor = args.walk();
+        let mentioned = args.named_children(&mut cursor).any(|a| {
+            let value = if a.kind() == "keyword_argument" {
+                let kw = a.child_by_field_name("name").map(|n| model.text(n));
+                let wanted = ps.passed_as.is_empty()
+                    || kw.is_some_and(|k| ps.passed_as.iter().any(|p| p == k));
+                a.child_by_field_name("value").filter(|_| wanted)
+            } else {
+                Some(a).filter(|_| ps.passed_as.is_empty())
+            };
+            value.is_some_and(|v| {
+                v.kind() == "identifier"
+                    && model.text(v) == name
+                    && model
+                        .lookup(name, site.scope, v.start_byte())
+                        .is_some_and(|(bs, _)| {
+                            bs.iter()
+                                .any(|b| matches!(b.kind, BindingKind::Def(d) if d == def))
+                        })
+            })
+        });
+        mentioned
+            && site.node.child_by_field_name("function").is_some_and(|f| {
+                callee_names(model, f, site.scope)
+                    .iter()
+                    .any(|n| ps.passed_to.contains(n))
+            })
+    })
+}
+
+fn param_selected<'t>(
+    model: &Model<'t>,
+    outer: ScopeId,
+    ps: &ParamSource,
+    pos: usize,
+    p: &Param<'t>,
+) -> bool {
+    if ps.exclude_params.iter().any(|n| n == p.name)
+        || ps.param_position.is_some_and(|want| want != pos)
+        || (!ps.param_names.is_empty() && !ps.param_names.iter().any(|n| n == p.name))
+    {
+        return false;
+    }
+    let annotated = p
+        .annotation
+        .map(|a| type_names(model, a, outer))
+        .unwrap_or_default();
+    if !ps.param_annotated.is_empty() && !annotated.iter().any(|a| ps.param_annotated.contains(a)) {
+        return false;
+    }
+    if annotated.iter().any(|a| ps.exempt_annotations.contains(a)) {
+        return false;
+    }
+    if let Some(d) = p.default.filter(|d| d.kind() == "call")
+        && let Some(f) = d.child_by_field_name("function")
+        && callee_names(model, f, outer)
+            .iter()
+            .any(|n| ps.exempt_defaults.contains(n))
+    {
+        return false;
+    }
+    true
+}
