@@ -24,26 +24,7 @@ const BINARY_NUL_PER_MILLE: usize = 10;
 /// `Ok` with an optional issue when it was analysed in a repaired form.
 pub fn decode(bytes: &[u8]) -> Result<(SourceText, Option<DecodeIssue>), DecodeIssue> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let nuls = memchr_count(0, bytes);
-    if nuls > 0 && (nuls * 1000 / bytes.len().max(1) >= BINARY_NUL_PER_MILLE || nuls > 4096) {
-        return Err(DecodeIssue {
-            kind: DiagnosticKind::Binary,
-            message: format!("looks binary ({nuls} NUL bytes); not analysed"),
-            line: None,
-        });
-    }
-    if let Some(per_mille) = looks_binary(bytes) {
-        return Err(DecodeIssue {
-            kind: DiagnosticKind::Binary,
-            message: format!(
-                "looks binary ({}.{}% of its first bytes are control characters or invalid \
-                 UTF-8); not analysed",
-                per_mille / 10,
-                per_mille % 10
-            ),
-            line: None,
-        });
-    }
+    let nuls = check_not_binary(bytes)?;
     let mut issue = None;
     let mut text = match std::str::from_utf8(bytes) {
         Ok(s) => s.to_string(),
@@ -101,18 +82,51 @@ const BINARY_JUNK_PER_MILLE: usize = 300;
 /// Whether the sampled start of `bytes` is mostly not text: returns the junk share then.
 /// A file of random bytes has too few NULs for the NUL test, but would otherwise be parsed
 /// as pages of syntax errors.
+/// The binary check alone, without decoding: what a file that no rule can match still needs
+/// (it is reported when binary, and otherwise left alone). Returns the NUL count.
+pub fn check_not_binary(bytes: &[u8]) -> Result<usize, DecodeIssue> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    // `contains` is a vectorised memchr: most files have no NUL and need no count.
+    let nuls = if bytes.contains(&0) {
+        memchr_count(0, bytes)
+    } else {
+        0
+    };
+    if nuls > 0 && (nuls * 1000 / bytes.len().max(1) >= BINARY_NUL_PER_MILLE || nuls > 4096) {
+        return Err(DecodeIssue {
+            kind: DiagnosticKind::Binary,
+            message: format!("looks binary ({nuls} NUL bytes); not analysed"),
+            line: None,
+        });
+    }
+    if let Some(per_mille) = looks_binary(bytes) {
+        return Err(DecodeIssue {
+            kind: DiagnosticKind::Binary,
+            message: format!(
+                "looks binary ({}.{}% of its first bytes are control characters or invalid \
+                 UTF-8); not analysed",
+                per_mille / 10,
+                per_mille % 10
+            ),
+            line: None,
+        });
+    }
+    Ok(nuls)
+}
+
 fn looks_binary(bytes: &[u8]) -> Option<usize> {
     let sample = &bytes[..bytes.len().min(BINARY_SAMPLE_BYTES)];
     if sample.is_empty() {
         return None;
     }
+    let is_junk = |b: u8| (b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r' | 0x0c)) || b == 0x7f;
+    // Common case first: plain ASCII text has no junk to count.
+    if sample.iter().all(|&b| b < 0x80 && !is_junk(b)) {
+        return None;
+    }
     let mut junk = 0usize;
     for chunk in sample.utf8_chunks() {
-        junk += chunk
-            .valid()
-            .bytes()
-            .filter(|&b| (b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r' | 0x0c)) || b == 0x7f)
-            .count();
+        junk += chunk.valid().bytes().filter(|&b| is_junk(b)).count();
         junk += chunk.invalid().len();
     }
     let per_mille = junk * 1000 / sample.len();

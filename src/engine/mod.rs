@@ -108,6 +108,17 @@ impl Engine {
         } else {
             vec![true; self.rules.rules().len()]
         };
+        // A file no rule can match is still parsed if it has suppression comments, so that
+        // those can be reported as unused. Otherwise it only needs the binary check: decoding
+        // and indexing lines would be wasted work on most of a typical tree.
+        if !applicable.iter().any(|&a| a) && !crate::suppress::mentions_directive(bytes) {
+            if let Err(issue) = crate::source::check_not_binary(bytes) {
+                outcome
+                    .diagnostics
+                    .push(diag(issue.kind, issue.line, issue.message));
+            }
+            return outcome;
+        }
         let (source, issue) = match decode(bytes) {
             Ok(ok) => ok,
             Err(issue) => {
@@ -121,11 +132,6 @@ impl Engine {
             outcome
                 .diagnostics
                 .push(diag(issue.kind, issue.line, issue.message));
-        }
-        // A file no rule can match is still parsed if it has suppression comments, so that
-        // those can be reported as unused.
-        if !applicable.iter().any(|&a| a) && !crate::suppress::mentions_directive(bytes) {
-            return outcome;
         }
         let Some(tree) = parse(&source.text) else {
             outcome.diagnostics.push(diag(

@@ -11,7 +11,7 @@
 //! of each of their groups (a sink's module and a source's). The fixtures test scans with
 //! and without the prefilter and demands identical results.
 
-use aho_corasick::{AhoCorasick, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 
 use crate::rules::RuleSet;
 
@@ -65,6 +65,9 @@ impl Prefilter {
                 // whole-word match. Non-overlapping search is then exact and much faster
                 // than reporting every overlapping occurrence of common names.
                 .match_kind(MatchKind::LeftmostLongest)
+                // A few hundred short needles: a full DFA is small and the fastest to scan
+                // every byte of every file with.
+                .kind(Some(AhoCorasickKind::DFA))
                 .build(&needles)
                 .ok()
         };
