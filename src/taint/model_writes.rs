@@ -160,9 +160,16 @@ pub(super) fn name_source<'t>(message: &mut String, model: &Model<'t>, hit: &Hit
             }
         }
     };
+    // A request object passed as a parameter: the attribute read from it says more.
+    let shown = match hit.taint.steps().get(1) {
+        Some(next) if first.note.contains("request object") && next.note.starts_with("reads ") => {
+            next
+        }
+        _ => first,
+    };
     let text = model
         .source
-        .get(first.start..first.end)
+        .get(shown.start..shown.end)
         .map(String::from_utf8_lossy)
         .unwrap_or_default();
     let mut argument: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
