@@ -67,7 +67,34 @@ pub fn explain(rule: &Rule) -> String {
     if let Some(taint) = &rule.taint {
         let _ = writeln!(out, "## Sinks (reported when request data reaches them)\n");
         for sink in &taint.sinks {
-            let calls: Vec<String> = sink.calls.iter().map(|c| format!("`{c}`")).collect();
+            let mut calls: Vec<String> = sink.calls.iter().map(|c| format!("`{c}`")).collect();
+            calls.extend(
+                sink.methods
+                    .iter()
+                    .map(|m| format!("`.{m}()` on any object")),
+            );
+            if let Some(p) = &sink.persist {
+                let list = |ms: &[String]| {
+                    ms.iter()
+                        .map(|m| format!("`.{m}()`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                };
+                let mut ways = Vec::new();
+                if !p.object_methods.is_empty() {
+                    ways.push(format!("{} of the object", list(&p.object_methods)));
+                }
+                if !p.argument_methods.is_empty() {
+                    ways.push(format!("{} taking the object", list(&p.argument_methods)));
+                }
+                if !p.session_methods.is_empty() {
+                    ways.push(format!("{} of any session", list(&p.session_methods)));
+                }
+                calls.push(format!(
+                    "an attribute assignment `obj.field = value` followed by {}",
+                    ways.join(", or ")
+                ));
+            }
             let conds: Vec<String> = sink.conditions.iter().map(describe_condition).collect();
             let _ = writeln!(
                 out,

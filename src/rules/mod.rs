@@ -163,7 +163,7 @@ fn expand_sink_rules(rules: &mut [Rule]) -> Result<(), RuleError> {
                     sinks.push(copy);
                 }
             }
-            if !sink.calls.is_empty() {
+            if !sink.calls.is_empty() || !sink.methods.is_empty() || sink.persist.is_some() {
                 let mut own = sink.clone();
                 own.from_rules.clear();
                 sinks.push(own);

@@ -9,6 +9,8 @@ use super::{Condition, RuleError};
 use crate::finding::{Confidence, Severity};
 use toml::Spanned;
 
+pub use super::taint_schema::PersistSpec;
+
 /// Where untrusted data enters.
 #[derive(Debug, Clone)]
 pub struct Source {
@@ -52,6 +54,10 @@ pub struct SinkArg {
     pub arg: Option<String>,
     pub position: Option<usize>,
     pub head: bool,
+    /// Any `**mapping` argument.
+    pub splat: bool,
+    /// The receiver of a method call.
+    pub receiver: bool,
 }
 
 /// A call that must not receive tainted data.
@@ -59,6 +65,10 @@ pub struct SinkArg {
 pub struct Sink {
     pub calls: Vec<String>,
     pub from_rules: Vec<String>,
+    /// Method names on any receiver.
+    pub methods: Vec<String>,
+    /// Persisting an object with tainted attributes.
+    pub persist: Option<PersistSpec>,
     /// Empty: any argument.
     pub args: Vec<SinkArg>,
     pub conditions: Vec<Condition>,
@@ -264,22 +274,74 @@ fn compile_source(ctx: &Ctx, s: &Spanned<SourceSpec>) -> Result<Source, RuleErro
     })
 }
 
+/// One Python identifier.
+fn is_valid_name_segment(m: &str) -> bool {
+    let mut chars = m.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
 fn compile_arg(ctx: &Ctx, off: usize, a: &ArgSpec) -> Result<SinkArg, RuleError> {
-    if a.arg.is_none() && a.position.is_none() {
-        return Err(ctx.err(off, "a sink argument needs `arg`, `position`, or both"));
+    let positional = a.arg.is_some() || a.position.is_some();
+    if usize::from(positional) + usize::from(a.splat) + usize::from(a.receiver) != 1 {
+        return Err(ctx.err(
+            off,
+            "a sink argument needs `arg`, `position`, or both; or else `splat = true` or \
+             `receiver = true` alone",
+        ));
     }
     Ok(SinkArg {
         arg: a.arg.clone(),
         position: a.position,
         head: a.head,
+        splat: a.splat,
+        receiver: a.receiver,
     })
 }
 
 fn compile_sink(ctx: &Ctx, s: &Spanned<SinkSpec>, rule: &RuleFile) -> Result<Sink, RuleError> {
     let off = s.span().start;
     let s = s.get_ref();
-    if s.calls.is_empty() && s.from_rules.is_empty() {
-        return Err(ctx.err(off, "a `[[sink]]` needs `calls` or `from_rules`"));
+    if let Some(p) = &s.persist {
+        if !(s.calls.is_empty() && s.from_rules.is_empty() && s.methods.is_empty()) {
+            return Err(ctx.err(
+                off,
+                "a `[[sink]]` with `persist` has no `calls`, `methods` or `from_rules`",
+            ));
+        }
+        if p.object_methods.is_empty()
+            && p.argument_methods.is_empty()
+            && p.session_methods.is_empty()
+        {
+            return Err(ctx.err(
+                off,
+                "`persist` needs `object_methods`, `argument_methods` or `session_methods`",
+            ));
+        }
+        if !s.args.is_empty() || !s.when.is_empty() {
+            return Err(ctx.err(off, "a `persist` sink takes no `args` or `when`"));
+        }
+    } else if s.calls.is_empty() && s.from_rules.is_empty() && s.methods.is_empty() {
+        return Err(ctx.err(
+            off,
+            "a `[[sink]]` needs `calls`, `methods`, `from_rules` or `persist`",
+        ));
+    }
+    let method_names = s.methods.iter().chain(s.persist.iter().flat_map(|p| {
+        p.object_methods
+            .iter()
+            .chain(&p.argument_methods)
+            .chain(&p.session_methods)
+    }));
+    for m in method_names {
+        if !is_valid_name_segment(m) {
+            return Err(ctx.err(
+                off,
+                format!("`{m}` is not a method name (one identifier, no dots)"),
+            ));
+        }
     }
     check_qnames(ctx, off, &s.calls)?;
     if s.label.trim().is_empty() {
@@ -298,6 +360,8 @@ fn compile_sink(ctx: &Ctx, s: &Spanned<SinkSpec>, rule: &RuleFile) -> Result<Sin
     Ok(Sink {
         calls: s.calls.clone(),
         from_rules: s.from_rules.clone(),
+        methods: s.methods.clone(),
+        persist: s.persist.clone(),
         args,
         conditions,
         label: s.label.trim().to_string(),

@@ -95,6 +95,30 @@ pub struct ArgSpec {
     /// program of an argv).
     #[serde(default)]
     pub head: bool,
+    /// Any `**mapping` argument (mass assignment: `Model(**data)`).
+    #[serde(default)]
+    pub splat: bool,
+    /// The object a method is called on (`path.read_text()` with `path` tainted).
+    #[serde(default)]
+    pub receiver: bool,
+}
+
+/// A write of tainted data into an object's attribute that becomes a sink when the object
+/// is then persisted: `user.email = value` followed by `user.save()` or `session.commit()`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PersistSpec {
+    /// Methods of the written object that store it (`save`): `user.save()`.
+    #[serde(default)]
+    pub object_methods: Vec<String>,
+    /// Methods (of any receiver) that take the written object as an argument and store it
+    /// (`add`, `merge`): `session.add(user)`.
+    #[serde(default)]
+    pub argument_methods: Vec<String>,
+    /// Methods (of any receiver) that store every pending change (`commit`): any local
+    /// object written before is reported.
+    #[serde(default)]
+    pub session_methods: Vec<String>,
 }
 
 /// A call whose arguments must not carry tainted data.
@@ -107,6 +131,12 @@ pub struct SinkSpec {
     /// Ids of call rules whose matches (with their conditions) are sinks too.
     #[serde(default)]
     pub from_rules: Vec<String>,
+    /// Method names on any receiver (`execute` for `cursor.execute`, `session.execute`),
+    /// for APIs whose receiver type cannot be resolved statically.
+    #[serde(default)]
+    pub methods: Vec<String>,
+    /// Reported when an object holding tainted attributes is persisted (see [`PersistSpec`]).
+    pub persist: Option<PersistSpec>,
     /// The arguments that must not be tainted; empty means any argument.
     #[serde(default)]
     pub args: Vec<ArgSpec>,

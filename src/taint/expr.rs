@@ -115,7 +115,7 @@ impl<'t> Frame<'_, '_, 't> {
         }
     }
 
-    fn quote(&self, e: Node) -> String {
+    pub(super) fn quote(&self, e: Node) -> String {
         let text = self.cx.model.text(e);
         let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
         if flat.chars().count() > MAX_QUOTE {
@@ -244,7 +244,15 @@ impl<'t> Frame<'_, '_, 't> {
             );
             result = Some(Taint::new(Origin::Source(label), Some(step)));
         }
-        self.check_sinks(e, &names, &args);
+        // The receiver (`x` of `x.m()`), evaluated once: a sink may test it, and it taints
+        // the result.
+        let receiver = if f.kind() == "attribute" {
+            self.eval(f)
+        } else {
+            None
+        };
+        self.check_sinks(e, &names, &args, receiver.as_ref());
+        self.check_persist(e, f);
         if names.iter().any(|n| pass.sanitizers.contains(n)) {
             return None;
         }
@@ -261,10 +269,7 @@ impl<'t> Frame<'_, '_, 't> {
         let method = (f.kind() == "attribute")
             .then(|| f.child_by_field_name("attribute").map(|a| model.text(a)))
             .flatten();
-        if f.kind() == "attribute" {
-            let t = self.eval(f);
-            result = result.or(t);
-        }
+        result = result.or(receiver);
         let from_args = args.iter().find_map(|a| a.taint.clone());
         if let Some(t) = from_args {
             let propagates = names.iter().any(|n| pass.prop_calls.contains(n))
@@ -283,13 +288,21 @@ impl<'t> Frame<'_, '_, 't> {
         result
     }
 
-    fn check_sinks(&mut self, call: Node<'t>, names: &[String], args: &[Arg<'t>]) {
+    fn check_sinks(
+        &mut self,
+        call: Node<'t>,
+        names: &[String],
+        args: &[Arg<'t>],
+        receiver: Option<&Taint>,
+    ) {
         let cx = self.cx;
         let mut fired: Vec<usize> = Vec::new();
-        for name in names {
-            let Some(list) = cx.pass.sinks.get(name) else {
-                continue;
-            };
+        let mut candidates: Vec<(String, &[(usize, usize)])> = names
+            .iter()
+            .filter_map(|n| Some((n.clone(), cx.pass.sinks.get(n)?.as_slice())))
+            .collect();
+        candidates.extend(self.method_sinks(call));
+        for (name, list) in candidates {
             for &(ri, si) in list {
                 if !cx.applicable[ri] || fired.contains(&ri) {
                     continue;
@@ -309,6 +322,18 @@ impl<'t> Frame<'_, '_, 't> {
                     args.iter().find_map(|a| a.taint.clone())
                 } else {
                     sink.args.iter().find_map(|want| {
+                        if want.receiver {
+                            return receiver.cloned();
+                        }
+                        if want.splat {
+                            return args
+                                .iter()
+                                .filter(|a| {
+                                    matches!(a.key, ArgKey::Splat)
+                                        && a.node.kind() == "dictionary_splat"
+                                })
+                                .find_map(|a| a.taint.clone());
+                        }
                         let ArgState::Given(node) =
                             find_arg(call, cx.model.source, want.arg.as_deref(), want.position)
                         else {
@@ -338,7 +363,7 @@ impl<'t> Frame<'_, '_, 't> {
 
     /// A function of this file that `f` calls: a plain name bound by `def`, or
     /// `self.method` inside a method. The offset is 1 when `self` is passed implicitly.
-    fn local_callee(&self, f: Node<'t>) -> Option<(Node<'t>, usize)> {
+    pub(super) fn local_callee(&self, f: Node<'t>) -> Option<(Node<'t>, usize)> {
         let model = self.cx.model;
         match f.kind() {
             "identifier" => {

@@ -11,6 +11,7 @@ mod crossmod;
 mod expr;
 mod flow;
 mod guards;
+mod model_writes;
 mod names;
 mod pass;
 mod trace;
@@ -87,7 +88,9 @@ impl TaintEngine {
             }
             let cx = FileCtx::new(pass, rules, applicable, model, Some(path));
             for hit in cx.run() {
-                taint_findings.push(make_finding(path, source, rules, pass, &hit));
+                let mut f = make_finding(path, source, rules, pass, &hit);
+                model_writes::name_source(&mut f.message, model, &hit);
+                taint_findings.push(f);
             }
         }
         if taint_findings.is_empty() {
@@ -318,7 +321,9 @@ impl<'a, 't> FileCtx<'a, 't> {
             let other_module =
                 self.path.is_some() && crossmod::target(model, site.scope, f).is_some();
             let local = local || other_module;
+            // Method sinks (`cursor.execute`) and persisting calls match on the name alone.
             let sink = local
+                || model_writes::is_method_sink(self.pass, model, f)
                 || (maybe_sink
                     && model
                         .qualified_names(f, site.scope)

@@ -34,6 +34,10 @@ pub struct Pass {
     pub into_receiver: HashSet<String>,
     /// Sink callee → (rule index, sink index).
     pub sinks: HashMap<String, Vec<(usize, usize)>>,
+    /// Sink method name (any receiver) → (rule index, sink index).
+    pub sink_methods: HashMap<String, Vec<(usize, usize)>>,
+    /// Sinks that report persisting an object with tainted attributes (`persist`).
+    pub persist_sinks: Vec<(usize, usize)>,
     /// Last segments of sink callees (`system` for `os.system`): a call spelled with
     /// another last name cannot resolve to a sink, so it is not resolved at all.
     pub sink_last: HashSet<String>,
@@ -58,6 +62,8 @@ impl Pass {
             prop_methods: model.propagators.methods.iter().cloned().collect(),
             into_receiver: model.propagators.into_receiver.iter().cloned().collect(),
             sinks: HashMap::new(),
+            sink_methods: HashMap::new(),
+            persist_sinks: Vec::new(),
             sink_last: HashSet::new(),
             hints: None,
         };
@@ -92,6 +98,23 @@ impl Pass {
                     let last = call.trim_end_matches("()");
                     let last = last.rsplit('.').next().unwrap_or(last);
                     pass.sink_last.insert(last.to_string());
+                }
+                for m in &sink.methods {
+                    pass.sink_methods
+                        .entry(m.clone())
+                        .or_default()
+                        .push((ri, si));
+                }
+                if let Some(p) = &sink.persist {
+                    pass.persist_sinks.push((ri, si));
+                    for m in p
+                        .object_methods
+                        .iter()
+                        .chain(&p.argument_methods)
+                        .chain(&p.session_methods)
+                    {
+                        pass.sink_methods.entry(m.clone()).or_default();
+                    }
                 }
             }
         }
