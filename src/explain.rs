@@ -95,16 +95,11 @@ pub fn explain(rule: &Rule) -> String {
                     ways.join(", or ")
                 ));
             }
-            let conds: Vec<String> = sink.conditions.iter().map(describe_condition).collect();
             let _ = writeln!(
                 out,
                 "- {}{}: {} → {} severity",
                 calls.join(", "),
-                if conds.is_empty() {
-                    String::new()
-                } else {
-                    format!(" when {}", conds.join(" and "))
-                },
+                when_clause(&sink.conditions),
                 sink.label,
                 sink.severity
             );
@@ -114,16 +109,11 @@ pub fn explain(rule: &Rule) -> String {
     }
     for p in &rule.patterns {
         let calls: Vec<String> = p.calls.iter().map(|c| format!("`{c}`")).collect();
-        let conds: Vec<String> = p.conditions.iter().map(describe_condition).collect();
         let _ = writeln!(
             out,
             "- {}{} → {} severity, {} confidence",
             calls.join(", "),
-            if conds.is_empty() {
-                String::new()
-            } else {
-                format!(" when {}", conds.join(" and "))
-            },
+            when_clause(&p.conditions),
             p.severity,
             p.confidence
         );
@@ -156,6 +146,15 @@ pub fn rule_doc_url(rule: &Rule) -> String {
 
 /// Base URL of the generated rule pages.
 pub const DOCS_BASE_URL: &str = "https://github.com/pyaudit/pyaudit/blob/main/docs/rules";
+
+/// " when A and B" for a pattern's or sink's conditions; empty when there are none.
+fn when_clause(conditions: &[Condition]) -> String {
+    if conditions.is_empty() {
+        return String::new();
+    }
+    let conds: Vec<String> = conditions.iter().map(describe_condition).collect();
+    format!(" when {}", conds.join(" and "))
+}
 
 /// One condition in words, e.g. "`Loader` (position 1) is absent".
 fn describe_condition(c: &Condition) -> String {

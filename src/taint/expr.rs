@@ -2,7 +2,7 @@
 //! sanitizers, propagators and calls to functions of the same file.
 
 use super::flow::{Frame, MAX_DEPTH, named};
-use super::names::{callee_names, def_in, dotted, params};
+use super::names::{Param, callee_names, def_in, dotted, params};
 use super::trace::{Origin, Taint, Val};
 use super::{Entry, Hit};
 use crate::engine::{ArgState, find_arg, holds};
@@ -23,6 +23,17 @@ enum ArgKey<'t> {
     Pos(usize),
     Kw(&'t str),
     Splat,
+}
+
+/// The index in `plist` of the parameter an argument binds: positions shifted by `offset`
+/// (1 when `self` is passed implicitly), keywords by name; a splat binds none we can name.
+fn param_index(key: &ArgKey, offset: usize, plist: &[Param]) -> Option<usize> {
+    let idx = match *key {
+        ArgKey::Pos(p) => p + offset,
+        ArgKey::Kw(k) => plist.iter().position(|p| p.name == k)?,
+        ArgKey::Splat => return None,
+    };
+    (idx < plist.len()).then_some(idx)
 }
 
 /// One evaluated argument.
@@ -438,17 +449,10 @@ impl<'t> Frame<'_, '_, 't> {
             let Some(t) = &a.taint else {
                 continue;
             };
-            let idx = match a.key {
-                ArgKey::Pos(p) => p + 1,
-                ArgKey::Kw(k) => match plist.iter().position(|p| p.name == k) {
-                    Some(i) => i,
-                    None => continue,
-                },
-                ArgKey::Splat => continue,
-            };
-            let Some(p) = plist.get(idx) else {
+            let Some(idx) = param_index(&a.key, 1, &plist) else {
                 continue;
             };
+            let p = &plist[idx];
             let summary = cx.summary(init, init_scope, Entry::Param(idx));
             for (field, ft) in &summary.fields {
                 if !fields.contains(field) {
@@ -507,17 +511,10 @@ impl<'t> Frame<'_, '_, 't> {
             let Some(t) = a.taint.as_ref().or(carrier.as_ref().map(|c| &c.0)) else {
                 continue;
             };
-            let idx = match a.key {
-                ArgKey::Pos(p) => p + offset,
-                ArgKey::Kw(k) => match plist.iter().position(|p| p.name == k) {
-                    Some(i) => i,
-                    None => continue,
-                },
-                ArgKey::Splat => continue,
-            };
-            let Some(p) = plist.get(idx) else {
+            let Some(idx) = param_index(&a.key, offset, &plist) else {
                 continue;
             };
+            let p = &plist[idx];
             let entry = match (&a.taint, &carrier) {
                 (None, Some((_, attrs))) => Entry::Carrier(idx, attrs.clone()),
                 _ => Entry::Param(idx),
