@@ -15,6 +15,7 @@ pub mod engine;
 pub mod explain;
 pub mod finding;
 pub mod gate;
+pub mod project;
 pub mod report;
 pub mod rule_docs;
 pub mod rules;

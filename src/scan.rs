@@ -129,12 +129,8 @@ pub fn scan_candidates(
         .stack_size(8 * 1024 * 1024)
         .build()
         .map_err(|e| ScanError::ThreadPool(e.to_string()))?;
-    let outcomes: Vec<Option<FileReport>> = pool.install(|| {
-        candidates
-            .par_iter()
-            .map(|c| analyse_candidate(engine, c, opts.max_file_bytes))
-            .collect()
-    });
+    let outcomes: Vec<Option<FileReport>> =
+        pool.install(|| analyse_all(engine, candidates, opts.max_file_bytes, &mut diagnostics));
     let mut result = ScanResult {
         roots: opts.paths.clone(),
         ..ScanResult::default()
@@ -149,8 +145,12 @@ pub fn scan_candidates(
             .unused_suppressions
             .extend(report.unused_suppressions);
     }
+    crate::project::findings::merge(&mut result.findings, engine.rules());
     for f in &mut result.findings {
         f.path = display_path(&f.path);
+        for step in &mut f.flow {
+            step.path = display_path(&step.path);
+        }
     }
     for d in &mut diagnostics {
         d.path = display_path(&d.path);
@@ -179,25 +179,103 @@ struct FileReport {
     unused_suppressions: Vec<crate::suppress::UnusedSuppression>,
 }
 
-fn analyse_candidate(engine: &Engine, c: &Candidate, max_bytes: u64) -> Option<FileReport> {
-    let diag = |kind, message: String| FileReport {
-        findings: Vec::new(),
-        diagnostics: vec![Diagnostic {
-            path: c.path.clone(),
-            kind,
+/// Analyses every candidate: files that can take part in a cross-module flow as one
+/// project (see [`crate::project::schedule`]), the others one by one.
+fn analyse_all(
+    engine: &Engine,
+    candidates: &[Candidate],
+    max_bytes: u64,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Vec<Option<FileReport>> {
+    use crate::project::{ProjectIndex, imports, schedule};
+    // Per candidate: (may hold a source, may hold a sink) and its imports.
+    type Probe = ((bool, bool), Vec<imports::ImportRef>);
+    let probes: Vec<Option<Probe>> = candidates
+        .par_iter()
+        .map(|c| {
+            let bytes = read_candidate(c, max_bytes).ok()??;
+            let role = engine.taint_role(&bytes)?;
+            Some((role, imports::scan(&bytes)))
+        })
+        .collect();
+    let probed: Vec<usize> = (0..candidates.len())
+        .filter(|&i| probes[i].is_some())
+        .collect();
+    if probed.is_empty() {
+        return candidates
+            .par_iter()
+            .map(|c| analyse_candidate(c, max_bytes, |p, b| engine.analyse(p, b)))
+            .collect();
+    }
+    let index = ProjectIndex::new(probed.iter().map(|&i| candidates[i].path.clone()).collect());
+    // Index ids are in path order; map them back to candidates.
+    let mut cand_of = vec![0; index.files().len()];
+    let mut roles = vec![(false, false); index.files().len()];
+    let mut edges = vec![Vec::new(); index.files().len()];
+    for &i in &probed {
+        let Some(id) = index.id(&candidates[i].path) else {
+            continue;
+        };
+        cand_of[id] = i;
+        if let Some((role, imps)) = &probes[i] {
+            roles[id] = *role;
+            for imp in imps {
+                edges[id].extend(index.dependencies(id, imp));
+            }
+            edges[id].sort_unstable();
+            edges[id].dedup();
+        }
+    }
+    let member = schedule::participants(&edges, &roles);
+    let mut in_project = vec![false; candidates.len()];
+    for (id, &m) in member.iter().enumerate() {
+        in_project[cand_of[id]] = m;
+    }
+    let mut out: Vec<Option<FileReport>> = candidates
+        .par_iter()
+        .zip(&in_project)
+        .map(|(c, &p)| {
+            (!p).then(|| analyse_candidate(c, max_bytes, |p, b| engine.analyse(p, b)))
+                .flatten()
+        })
+        .collect();
+    let (solved, unsettled) = schedule::solve(&index, &edges, &member, |view, export| {
+        let c = &candidates[cand_of[view.me]];
+        let mut summary = None;
+        let report = analyse_candidate(c, max_bytes, |p, b| {
+            let (o, s) = engine.analyse_in(p, b, Some(view), export);
+            summary = s;
+            o
+        });
+        (report, summary)
+    });
+    for (id, report) in solved {
+        out[cand_of[id]] = report;
+    }
+    for id in unsettled {
+        diagnostics.push(Diagnostic {
+            path: candidates[cand_of[id]].path.clone(),
+            kind: DiagnosticKind::Incomplete,
             line: None,
-            message,
-        }],
-        scanned: false,
-        parsed: false,
-        internal_error: false,
-        unused_suppressions: Vec::new(),
-    };
+            message: format!(
+                "this module is in an import cycle whose summaries did not settle within {} \
+                 rounds; flows through the cycle may be missing",
+                schedule::MAX_CYCLE_ROUNDS
+            ),
+        });
+    }
+    out
+}
+
+/// The bytes of a candidate, `Ok(None)` for a file the walk only admitted if it has a
+/// Python shebang and it has none, or the report on why it cannot be read.
+fn read_candidate(c: &Candidate, max_bytes: u64) -> Result<Option<Vec<u8>>, FileReport> {
+    let diag = |kind, message: String| FileReport::diagnostic(c, kind, message);
     // Opening a FIFO or device named on the command line could block forever.
     if let Ok(meta) = std::fs::metadata(&c.path)
         && !meta.is_file()
     {
-        return Some(diag(
+        return Err(diag(
             DiagnosticKind::Unreadable,
             "not a regular file; not analysed".into(),
         ));
@@ -205,7 +283,7 @@ fn analyse_candidate(engine: &Engine, c: &Candidate, max_bytes: u64) -> Option<F
     let file = match std::fs::File::open(&c.path) {
         Ok(f) => f,
         Err(e) => {
-            return Some(diag(
+            return Err(diag(
                 DiagnosticKind::Unreadable,
                 format!("cannot read: {e}"),
             ));
@@ -213,7 +291,7 @@ fn analyse_candidate(engine: &Engine, c: &Candidate, max_bytes: u64) -> Option<F
     };
     let len = file.metadata().map(|m| m.len()).unwrap_or(0);
     if len > max_bytes {
-        return Some(diag(
+        return Err(diag(
             DiagnosticKind::TooLarge,
             format!(
                 "{len} bytes is over the {max_bytes}-byte limit (--max-file-size); not analysed"
@@ -223,23 +301,54 @@ fn analyse_candidate(engine: &Engine, c: &Candidate, max_bytes: u64) -> Option<F
     let mut bytes = Vec::with_capacity(len as usize);
     // `take` guards against a file that grows while we read it.
     if let Err(e) = file.take(max_bytes + 1).read_to_end(&mut bytes) {
-        return Some(diag(
+        return Err(diag(
             DiagnosticKind::Unreadable,
             format!("cannot read: {e}"),
         ));
     }
     if bytes.len() as u64 > max_bytes {
-        return Some(diag(
+        return Err(diag(
             DiagnosticKind::TooLarge,
             format!("over the {max_bytes}-byte limit (--max-file-size); not analysed"),
         ));
     }
     if c.needs_shebang && !c.explicit && !has_python_shebang(&bytes) {
-        return None;
+        return Ok(None);
     }
-    let analysed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        engine.analyse(&c.path, &bytes)
-    }));
+    Ok(Some(bytes))
+}
+
+impl FileReport {
+    /// A file that was not analysed, with why.
+    fn diagnostic(c: &Candidate, kind: DiagnosticKind, message: String) -> FileReport {
+        FileReport {
+            findings: Vec::new(),
+            diagnostics: vec![Diagnostic {
+                path: c.path.clone(),
+                kind,
+                line: None,
+                message,
+            }],
+            scanned: false,
+            parsed: false,
+            internal_error: false,
+            unused_suppressions: Vec::new(),
+        }
+    }
+}
+
+fn analyse_candidate(
+    c: &Candidate,
+    max_bytes: u64,
+    run: impl FnOnce(&Path, &[u8]) -> crate::engine::FileOutcome,
+) -> Option<FileReport> {
+    let diag = |kind, message: String| FileReport::diagnostic(c, kind, message);
+    let bytes = match read_candidate(c, max_bytes) {
+        Ok(Some(b)) => b,
+        Ok(None) => return None,
+        Err(report) => return Some(report),
+    };
+    let analysed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(&c.path, &bytes)));
     Some(match analysed {
         Ok(outcome) => FileReport {
             scanned: !outcome

@@ -302,6 +302,33 @@ fn notification(root: &ProjectRoot, d: &Diagnostic) -> Notification {
     }
 }
 
+/// Where a data-flow step is: in its own file, which may not be the finding's.
+fn step_location(
+    regions: &mut Regions,
+    f: &Finding,
+    step: &crate::finding::FlowStep,
+) -> PhysicalLocation {
+    if step.path.as_os_str().is_empty() || step.path == f.path {
+        return regions.location(f, step.start, step.end);
+    }
+    let mut column = |p: Position| {
+        regions
+            .lines
+            .line(&step.path, p.line)
+            .map_or(p.byte_col + 1, |l| utf16_col(l, p.byte_col))
+    };
+    let region = Region {
+        start_line: step.start.line,
+        start_column: Some(column(step.start)),
+        end_line: Some(step.end.line),
+        end_column: Some(column(step.end)),
+    };
+    PhysicalLocation {
+        artifact_location: artifact(regions.root, &step.path),
+        region: Some(region),
+    }
+}
+
 /// Renders the report as a pretty-printed SARIF 2.1.0 log with one run.
 pub fn render(report: &Report) -> String {
     let mut regions = Regions {
@@ -318,7 +345,7 @@ pub fn render(report: &Report) -> String {
                 .iter()
                 .map(|step| ThreadFlowLocation {
                     location: Location {
-                        physical_location: regions.location(f, step.start, step.end),
+                        physical_location: step_location(&mut regions, f, step),
                         message: Some(text(step.note.clone())),
                     },
                 })
