@@ -6,7 +6,7 @@
 
 use super::Report;
 use super::location::{LineCache, ProjectRoot, file_uri, relative_uri, utf16_col};
-use crate::explain::{explain, rule_doc_url};
+use crate::explain::explain;
 use crate::finding::{Diagnostic, DiagnosticKind, Finding, Position, Severity};
 use crate::rules::Rule;
 use serde::Serialize;
@@ -78,7 +78,8 @@ struct ReportingDescriptor {
     short_description: Text,
     full_description: Text,
     help: MultiformatText,
-    help_uri: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    help_uri: Option<String>,
     default_configuration: Configuration,
     properties: RuleProperties,
 }
@@ -263,7 +264,7 @@ fn rule_descriptor(rule: &Rule) -> ReportingDescriptor {
             text: format!("{}\n\n{}", rule.description.trim(), rule.help.trim()),
             markdown: explain(rule),
         },
-        help_uri: rule_doc_url(rule),
+        help_uri: rule.help_uri.clone(),
         default_configuration: Configuration { level: lvl },
         properties: RuleProperties {
             tags,
