@@ -110,12 +110,19 @@ fn human(
     show_suppressed: bool,
     baseline: Option<&std::path::Path>,
     strict_failed: bool,
+    quiet: bool,
 ) -> String {
     let mut out = String::new();
     for f in &report.findings {
         if show_suppressed || !f.suppressed {
             text::render_finding(&mut out, f, report.rules);
         }
+    }
+    if quiet {
+        if strict_failed {
+            out.push_str(&strict_note(report.result.files_with_errors()));
+        }
+        return out;
     }
     text::render_summary(&mut out, report.result, &report.findings);
     if let (Some(path), n) = (baseline, report.baselined)
@@ -189,16 +196,36 @@ pub fn finish(
         execution_successful: result.internal_errors == 0 && not_fully_scanned == 0,
     };
     let format = settings.ci.format;
+    let quiet = settings.ci.quiet;
     let rendered = match format {
+        Format::Json if settings.ci.statistics => report::statistics::render_json(&report),
+        _ if settings.ci.statistics => {
+            let mut out = report::statistics::render_text(&report);
+            if !quiet {
+                text::render_summary(&mut out, result, &report.findings);
+            }
+            out
+        }
         Format::Text => human(
             &report,
             settings.ci.show_suppressed,
             settings.ci.baseline.as_deref(),
             strict_failed,
+            settings.ci.quiet,
         ),
         Format::Json => report::json::render(&report),
         Format::Sarif => report::sarif::render(&report),
         Format::Github => report::github::render(&report),
+        Format::Concise => {
+            let mut out = report::concise::render(&report);
+            if !quiet {
+                text::render_summary(&mut out, result, &report.findings);
+            }
+            out
+        }
+        Format::JsonLines => report::jsonl::render(&report),
+        Format::Gitlab => report::gitlab::render(&report),
+        Format::Junit => report::junit::render(&report),
     };
     let mut stdout = anstream::AutoStream::new(std::io::stdout().lock(), color);
     match &settings.ci.output {
@@ -207,19 +234,20 @@ pub fn finish(
             let plain = anstream::adapter::strip_str(&rendered).to_string();
             std::fs::write(path, plain)
                 .map_err(|e| format!("{}: cannot write report: {e}", path.display()))?;
-            if format.is_machine() {
+            if format.is_machine() && !quiet {
                 let text = human(
                     &report,
                     settings.ci.show_suppressed,
                     settings.ci.baseline.as_deref(),
                     strict_failed,
+                    settings.ci.quiet,
                 );
                 stdout.write_all(text.as_bytes()).map_err(io)?;
             }
         }
         None => {
             stdout.write_all(rendered.as_bytes()).map_err(io)?;
-            if format.is_machine() {
+            if format.is_machine() && !quiet {
                 let mut summary = String::new();
                 text::render_summary(&mut summary, result, &report.findings);
                 if strict_failed {
