@@ -1,6 +1,7 @@
 //! Reporters: turning a [`crate::scan::ScanResult`] into text for people or machines.
 
 pub mod github;
+pub mod inert;
 pub mod json;
 pub mod location;
 pub mod sarif;
