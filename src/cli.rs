@@ -71,13 +71,22 @@ pub struct ScanArgs {
     #[arg(long, value_name = "GLOB")]
     pub exclude: Vec<String>,
 
-    /// Only run these rules (ids or names, comma-separated).
+    /// Only run these rules: ids, id prefixes (PYA1), names, tags (taint) or ALL,
+    /// comma-separated. Replaces the configured `select` and `extend-select`.
     #[arg(long, value_name = "RULES", value_delimiter = ',')]
     pub select: Vec<String>,
 
-    /// Do not run these rules (ids or names, comma-separated).
+    /// Do not run these rules (selectors as for --select, comma-separated).
     #[arg(long, value_name = "RULES", value_delimiter = ',')]
     pub ignore: Vec<String>,
+
+    /// Run these rules in addition to the selected ones.
+    #[arg(long, value_name = "RULES", value_delimiter = ',')]
+    pub extend_select: Vec<String>,
+
+    /// Do not run these rules, in addition to the ignored ones.
+    #[arg(long, value_name = "RULES", value_delimiter = ',')]
+    pub extend_ignore: Vec<String>,
 
     /// Worker threads (0 = one per core).
     #[arg(long, short = 'j', default_value_t = 0, value_name = "N")]
@@ -136,7 +145,10 @@ impl From<std::io::Error> for CliError {
 pub fn run() -> Result<ExitCode, CliError> {
     let cli = Cli::parse();
     let mut stdout = anstream::AutoStream::new(std::io::stdout().lock(), cli.color.into());
-    let rules = RuleSet::with_dirs(&cli.rules_dirs)?;
+    let rules = match &cli.command {
+        Command::Scan(_) => RuleSet::with_dirs(&cli.rules_dirs)?,
+        _ => RuleSet::with_dirs(&configured_rules_dirs(&cli)?)?,
+    };
     match &cli.command {
         Command::Rules(args) => {
             // User rule files reach stdout here: the listing passes the same guard as a
@@ -173,10 +185,28 @@ pub fn run() -> Result<ExitCode, CliError> {
     }
 }
 
+/// `--rules` plus the configuration file's `rules-dirs`, for the subcommands without scan
+/// flags (`rules`, `explain`), so they list the rules a scan would use.
+fn configured_rules_dirs(cli: &Cli) -> Result<Vec<PathBuf>, CliError> {
+    let lists = CliLists {
+        select: &[],
+        ignore: &[],
+        extend_select: &[],
+        extend_ignore: &[],
+        exclude: &[],
+        rules_dirs: &cli.rules_dirs,
+    };
+    let settings =
+        Settings::resolve(lists, &crate::settings::CiArgs::default()).map_err(CliError::Usage)?;
+    Ok(settings.rules_dirs)
+}
+
 fn run_scan(cli: &Cli, args: &ScanArgs, rules: RuleSet) -> Result<ExitCode, CliError> {
     let lists = CliLists {
         select: &args.select,
         ignore: &args.ignore,
+        extend_select: &args.extend_select,
+        extend_ignore: &args.extend_ignore,
         exclude: &args.exclude,
         rules_dirs: &cli.rules_dirs,
     };
@@ -187,12 +217,12 @@ fn run_scan(cli: &Cli, args: &ScanArgs, rules: RuleSet) -> Result<ExitCode, CliE
     } else {
         rules
     };
-    settings.check_rules(&rules).map_err(CliError::Usage)?;
+    let selection = settings.selection(&rules).map_err(CliError::Usage)?;
     if args.ci.show_settings {
         print!("{}", crate::report::inert::lines(&settings.show()));
         return Ok(ExitCode::SUCCESS);
     }
-    let rules = rules.retain(|r| settings.rule_enabled(&r.id, &r.name))?;
+    let rules = rules.retain(|r| selection.enabled(r))?;
     let engine = Engine::new(rules, !args.no_prefilter);
     let opts = ScanOptions {
         paths: args.paths.clone(),

@@ -30,11 +30,10 @@ pub fn in_scope<'a>(
         .findings
         .iter()
         .filter(|f| {
-            let name = rules
+            rules
                 .rules()
                 .get(f.rule_index)
-                .map_or("", |r| r.name.as_str());
-            !settings.ignored_in_file(&f.path, &f.rule_id, name)
+                .is_none_or(|r| !settings.ignored_in_file(&f.path, r, rules))
         })
         .collect()
 }

@@ -7,7 +7,7 @@
 use super::Report;
 use super::inert;
 use super::location::{LineCache, ProjectRoot, file_uri, relative_uri, utf16_col};
-use crate::explain::{explain, rule_doc_url};
+use crate::explain::explain;
 use crate::finding::{Diagnostic, DiagnosticKind, Finding, Position, Severity};
 use crate::rules::Rule;
 use serde::Serialize;
@@ -91,7 +91,8 @@ struct ReportingDescriptor {
     short_description: Text,
     full_description: Text,
     help: MultiformatText,
-    help_uri: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    help_uri: Option<String>,
     default_configuration: Configuration,
     properties: RuleProperties,
 }
@@ -294,7 +295,7 @@ fn rule_descriptor(rule: &Rule) -> ReportingDescriptor {
             text: help_text,
             markdown,
         },
-        help_uri: rule_doc_url(rule),
+        help_uri: rule.help_uri.clone(),
         default_configuration: Configuration { level: lvl },
         properties: RuleProperties {
             tags,
