@@ -156,16 +156,34 @@ pub fn run() -> Result<ExitCode, CliError> {
     };
     match &cli.command {
         Command::Rules(args) => {
-            crate::rule_docs::run(&rules, args, &mut stdout)?;
+            // User rule files reach stdout here: the listing passes the same guard as a
+            // report (JSON keeps its own syntax, so only `##[` is rewritten there).
+            let mut listing = Vec::new();
+            crate::rule_docs::run(&rules, args, &mut listing)?;
+            let listing = String::from_utf8_lossy(&listing);
+            let shown = match args.format {
+                crate::rule_docs::RulesFormat::Json => {
+                    crate::report::inert::guard_json(listing.into_owned())
+                }
+                _ => crate::report::inert::lines(&listing),
+            };
+            stdout.write_all(shown.as_bytes())?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Explain { rule } => match rules.find(rule) {
             Some(r) => {
-                write!(stdout, "{}", explain::explain(r))?;
+                // A user rule's text is shown as written, minus anything a terminal or a
+                // CI log would act on.
+                write!(
+                    stdout,
+                    "{}",
+                    crate::report::inert::lines(&explain::explain(r))
+                )?;
                 Ok(ExitCode::SUCCESS)
             }
             None => Err(CliError::Usage(format!(
-                "no rule with id or name `{rule}` (see `pyaudit rules`)"
+                "no rule with id or name `{}` (see `pyaudit rules`)",
+                crate::report::terminal::escape(rule)
             ))),
         },
         Command::Scan(args) => run_scan(&cli, args, rules),
@@ -229,7 +247,7 @@ fn run_scan(cli: &Cli, args: &ScanArgs, rules: RuleSet) -> Result<ExitCode, CliE
         ));
     }
     if args.ci.show_settings {
-        print!("{}", settings.show());
+        print!("{}", crate::report::inert::lines(&settings.show()));
         return Ok(ExitCode::SUCCESS);
     }
     let rules = rules.retain(|r| selection.enabled(r))?;

@@ -3,7 +3,7 @@
 
 use crate::baseline::Baseline;
 use crate::finding::{Finding, Severity};
-use crate::report::terminal::escape;
+use crate::report::inert;
 use crate::report::{self, Format, Report, text};
 use crate::rules::RuleSet;
 use crate::scan::ScanResult;
@@ -88,18 +88,8 @@ fn warnings(result: &ScanResult) -> String {
     for d in &result.diagnostics {
         text::render_diagnostic(&mut out, d);
     }
-    let bold = anstyle::Style::new().bold();
-    let warn = anstyle::AnsiColor::Yellow.on_default().bold();
     for u in &result.unused_suppressions {
-        let what = match &u.rule {
-            Some(r) => format!("`# pyaudit: ignore[{}]`: nothing to silence", escape(r)),
-            None => "`# pyaudit: ignore`: nothing to silence".into(),
-        };
-        let path = escape(&u.path.to_string_lossy());
-        out.push_str(&format!(
-            "{bold}{path}:{}:{bold:#} {warn}warning[unused-suppression]:{warn:#} {what}\n",
-            u.line
-        ));
+        text::render_unused(&mut out, u);
     }
     out
 }
@@ -153,7 +143,9 @@ pub fn finish(
 ) -> Result<ExitCode, String> {
     let mut stderr = anstream::AutoStream::new(std::io::stderr().lock(), color);
     let io = |e: std::io::Error| e.to_string();
-    stderr.write_all(warnings(result).as_bytes()).map_err(io)?;
+    stderr
+        .write_all(inert::guard(&warnings(result)).as_bytes())
+        .map_err(io)?;
 
     if let Some(path) = &settings.ci.write_baseline {
         let scoped = in_scope(result, settings, rules);
@@ -197,35 +189,38 @@ pub fn finish(
     };
     let format = settings.ci.format;
     let quiet = settings.ci.quiet;
-    let rendered = match format {
-        Format::Json if settings.ci.statistics => report::statistics::render_json(&report),
-        _ if settings.ci.statistics => {
-            let mut out = report::statistics::render_text(&report);
-            if !quiet {
-                text::render_summary(&mut out, result, &report.findings);
-            }
-            out
+    let with_summary = |mut out: String| {
+        if !quiet {
+            text::render_summary(&mut out, result, &report.findings);
         }
-        Format::Text => human(
+        out
+    };
+    // Every report passes the guard against workflow commands (JSON and SARIF inside
+    // their renderers), whether it goes to stdout or to a file a later step may print.
+    let rendered = match format {
+        Format::Json if settings.ci.statistics => {
+            inert::guard_json(report::statistics::render_json(&report))
+        }
+        _ if settings.ci.statistics => {
+            inert::guard(&with_summary(report::statistics::render_text(&report))).into_owned()
+        }
+        Format::Text => inert::guard(&human(
             &report,
             settings.ci.show_suppressed,
             settings.ci.baseline.as_deref(),
             strict_failed,
-            settings.ci.quiet,
-        ),
+            quiet,
+        ))
+        .into_owned(),
         Format::Json => report::json::render(&report),
         Format::Sarif => report::sarif::render(&report),
-        Format::Github => report::github::render(&report),
+        Format::Github => inert::guard_github(&report::github::render(&report)).into_owned(),
         Format::Concise => {
-            let mut out = report::concise::render(&report);
-            if !quiet {
-                text::render_summary(&mut out, result, &report.findings);
-            }
-            out
+            inert::guard(&with_summary(report::concise::render(&report))).into_owned()
         }
-        Format::JsonLines => report::jsonl::render(&report),
-        Format::Gitlab => report::gitlab::render(&report),
-        Format::Junit => report::junit::render(&report),
+        Format::JsonLines => inert::guard_json(report::jsonl::render(&report)),
+        Format::Gitlab => inert::guard_json(report::gitlab::render(&report)),
+        Format::Junit => inert::guard(&report::junit::render(&report)).into_owned(),
     };
     let mut stdout = anstream::AutoStream::new(std::io::stdout().lock(), color);
     match &settings.ci.output {
@@ -242,7 +237,9 @@ pub fn finish(
                     strict_failed,
                     settings.ci.quiet,
                 );
-                stdout.write_all(text.as_bytes()).map_err(io)?;
+                stdout
+                    .write_all(inert::guard(&text).as_bytes())
+                    .map_err(io)?;
             }
         }
         None => {
@@ -253,7 +250,9 @@ pub fn finish(
                 if strict_failed {
                     summary.push_str(&strict_note(not_fully_scanned));
                 }
-                stderr.write_all(summary.as_bytes()).map_err(io)?;
+                stderr
+                    .write_all(inert::guard(&summary).as_bytes())
+                    .map_err(io)?;
             }
         }
     }

@@ -191,5 +191,5 @@ pub fn render(report: &Report) -> String {
     };
     let mut out = serde_json::to_string_pretty(&doc).expect("JSON report always serializes");
     out.push('\n');
-    out
+    super::inert::guard_json(out)
 }

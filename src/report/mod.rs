@@ -3,6 +3,7 @@
 pub mod concise;
 pub mod github;
 pub mod gitlab;
+pub mod inert;
 pub mod json;
 pub mod jsonl;
 pub mod junit;
