@@ -53,6 +53,12 @@ fn hostile_tree() -> tempfile::TempDir {
         b"import pickle\x00\x01\x02",
     )
     .unwrap();
+    // Source lines are quoted in the text report and in JSON: the legacy form inside code.
+    write(
+        tmp.path(),
+        "quoted.py",
+        "import pickle\npickle.loads(x)  # ##[add-mask]secret\n",
+    );
     std::fs::write(
         tmp.path().join("  ::add-mask::broken.py"),
         "import pickle\ndef f(:\n    pickle.loads(x)\n",
@@ -105,6 +111,7 @@ fn hostile_file_names_never_issue_commands_in_any_format() {
                 assert_inert(&out, &format!("stdout of {args:?}"));
             }
             if format == "text" {
+                assert!(out.contains("# ##\\x5badd-mask]secret"), "{out}");
                 // Still reported, under a name that starts with `./`.
                 assert!(
                     out.contains("./::add-mask::secret.py:4:12: PYA101"),
@@ -168,6 +175,16 @@ fn machine_reports_keep_the_real_names() {
             "{name:?} not in {paths:?}"
         );
     }
+    // The quoted source line is the same text to a JSON reader.
+    assert!(
+        doc["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["line_text"] == "pickle.loads(x)  # ##[add-mask]secret"),
+        "{}",
+        stdout(&o)
+    );
 }
 
 #[test]
@@ -251,6 +268,7 @@ const HOSTILE_RULE: &str = r#"id = "EVIL001"
 name = "evil-read"
 severity = "high"
 confidence = "high"
+help_uri = "http://evil.example/help"
 summary = "Summary <img src=x onerror=alert(1)> [s](javascript:alert(1))"
 message = "`{call}` is bad [click](javascript:alert(1)) <script>alert(1)</script>"
 help = """
@@ -358,6 +376,8 @@ fn user_rule_text_is_inert_in_sarif() {
         .as_array()
         .unwrap();
     let evil = rules.iter().find(|r| r["id"] == "EVIL001").unwrap();
+    // A plain-http help page is not linked.
+    assert!(evil.get("helpUri").is_none(), "{evil}");
     let md = evil["help"]["markdown"].as_str().unwrap();
     assert_markdown_inert(md);
     // What is allowed survives: https links and code spans, with longer fences as needed.

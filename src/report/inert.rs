@@ -243,8 +243,8 @@ fn is_linkish(word: &str) -> bool {
     }
 }
 
-/// A plain `https:` URL that can be shown as an autolink (`<https://…>`).
-fn is_https(url: &str) -> bool {
+/// A plain `https:` URL, safe to link to (and to show as an autolink, `<https://…>`).
+pub fn is_https(url: &str) -> bool {
     url.len() > "https://".len()
         && url[..8].eq_ignore_ascii_case("https://")
         && !url
