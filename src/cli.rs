@@ -101,6 +101,11 @@ pub struct ScanArgs {
     #[arg(long)]
     pub strict: bool,
 
+    /// With `-` as the path: the file name the source read from stdin is reported under
+    /// (it decides which per-file ignores apply; nothing is read from it).
+    #[arg(long, value_name = "PATH")]
+    pub stdin_filename: Option<PathBuf>,
+
     /// Parse every file even when no rule can match it (for checking the prefilter).
     #[arg(long, hide = true)]
     pub no_prefilter: bool,
@@ -218,6 +223,29 @@ fn run_scan(cli: &Cli, args: &ScanArgs, rules: RuleSet) -> Result<ExitCode, CliE
         rules
     };
     let selection = settings.selection(&rules).map_err(CliError::Usage)?;
+    if args.ci.statistics
+        && !matches!(
+            args.ci.format,
+            crate::report::Format::Text
+                | crate::report::Format::Concise
+                | crate::report::Format::Json
+        )
+    {
+        return Err(CliError::Usage(
+            "--statistics works with --format text, concise or json".into(),
+        ));
+    }
+    let stdin = args.paths.iter().any(|p| p.as_os_str() == "-");
+    if stdin && args.paths.len() > 1 {
+        return Err(CliError::Usage(
+            "`-` (standard input) cannot be combined with other paths".into(),
+        ));
+    }
+    if args.stdin_filename.is_some() && !stdin {
+        return Err(CliError::Usage(
+            "--stdin-filename needs `-` as the path to scan".into(),
+        ));
+    }
     if args.ci.show_settings {
         print!("{}", crate::report::inert::lines(&settings.show()));
         return Ok(ExitCode::SUCCESS);
@@ -230,7 +258,15 @@ fn run_scan(cli: &Cli, args: &ScanArgs, rules: RuleSet) -> Result<ExitCode, CliE
         threads: args.threads,
         max_file_bytes: args.max_file_size.saturating_mul(1024 * 1024),
     };
-    let result = scan(&engine, &opts).map_err(|e| CliError::Usage(e.to_string()))?;
+    let result = if stdin {
+        let name = args
+            .stdin_filename
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("-"));
+        crate::stdin::scan_stdin(&engine, &name, opts.max_file_bytes)?
+    } else {
+        scan(&engine, &opts).map_err(|e| CliError::Usage(e.to_string()))?
+    };
     gate::finish(
         cli.color.into(),
         &settings,

@@ -16,7 +16,8 @@ use std::path::{Path, PathBuf};
 /// The `scan` flags for output formats, the CI gate, baselines and configuration.
 #[derive(Debug, Clone, Default, Args)]
 pub struct CiArgs {
-    /// Output format: text, json, sarif (2.1.0) or github (Actions annotations).
+    /// Output format: text, concise (a line per finding), json, json-lines, sarif (2.1.0),
+    /// github (Actions annotations), gitlab (Code Quality) or junit (XML).
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
 
@@ -70,6 +71,14 @@ pub struct CiArgs {
     /// Print the resolved settings and exit.
     #[arg(long)]
     pub show_settings: bool,
+
+    /// Print findings and file warnings only: no summary line.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+
+    /// Print how many findings each rule has instead of the findings (text or json).
+    #[arg(long)]
+    pub statistics: bool,
 }
 
 /// The command-line values that the configuration file can also set.

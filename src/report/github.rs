@@ -53,11 +53,7 @@ pub fn render(report: &Report) -> String {
     let mut out = String::new();
     let mut lines = LineCache::default();
     for f in report.active() {
-        let name = report
-            .rules
-            .rules()
-            .get(f.rule_index)
-            .map_or("", |r| r.name.as_str());
+        let name = report.rule_name(f);
         let title = escape_property(&format!("{} {} [{}]", f.rule_id, name, f.severity));
         match file_property(report, &f.path) {
             Some(file) => {
