@@ -514,6 +514,8 @@ pub(super) fn builtin_rules() -> Result<Loaded, RuleError> {
     for (path, text) in EMBEDDED_RULES {
         loaded.push(parse_file(&format!("builtin:{path}"), text)?);
     }
+    // Files are grouped in directories by topic; listings, SARIF and docs go by id.
+    loaded.rules.sort_by(|a, b| a.id.cmp(&b.id));
     Ok(loaded)
 }
 
