@@ -119,12 +119,15 @@ pub fn explain(rule: &Rule) -> String {
         );
     }
     out.push('\n');
+    // A fence longer than any backtick run in the example, so no line of it ends the block.
+    let v = crate::report::inert::code_fence(&rule.vulnerable);
     let _ = writeln!(
         out,
-        "## Vulnerable\n\n```python\n{}\n```\n",
+        "## Vulnerable\n\n{v}python\n{}\n{v}\n",
         rule.vulnerable
     );
-    let _ = writeln!(out, "## Fixed\n\n```python\n{}\n```\n", rule.fixed);
+    let f = crate::report::inert::code_fence(&rule.fixed);
+    let _ = writeln!(out, "## Fixed\n\n{f}python\n{}\n{f}\n", rule.fixed);
     let _ = writeln!(out, "## How to fix\n\n{}\n", rule.help);
     let mut refs = rule.references.clone();
     refs.extend(rule.cwe.iter().map(|c| cwe_url(*c)));

@@ -22,5 +22,6 @@ pub mod scan;
 pub mod semantic;
 pub mod settings;
 pub mod source;
+pub mod stdin;
 pub mod suppress;
 pub mod taint;

@@ -211,6 +211,16 @@ fn compile(ctx: &Ctx, spec: RuleFile) -> Result<Rule, RuleError> {
     for p in &spec.pattern {
         patterns.push(compile_pattern(ctx, p.span().start, p.get_ref(), &spec)?);
     }
+    let help_uri = match &spec.help_uri {
+        Some(u) if !(u.get_ref().starts_with("https://") || u.get_ref().starts_with("http://")) => {
+            return Err(ctx.err(u.span().start, "`help_uri` must be an http(s) URL"));
+        }
+        Some(u) => Some(u.get_ref().clone()),
+        None if ctx.file.starts_with("builtin:") => {
+            Some(format!("{}/{id}.md", crate::explain::DOCS_BASE_URL))
+        }
+        None => None,
+    };
     Ok(Rule {
         id: id.clone(),
         name: name.clone(),
@@ -224,6 +234,7 @@ fn compile(ctx: &Ctx, spec: RuleFile) -> Result<Rule, RuleError> {
         vulnerable: spec.vulnerable.trim_end().to_string(),
         fixed: spec.fixed.trim_end().to_string(),
         references: spec.references.clone(),
+        help_uri,
         tags: spec.tags.clone(),
         patterns,
         taint,

@@ -8,6 +8,7 @@
 
 mod load;
 mod model;
+pub mod select;
 pub mod taint;
 mod taint_schema;
 
@@ -73,6 +74,8 @@ pub struct Rule {
     pub vulnerable: String,
     pub fixed: String,
     pub references: Vec<String>,
+    /// The documentation page (SARIF `helpUri`); `None` for a user rule that names none.
+    pub help_uri: Option<String>,
     pub tags: Vec<String>,
     pub patterns: Vec<Pattern>,
     /// Set for `kind = "taint"` rules, which match data flows instead of patterns.

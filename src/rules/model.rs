@@ -29,6 +29,9 @@ pub struct RuleFile {
     pub fixed: String,
     #[serde(default)]
     pub references: Vec<String>,
+    /// The rule's documentation page (SARIF `helpUri`). Built-in rules default to their
+    /// generated page; user rules have none unless they set it.
+    pub help_uri: Option<Spanned<String>>,
     #[serde(default)]
     pub tags: Vec<String>,
     /// Call patterns; the rule matches a call when any pattern matches it.
