@@ -53,6 +53,12 @@ fn hostile_tree() -> tempfile::TempDir {
         b"import pickle\x00\x01\x02",
     )
     .unwrap();
+    // Source lines are quoted in the text report and in JSON: the legacy form inside code.
+    write(
+        tmp.path(),
+        "quoted.py",
+        "import pickle\npickle.loads(x)  # ##[add-mask]secret\n",
+    );
     std::fs::write(
         tmp.path().join("  ::add-mask::broken.py"),
         "import pickle\ndef f(:\n    pickle.loads(x)\n",
@@ -86,12 +92,26 @@ fn unescape_property(v: &str) -> String {
 #[test]
 fn hostile_file_names_never_issue_commands_in_any_format() {
     let tmp = hostile_tree();
-    for format in ["text", "json", "sarif", "github"] {
-        for args in [
+    let formats = [
+        "text",
+        "json",
+        "sarif",
+        "github",
+        "concise",
+        "json-lines",
+        "gitlab",
+        "junit",
+    ];
+    for format in formats {
+        let mut runs = vec![
             vec!["scan", "--format", format],
             vec!["scan", "--format", format, "."],
             vec!["scan", "--format", format, "--show-suppressed", "--strict"],
-        ] {
+        ];
+        if matches!(format, "text" | "concise" | "json") {
+            runs.push(vec!["scan", "--format", format, "--statistics"]);
+        }
+        for args in runs {
             let o = pyaudit(&args, tmp.path());
             assert_eq!(o.status.code(), Some(1), "{args:?}: {}", stderr(&o));
             let (out, err) = (stdout(&o), stderr(&o));
@@ -99,12 +119,14 @@ fn hostile_file_names_never_issue_commands_in_any_format() {
             assert!(err.contains("binary.py"), "{args:?}: {err}");
             assert!(err.contains("broken.py"), "{args:?}: {err}");
             assert_inert(&err, &format!("stderr of {args:?}"));
-            if format == "github" {
+            let statistics = args.contains(&"--statistics");
+            if format == "github" && !statistics {
                 check_annotations(&out, tmp.path(), HOSTILE_NAMES.len());
             } else {
                 assert_inert(&out, &format!("stdout of {args:?}"));
             }
-            if format == "text" {
+            if format == "text" && !statistics {
+                assert!(out.contains("# ##\\x5badd-mask]secret"), "{out}");
                 // Still reported, under a name that starts with `./`.
                 assert!(
                     out.contains("./::add-mask::secret.py:4:12: PYA101"),
@@ -168,6 +190,16 @@ fn machine_reports_keep_the_real_names() {
             "{name:?} not in {paths:?}"
         );
     }
+    // The quoted source line is the same text to a JSON reader.
+    assert!(
+        doc["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["line_text"] == "pickle.loads(x)  # ##[add-mask]secret"),
+        "{}",
+        stdout(&o)
+    );
 }
 
 #[test]
@@ -251,6 +283,7 @@ const HOSTILE_RULE: &str = r#"id = "EVIL001"
 name = "evil-read"
 severity = "high"
 confidence = "high"
+help_uri = "http://evil.example/help"
 summary = "Summary <img src=x onerror=alert(1)> [s](javascript:alert(1))"
 message = "`{call}` is bad [click](javascript:alert(1)) <script>alert(1)</script>"
 help = """
@@ -358,6 +391,8 @@ fn user_rule_text_is_inert_in_sarif() {
         .as_array()
         .unwrap();
     let evil = rules.iter().find(|r| r["id"] == "EVIL001").unwrap();
+    // A plain-http help page is not linked.
+    assert!(evil.get("helpUri").is_none(), "{evil}");
     let md = evil["help"]["markdown"].as_str().unwrap();
     assert_markdown_inert(md);
     // What is allowed survives: https links and code spans, with longer fences as needed.

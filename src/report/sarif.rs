@@ -295,7 +295,11 @@ fn rule_descriptor(rule: &Rule) -> ReportingDescriptor {
             text: help_text,
             markdown,
         },
-        help_uri: rule.help_uri.clone(),
+        // A viewer links to it: from a user rule, only an https URL.
+        help_uri: rule
+            .help_uri
+            .clone()
+            .filter(|u| is_builtin(rule) || inert::is_https(u)),
         default_configuration: Configuration { level: lvl },
         properties: RuleProperties {
             tags,
