@@ -158,6 +158,9 @@ pub struct Finding {
     pub flow: Vec<FlowStep>,
     /// Set when an in-source `# pyaudit: ignore` silences this finding.
     pub suppressed: bool,
+    /// The automatic fix, when the rule has one that applies exactly here.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fix: Option<crate::fix::Fix>,
 }
 
 /// The kind of trouble a file gave the scanner.

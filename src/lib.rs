@@ -14,6 +14,8 @@ pub mod discover;
 pub mod engine;
 pub mod explain;
 pub mod finding;
+pub mod fix;
+pub mod fixer;
 pub mod gate;
 pub mod report;
 pub mod rule_docs;

@@ -133,6 +133,8 @@ pub struct Pattern {
     pub severity: Severity,
     pub confidence: Confidence,
     pub message: String,
+    /// How to fix a match automatically, if the rule says.
+    pub fix: Option<crate::fix::FixSpec>,
 }
 
 /// A loaded, validated rule.

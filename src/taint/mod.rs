@@ -440,5 +440,6 @@ fn make_finding(
         fingerprint: String::new(),
         flow,
         suppressed: false,
+        fix: None,
     }
 }
