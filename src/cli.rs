@@ -174,7 +174,8 @@ fn run_scan(cli: &Cli, args: &ScanArgs, rules: RuleSet) -> Result<ExitCode, CliE
         print!("{}", settings.show());
         return Ok(ExitCode::SUCCESS);
     }
-    let rules = rules.retain(|r| settings.rule_enabled(&r.id, &r.name))?;
+    // Every rule runs: the gate hides the findings of rules switched off, and keeps them
+    // as suppressed results, so `select`/`ignore` also see the ids a merged finding covers.
     let engine = Engine::new(rules, !args.no_prefilter);
     let opts = ScanOptions {
         paths: args.paths.clone(),
@@ -182,7 +183,8 @@ fn run_scan(cli: &Cli, args: &ScanArgs, rules: RuleSet) -> Result<ExitCode, CliE
         threads: args.threads,
         max_file_bytes: args.max_file_size.saturating_mul(1024 * 1024),
     };
-    let result = scan(&engine, &opts).map_err(|e| CliError::Usage(e.to_string()))?;
+    let mut result = scan(&engine, &opts).map_err(|e| CliError::Usage(e.to_string()))?;
+    gate::forget_unused_for_rules_off(&mut result, &settings, engine.rules());
     gate::finish(
         cli.color.into(),
         &settings,

@@ -206,6 +206,7 @@ impl Engine {
         fingerprint::assign(&mut outcome.findings);
         outcome.unused_suppressions =
             crate::suppress::apply(root, &source.text, path, &mut outcome.findings, &self.rules);
+        crate::dedup::merge(&mut outcome.findings, &self.rules);
         outcome
     }
 
@@ -277,6 +278,8 @@ impl Engine {
             fingerprint: String::new(),
             flow: Vec::new(),
             suppressed: false,
+            covered: Vec::new(),
+            test_code: false,
         }
     }
 }
