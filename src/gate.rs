@@ -3,7 +3,7 @@
 
 use crate::baseline::Baseline;
 use crate::finding::{Confidence, Finding, Severity};
-use crate::report::terminal::escape;
+use crate::report::inert;
 use crate::report::{self, Format, Report, text};
 use crate::rules::RuleSet;
 use crate::scan::ScanResult;
@@ -109,17 +109,16 @@ pub fn resolve(
     settings: &Settings,
     rules: &RuleSet,
 ) -> Vec<(Finding, Option<Hidden>)> {
+    // The selectors were checked when the run started; an error here cannot happen.
+    let sel = settings.selection(rules).unwrap_or_default();
     let off = |f: &Finding| {
-        let name = rules
-            .rules()
-            .get(f.rule_index)
-            .map_or("", |r| r.name.as_str());
+        let rule = rules.rules().get(f.rule_index)?;
         settings
-            .rules_off_reason(&f.rule_id, name)
+            .rules_off_reason(rule, rules, &sel)
             .map(Hidden::Rules)
             .or_else(|| {
                 settings
-                    .per_file_reason(&f.path, &f.rule_id, name)
+                    .per_file_reason(&f.path, rule, rules)
                     .map(Hidden::PerFile)
             })
     };
@@ -208,13 +207,15 @@ pub fn select<'a>(
 
 /// Forgets unused suppressions that name a rule switched off by `select`/`ignore`: every
 /// rule runs, but a directive for a rule deselected in this run may be there on purpose.
-pub fn forget_unused_for_rules_off(result: &mut ScanResult, settings: &Settings, rules: &RuleSet) {
+pub fn forget_unused_for_rules_off(
+    result: &mut ScanResult,
+    selection: &crate::rules::select::Selection,
+    rules: &RuleSet,
+) {
     result.unused_suppressions.retain(|u| {
-        !u.rule.as_deref().is_some_and(|r| {
-            rules
-                .find(r)
-                .is_some_and(|rule| !settings.rule_enabled(&rule.id, &rule.name))
-        })
+        u.rule
+            .as_deref()
+            .is_none_or(|r| rules.find(r).is_none_or(|rule| selection.enabled(rule)))
     });
 }
 
@@ -269,18 +270,8 @@ fn warnings(result: &ScanResult) -> String {
     for d in &result.diagnostics {
         text::render_diagnostic(&mut out, d);
     }
-    let bold = anstyle::Style::new().bold();
-    let warn = anstyle::AnsiColor::Yellow.on_default().bold();
     for u in &result.unused_suppressions {
-        let what = match &u.rule {
-            Some(r) => format!("`# pyaudit: ignore[{}]`: nothing to silence", escape(r)),
-            None => "`# pyaudit: ignore`: nothing to silence".into(),
-        };
-        let path = escape(&u.path.to_string_lossy());
-        out.push_str(&format!(
-            "{bold}{path}:{}:{bold:#} {warn}warning[unused-suppression]:{warn:#} {what}\n",
-            u.line
-        ));
+        text::render_unused(&mut out, u);
     }
     out
 }
@@ -291,12 +282,19 @@ fn human(
     show_suppressed: bool,
     baseline: Option<&std::path::Path>,
     strict_failed: bool,
+    quiet: bool,
 ) -> String {
     let mut out = String::new();
     for f in &report.findings {
         if show_suppressed || !f.suppressed {
             text::render_finding(&mut out, f, report.rules);
         }
+    }
+    if quiet {
+        if strict_failed {
+            out.push_str(&strict_note(report.result.files_with_errors()));
+        }
+        return out;
     }
     text::render_summary(&mut out, report.result, &report.findings);
     text::render_tally(&mut out, &report.tally);
@@ -328,7 +326,9 @@ pub fn finish(
 ) -> Result<ExitCode, String> {
     let mut stderr = anstream::AutoStream::new(std::io::stderr().lock(), color);
     let io = |e: std::io::Error| e.to_string();
-    stderr.write_all(warnings(result).as_bytes()).map_err(io)?;
+    stderr
+        .write_all(inert::guard(&warnings(result)).as_bytes())
+        .map_err(io)?;
 
     let resolved = resolve(result, settings, rules);
     if let Some(path) = &settings.ci.write_baseline {
@@ -380,16 +380,39 @@ pub fn finish(
     };
     report.tally = tally(&report, settings.gate_tests);
     let format = settings.ci.format;
+    let quiet = settings.ci.quiet;
+    let with_summary = |mut out: String| {
+        if !quiet {
+            text::render_summary(&mut out, result, &report.findings);
+        }
+        out
+    };
+    // Every report passes the guard against workflow commands (JSON and SARIF inside
+    // their renderers), whether it goes to stdout or to a file a later step may print.
     let rendered = match format {
-        Format::Text => human(
+        Format::Json if settings.ci.statistics => {
+            inert::guard_json(report::statistics::render_json(&report))
+        }
+        _ if settings.ci.statistics => {
+            inert::guard(&with_summary(report::statistics::render_text(&report))).into_owned()
+        }
+        Format::Text => inert::guard(&human(
             &report,
             settings.ci.show_suppressed,
             settings.ci.baseline.as_deref(),
             strict_failed,
-        ),
+            quiet,
+        ))
+        .into_owned(),
         Format::Json => report::json::render(&report),
         Format::Sarif => report::sarif::render(&report),
-        Format::Github => report::github::render(&report),
+        Format::Github => inert::guard_github(&report::github::render(&report)).into_owned(),
+        Format::Concise => {
+            inert::guard(&with_summary(report::concise::render(&report))).into_owned()
+        }
+        Format::JsonLines => inert::guard_json(report::jsonl::render(&report)),
+        Format::Gitlab => inert::guard_json(report::gitlab::render(&report)),
+        Format::Junit => inert::guard_xml(report::junit::render(&report)),
     };
     let mut stdout = anstream::AutoStream::new(std::io::stdout().lock(), color);
     match &settings.ci.output {
@@ -398,26 +421,31 @@ pub fn finish(
             let plain = anstream::adapter::strip_str(&rendered).to_string();
             std::fs::write(path, plain)
                 .map_err(|e| format!("{}: cannot write report: {e}", path.display()))?;
-            if format.is_machine() {
+            if format.is_machine() && !quiet {
                 let text = human(
                     &report,
                     settings.ci.show_suppressed,
                     settings.ci.baseline.as_deref(),
                     strict_failed,
+                    settings.ci.quiet,
                 );
-                stdout.write_all(text.as_bytes()).map_err(io)?;
+                stdout
+                    .write_all(inert::guard(&text).as_bytes())
+                    .map_err(io)?;
             }
         }
         None => {
             stdout.write_all(rendered.as_bytes()).map_err(io)?;
-            if format.is_machine() {
+            if format.is_machine() && !quiet {
                 let mut summary = String::new();
                 text::render_summary(&mut summary, result, &report.findings);
                 text::render_tally(&mut summary, &report.tally);
                 if strict_failed {
                     summary.push_str(&strict_note(not_fully_scanned));
                 }
-                stderr.write_all(summary.as_bytes()).map_err(io)?;
+                stderr
+                    .write_all(inert::guard(&summary).as_bytes())
+                    .map_err(io)?;
             }
         }
     }

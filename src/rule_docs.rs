@@ -239,7 +239,7 @@ pub fn rules_json(rules: &RuleSet) -> String {
                 "fixed": r.fixed,
                 "references": r.references,
                 "tags": r.tags,
-                "help_uri": explain::rule_doc_url(r),
+                "help_uri": r.help_uri,
                 "origin": r.origin,
             })
         })

@@ -5,7 +5,8 @@ use crate::config::{self, Config};
 use crate::finding::{Confidence, Severity};
 use crate::report::Format;
 use crate::report::location::{ProjectRoot, slash_path};
-use crate::rules::RuleSet;
+use crate::rules::select::{Selection, Selector, any_matches};
+use crate::rules::{Rule, RuleSet};
 use clap::Args;
 use globset::{Glob, GlobMatcher};
 use serde::Serialize;
@@ -15,7 +16,8 @@ use std::path::{Path, PathBuf};
 /// The `scan` flags for output formats, the CI gate, baselines and configuration.
 #[derive(Debug, Clone, Default, Args)]
 pub struct CiArgs {
-    /// Output format: text, json, sarif (2.1.0) or github (Actions annotations).
+    /// Output format: text, concise (a line per finding), json, json-lines, sarif (2.1.0),
+    /// github (Actions annotations), gitlab (Code Quality) or junit (XML).
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
 
@@ -83,6 +85,13 @@ pub struct CiArgs {
     /// (command line, environment, stdin, files), comma-separated.
     #[arg(long, value_enum, value_name = "MODELS", value_delimiter = ',')]
     pub threat_model: Vec<ThreatModel>,
+    /// Print findings and file warnings only: no summary line.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+
+    /// Print how many findings each rule has instead of the findings (text or json).
+    #[arg(long)]
+    pub statistics: bool,
 }
 
 /// `--profile` values: which findings a run reports.
@@ -146,6 +155,8 @@ pub const DEFAULT_TEST_PATHS: &[&str] = &[
 pub struct CliLists<'a> {
     pub select: &'a [String],
     pub ignore: &'a [String],
+    pub extend_select: &'a [String],
+    pub extend_ignore: &'a [String],
     pub exclude: &'a [String],
     pub rules_dirs: &'a [PathBuf],
 }
@@ -174,6 +185,8 @@ pub struct Settings {
     pub config: Option<Config>,
     select: RuleList,
     ignore: RuleList,
+    extend_select: Vec<RuleList>,
+    extend_ignore: Vec<RuleList>,
     pub exclude: Vec<String>,
     pub extend_exclude: Vec<String>,
     per_file: Vec<PerFile>,
@@ -273,11 +286,23 @@ impl Settings {
         if threat_models.is_empty() {
             threat_models.push(ThreatModel::Remote);
         }
+        // As in Ruff, `--select` starts over: the configured `extend-select` goes too.
+        let mut extend_select = Vec::new();
+        if cli.select.is_empty() {
+            extend_select.push(rule_list(&[], &values.extend_select));
+        }
+        extend_select.push(rule_list(cli.extend_select, &None));
+        let extend_ignore = vec![
+            rule_list(&[], &values.extend_ignore),
+            rule_list(cli.extend_ignore, &None),
+        ];
         let mut extend_exclude = values.extend_exclude.clone().unwrap_or_default();
         extend_exclude.extend(ci.extend_exclude.iter().cloned());
         Ok(Settings {
             select: rule_list(cli.select, &values.select),
             ignore: rule_list(cli.ignore, &values.ignore),
+            extend_select,
+            extend_ignore,
             exclude: if cli.exclude.is_empty() {
                 values.exclude.clone().unwrap_or_default()
             } else {
@@ -309,81 +334,101 @@ impl Settings {
         all
     }
 
-    /// Checks that every rule named anywhere exists in `rules`.
+    /// Checks that every selector named anywhere selects some rule in `rules`.
     pub fn check_rules(&self, rules: &RuleSet) -> Result<(), String> {
-        let lists = [
-            ("--select", "select", &self.select),
-            ("--ignore", "ignore", &self.ignore),
-        ];
-        let per_file = self
-            .per_file
-            .iter()
-            .map(|p| ("", "per-file-ignores", &p.rules));
-        for (flag, key, list) in lists.into_iter().chain(per_file) {
-            for n in &list.names {
-                if rules.find(n).is_some() {
-                    continue;
-                }
-                let msg = format!("no rule with id or name `{n}` (see `pyaudit rules`)");
-                return Err(match (list.at, &self.config) {
-                    (Some(at), Some(c)) => c.error_at(at, format!("{key}: {msg}")).to_string(),
-                    _ => format!("{flag}: {msg}"),
-                });
-            }
-        }
-        Ok(())
+        self.selection(rules).map(|_| ())
     }
 
-    /// Whether the rule with this id and name is enabled by `select` / `ignore`.
-    pub fn rule_enabled(&self, id: &str, name: &str) -> bool {
-        let named = |list: &RuleList| {
+    /// The parsed `select` / `extend-select` / `ignore` / `extend-ignore` lists (see
+    /// [`crate::rules::select`]); an error names the first selector that selects nothing.
+    pub fn selection(&self, rules: &RuleSet) -> Result<Selection, String> {
+        let parse = |flag: &str, key: &str, list: &RuleList| -> Result<Vec<Selector>, String> {
             list.names
                 .iter()
-                .any(|n| n.eq_ignore_ascii_case(id) || n.eq_ignore_ascii_case(name))
+                .map(|n| {
+                    Selector::parse(n, rules.rules()).ok_or_else(|| {
+                        let msg = format!(
+                            "`{n}` selects no rule: not a rule id, id prefix, name, tag or \
+                             ALL (see `pyaudit rules`)"
+                        );
+                        match (list.at, &self.config) {
+                            (Some(at), Some(c)) => {
+                                c.error_at(at, format!("{key}: {msg}")).to_string()
+                            }
+                            _ => format!("{flag}: {msg}"),
+                        }
+                    })
+                })
+                .collect()
         };
-        (self.select.names.is_empty() || named(&self.select)) && !named(&self.ignore)
+        for p in &self.per_file {
+            parse("", "per-file-ignores", &p.rules)?;
+        }
+        let select = if self.select.names.is_empty() {
+            None
+        } else {
+            Some(parse("--select", "select", &self.select)?)
+        };
+        let mut extend_select = Vec::new();
+        for l in &self.extend_select {
+            extend_select.extend(parse("--extend-select", "extend-select", l)?);
+        }
+        let mut ignore = parse("--ignore", "ignore", &self.ignore)?;
+        for l in &self.extend_ignore {
+            ignore.extend(parse("--extend-ignore", "extend-ignore", l)?);
+        }
+        Ok(Selection {
+            select,
+            extend_select,
+            ignore,
+        })
     }
 
-    /// Why `select` / `ignore` switch off every rule in `ids` (a finding's own rule and
-    /// those it covers), or `None` when one of them is enabled. `names` gives each id's
-    /// rule name. The reason names the flag or the configuration file and line.
-    pub fn rules_off_reason(&self, id: &str, name: &str) -> Option<String> {
-        if self.rule_enabled(id, name) {
+    /// Why `select` / `ignore` (and their `extend-` lists) switch `rule` off, or `None`
+    /// when it is on. The reason names the configuration file and line when a configured
+    /// list decides, else the command line.
+    pub fn rules_off_reason(
+        &self,
+        rule: &Rule,
+        rules: &RuleSet,
+        sel: &Selection,
+    ) -> Option<String> {
+        if sel.enabled(rule) {
             return None;
         }
-        let place = |list: &RuleList, key: &str, flag: &str| match (list.at, &self.config) {
+        let id = &rule.id;
+        let place = |list: &RuleList, key: &str| match (list.at, &self.config) {
             (Some(at), Some(c)) => {
                 let (line, _) = crate::rules::line_col(&c.text, at);
-                format!("`{key}` in {}:{line}", slash_path(&c.path))
+                Some(format!("`{key}` in {}:{line}", slash_path(&c.path)))
             }
-            _ => format!("`{flag}` on the command line"),
+            _ => None,
         };
-        let named = |list: &RuleList| {
-            list.names
-                .iter()
-                .any(|n| n.eq_ignore_ascii_case(id) || n.eq_ignore_ascii_case(name))
-        };
-        Some(if named(&self.ignore) {
-            format!(
-                "rule {id} is switched off by {}",
-                place(&self.ignore, "ignore", "--ignore")
-            )
-        } else {
-            format!(
-                "rule {id} is not in {}",
-                place(&self.select, "select", "--select")
-            )
+        let hits = |list: &RuleList| any_matches(&list.names, rule, rules.rules());
+        let ignored = std::iter::once((&self.ignore, "ignore"))
+            .chain(self.extend_ignore.iter().map(|l| (l, "extend-ignore")))
+            .find(|(l, _)| hits(l));
+        Some(match ignored {
+            Some((l, key)) => match place(l, key) {
+                Some(at) => format!("rule {id} is switched off by {at}"),
+                None => format!("rule {id} is switched off by --{key} on the command line"),
+            },
+            None => match place(&self.select, "select") {
+                Some(at) => format!("rule {id} is not selected by {at}"),
+                None => format!("rule {id} is not selected by --select on the command line"),
+            },
         })
     }
 
     /// Why `per-file-ignores` hides rule `id`/`name` in the file at `path`, if it does.
-    pub fn per_file_reason(&self, path: &Path, id: &str, name: &str) -> Option<String> {
-        if !self.ignored_in_file(path, id, name) {
+    pub fn per_file_reason(&self, path: &Path, rule: &Rule, rules: &RuleSet) -> Option<String> {
+        if !self.ignored_in_file(path, rule, rules) {
             return None;
         }
         let c = self.config.as_ref()?;
         Some(format!(
-            "rule {id} is switched off for this file by `per-file-ignores` in {}",
+            "rule {} is switched off for this file by `per-file-ignores` in {}",
+            rule.id,
             slash_path(&c.path)
         ))
     }
@@ -410,7 +455,7 @@ impl Settings {
     /// Whether `per-file-ignores` turns off rule `id`/`name` for the file at `path` (as the
     /// scan reached it). Globs with `/` match the path relative to the configuration file's
     /// directory; globs without match any single component.
-    pub fn ignored_in_file(&self, path: &Path, id: &str, name: &str) -> bool {
+    pub fn ignored_in_file(&self, path: &Path, rule: &Rule, rules: &RuleSet) -> bool {
         if self.per_file.is_empty() {
             return false;
         }
@@ -429,11 +474,7 @@ impl Settings {
             } else {
                 p.matcher.is_match(&rel)
             };
-            hit && p
-                .rules
-                .names
-                .iter()
-                .any(|n| n.eq_ignore_ascii_case(id) || n.eq_ignore_ascii_case(name))
+            hit && any_matches(&p.rules.names, rule, rules.rules())
         })
     }
 
@@ -448,6 +489,8 @@ impl Settings {
             output: String,
             select: Vec<String>,
             ignore: Vec<String>,
+            extend_select: Vec<String>,
+            extend_ignore: Vec<String>,
             exclude: Vec<String>,
             extend_exclude: Vec<String>,
             fail_on: Severity,
@@ -474,6 +517,16 @@ impl Settings {
             output: opt(&self.ci.output),
             select: self.select.names.clone(),
             ignore: self.ignore.names.clone(),
+            extend_select: self
+                .extend_select
+                .iter()
+                .flat_map(|l| l.names.clone())
+                .collect(),
+            extend_ignore: self
+                .extend_ignore
+                .iter()
+                .flat_map(|l| l.names.clone())
+                .collect(),
             exclude: self.exclude.clone(),
             extend_exclude: self.extend_exclude.clone(),
             fail_on: self.fail_on,

@@ -36,11 +36,21 @@ pub enum Scope {
     Rules(Vec<String>),
 }
 
-/// Reads the directive in one comment's text, if it holds one. Text after the directive
+/// Reads the directive in one comment's text, if it holds one. The directive must begin the
+/// comment (`# pyaudit: ignore`) or one of its `#`-separated parts, as when it follows
+/// another tool's (`# noqa: S301 # pyaudit: ignore[PYA101]`): the same words inside prose
+/// ("TODO: review the pyaudit: ignore list") are not a directive. Text after the directive
 /// (a justification) is allowed; `ignored` or an unclosed `[` is not a directive.
 pub fn parse_directive(comment: &str) -> Option<Scope> {
-    let at = comment.find("pyaudit:")?;
-    let rest = comment[at + MARKER.len()..].trim_start();
+    comment
+        .split('#')
+        .skip(1)
+        .find_map(|part| parse_part(part.trim_start()))
+}
+
+/// One `#`-separated part of a comment, starting where its text starts.
+fn parse_part(part: &str) -> Option<Scope> {
+    let rest = part.strip_prefix("pyaudit:")?.trim_start();
     let rest = rest.strip_prefix("ignore")?;
     match rest.chars().next() {
         None => Some(Scope::All),
@@ -216,6 +226,16 @@ mod tests {
             Some(Scope::Rules(vec!["PYA101".into()]))
         );
         assert_eq!(parse_directive("# pyaudit: ignored"), None);
+        // Inside prose, the words are not a directive.
+        assert_eq!(
+            parse_directive("# TODO: review the pyaudit: ignore list"),
+            None
+        );
+        assert_eq!(parse_directive("# see pyaudit: ignore[PYA101]"), None);
+        assert_eq!(
+            parse_directive("# type: ignore  #pyaudit: ignore"),
+            Some(Scope::All)
+        );
         assert_eq!(parse_directive("# pyaudit: ignore[PYA101"), None);
         assert_eq!(parse_directive("# ignore"), None);
     }
