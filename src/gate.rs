@@ -220,7 +220,7 @@ pub fn finish(
         }
         Format::JsonLines => inert::guard_json(report::jsonl::render(&report)),
         Format::Gitlab => inert::guard_json(report::gitlab::render(&report)),
-        Format::Junit => inert::guard(&report::junit::render(&report)).into_owned(),
+        Format::Junit => inert::guard_xml(report::junit::render(&report)),
     };
     let mut stdout = anstream::AutoStream::new(std::io::stdout().lock(), color);
     match &settings.ci.output {

@@ -110,6 +110,18 @@ pub fn guard_json(text: String) -> String {
     }
 }
 
+/// [`guard`] for XML (the JUnit report): `##[` becomes `##&#91;`, the same text to an XML
+/// reader; a line that would start with `::` (text content with a line break) is
+/// neutralised as in [`guard`].
+pub fn guard_xml(text: String) -> String {
+    let text = if text.contains(LEGACY) {
+        text.replace(LEGACY, "##&#91;")
+    } else {
+        text
+    };
+    guard(&text).into_owned()
+}
+
 /// Untrusted text that may span lines (rule text, config values, error messages), for a
 /// terminal or a CI log: control characters escaped in each line, then [`guard`]ed.
 pub fn lines(text: &str) -> String {
@@ -479,6 +491,10 @@ mod tests {
             "::error file=a::m\n\\x3a:debug::x\n"
         );
         assert_eq!(guard_json("\"##[x\"".into()), "\"##\\u005bx\"");
+        assert_eq!(
+            guard_xml("<a>##[x\n::y</a>".into()),
+            "<a>##&#91;x\n\\x3a:y</a>"
+        );
         assert_eq!(
             error_text("bad `a\n::error::x`\nnext\n::y"),
             "bad `a\\x0a::error::x`\nnext\n\\x3a:y"
