@@ -1,7 +1,8 @@
 //! The `vulnerable` and `fixed` examples of every built-in rule (shown on its docs page and by
 //! `pyaudit explain`) are fixtures too: the vulnerable one must be flagged by its rule, the
 //! fixed one must not be, and both must be complete Python 3 that parses (every name they use
-//! is imported, defined or a builtin), so a reader can paste them as they are.
+//! is imported, defined or a builtin), so a reader can paste them as they are. An example
+//! whose first line is a comment naming a file (`# proj/settings.py`) is scanned as that file.
 
 use pyaudit::engine::Engine;
 use pyaudit::finding::DiagnosticKind;
@@ -60,6 +61,17 @@ fn python_problems(sources: &[&str]) -> Vec<Vec<String>> {
         .collect()
 }
 
+/// The file an example is scanned as: the path in a first-line comment (`# proj/settings.py`),
+/// for rules that look at file names, or else a module of an application, which no rule's
+/// path filter excludes.
+fn example_path(example: &str) -> &str {
+    let first = example.trim_start().lines().next().unwrap_or("");
+    match first.strip_prefix("# ") {
+        Some(p) if p.ends_with(".py") && !p.contains(' ') => p,
+        _ => "app/views.py",
+    }
+}
+
 #[test]
 fn every_rule_example_is_a_working_fixture() {
     let rules = RuleSet::builtin().expect("built-in rules load");
@@ -80,8 +92,7 @@ fn every_rule_example_is_a_working_fixture() {
             for p in python.next().unwrap() {
                 problems.push(format!("{at}: {p}"));
             }
-            // Named like a module of an application, so no path-based exclusion applies.
-            let outcome = engine.analyse(Path::new("app/views.py"), example.as_bytes());
+            let outcome = engine.analyse(Path::new(example_path(example)), example.as_bytes());
             for d in &outcome.diagnostics {
                 if d.kind == DiagnosticKind::Syntax {
                     problems.push(format!("{at}: {}", d.message));
