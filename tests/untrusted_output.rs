@@ -468,7 +468,9 @@ fn suppression_comments_must_begin_the_comment() {
          b = pickle.loads(x)  # see the pyaudit: ignore[PYA101] docs\n\
          c = pickle.loads(x)  # pyaudit: ignore[PYA101] verified by HMAC\n\
          d = pickle.loads(x)  # noqa: S301 # pyaudit: ignore[PYA101]\n\
-         e = pickle.loads(x)  #pyaudit:ignore\n",
+         e = pickle.loads(x)  #pyaudit:ignore\n\
+         f = pickle.loads(x)  # never write `# pyaudit: ignore` here\n\
+         g = pickle.loads(x)  # pyaudit: ignored on purpose\n",
     );
     let o = pyaudit(&["scan", "--format", "json", "app"], tmp.path());
     let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
@@ -486,7 +488,15 @@ fn suppression_comments_must_begin_the_comment() {
     // Prose does not silence; real directives still do.
     assert_eq!(
         by_line,
-        [(2, false), (3, false), (4, true), (5, true), (6, true)],
+        [
+            (2, false),
+            (3, false),
+            (4, true),
+            (5, true),
+            (6, true),
+            (7, false),
+            (8, false)
+        ],
         "{}",
         stdout(&o)
     );
