@@ -53,6 +53,13 @@ pub enum Command {
     Scan(ScanArgs),
     /// List every rule (id, name, severity, confidence, summary), or write its docs pages.
     Rules(crate::rule_docs::RulesArgs),
+    /// Check user rules against the `# ruleid:` / `# ok:` expectations of the Python
+    /// fixtures next to them.
+    Test {
+        /// Rule directories (every rule file and every *.py under each) or rule files (with
+        /// the `<name>.py` beside each). Default: `--rules` and the configured `rules-dirs`.
+        paths: Vec<PathBuf>,
+    },
     /// Show a rule's full documentation: what, why, examples, fix, references.
     Explain {
         /// Rule id (PYA101) or name (pickle-deserialization).
@@ -152,6 +159,7 @@ pub fn run() -> Result<ExitCode, CliError> {
     let mut stdout = anstream::AutoStream::new(std::io::stdout().lock(), cli.color.into());
     let rules = match &cli.command {
         Command::Scan(_) => RuleSet::with_dirs(&cli.rules_dirs)?,
+        Command::Test { .. } => RuleSet::default(),
         _ => RuleSet::with_dirs(&configured_rules_dirs(&cli)?)?,
     };
     match &cli.command {
@@ -187,7 +195,53 @@ pub fn run() -> Result<ExitCode, CliError> {
             ))),
         },
         Command::Scan(args) => run_scan(&cli, args, rules),
+        Command::Test { paths } => run_test(&cli, paths),
     }
+}
+
+/// `pyaudit test`: prints each failure and warning, then a summary; exit 1 on any failure.
+fn run_test(cli: &Cli, paths: &[PathBuf]) -> Result<ExitCode, CliError> {
+    let paths = if paths.is_empty() {
+        configured_rules_dirs(cli)?
+    } else {
+        paths.to_vec()
+    };
+    if paths.is_empty() {
+        return Err(CliError::Usage(
+            "pyaudit test: name rule directories or files (or set `rules-dirs`)".into(),
+        ));
+    }
+    let report = crate::ruletest::run(&paths).map_err(CliError::Usage)?;
+    let mut out = String::new();
+    for w in &report.warnings {
+        out.push_str(&format!(
+            "warning: {w}
+"
+        ));
+    }
+    for f in &report.failures {
+        out.push_str(&format!(
+            "{f}
+"
+        ));
+    }
+    out.push_str(&format!(
+        "pyaudit test: {} rules, {} fixture files, {} expectations: {}\n",
+        report.rules,
+        report.files,
+        report.expectations,
+        match report.failures.len() {
+            0 => "all passed".to_string(),
+            1 => "1 failure".to_string(),
+            n => format!("{n} failures"),
+        }
+    ));
+    print!("{}", crate::report::inert::lines(&out));
+    Ok(if report.failures.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 /// `--rules` plus the configuration file's `rules-dirs`, for the subcommands without scan

@@ -147,9 +147,18 @@ pub fn explain(rule: &Rule) -> String {
     let f = crate::report::inert::code_fence(&rule.fixed);
     let _ = writeln!(out, "## Fixed\n\n{f}python\n{}\n{f}\n", rule.fixed);
     let _ = writeln!(out, "## How to fix\n\n{}\n", rule.help);
-    let mut refs = rule.references.clone();
-    refs.extend(rule.cwe.iter().map(|c| cwe_url(*c)));
-    refs.dedup();
+    // Rule files often name their CWE page among their references too: list each link once.
+    let mut refs: Vec<String> = Vec::new();
+    for r in rule
+        .references
+        .iter()
+        .cloned()
+        .chain(rule.cwe.iter().map(|c| cwe_url(*c)))
+    {
+        if !refs.contains(&r) {
+            refs.push(r);
+        }
+    }
     if !refs.is_empty() {
         let _ = writeln!(out, "## References\n");
         for r in refs {

@@ -18,6 +18,7 @@ pub mod gate;
 pub mod report;
 pub mod rule_docs;
 pub mod rules;
+pub mod ruletest;
 pub mod scan;
 pub mod semantic;
 pub mod settings;

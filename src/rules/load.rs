@@ -157,6 +157,48 @@ pub(super) fn is_valid_qname(q: &str) -> bool {
         })
 }
 
+/// The `{name}` placeholders a call rule's messages may use.
+const CALL_PLACEHOLDERS: &[&str] = &["call"];
+
+/// The placeholders a taint rule's messages may use.
+const TAINT_PLACEHOLDERS: &[&str] = &["call", "source", "function", "argument"];
+
+/// Rejects a `{name}` in `text` that is not one of `allowed` (`{}` and other non-name
+/// braces are left alone: they are not placeholders).
+fn check_placeholders(
+    ctx: &Ctx,
+    offset: usize,
+    field: &str,
+    text: &str,
+    allowed: &[&str],
+) -> Result<(), RuleError> {
+    let mut rest = text;
+    while let Some(open) = rest.find('{') {
+        let after = &rest[open + 1..];
+        let Some(close) = after.find('}') else {
+            break;
+        };
+        let name = &after[..close];
+        let is_name = !name.is_empty()
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+        if is_name && !allowed.contains(&name) {
+            let known: Vec<String> = allowed.iter().map(|a| format!("{{{a}}}")).collect();
+            let at = ctx.text.find(&format!("{{{name}}}")).unwrap_or(offset);
+            return Err(ctx.err(
+                at,
+                format!(
+                    "`{field}` uses unknown placeholder `{{{name}}}` (known: {})",
+                    known.join(", ")
+                ),
+            ));
+        }
+        rest = &after[close + 1..];
+    }
+    Ok(())
+}
+
 fn compile(ctx: &Ctx, spec: RuleFile) -> Result<Rule, RuleError> {
     let id = spec.id.get_ref();
     if !is_valid_id(id) {
@@ -205,6 +247,23 @@ fn compile(ctx: &Ctx, spec: RuleFile) -> Result<Rule, RuleError> {
         }
         if spec.pattern.is_empty() {
             return Err(ctx.err(0, "a rule needs at least one [[pattern]]"));
+        }
+    }
+    // A misspelt placeholder would otherwise reach users verbatim, e.g. "`{cal}` is unsafe".
+    let allowed: &[&str] = if taint.is_some() {
+        TAINT_PLACEHOLDERS
+    } else {
+        CALL_PLACEHOLDERS
+    };
+    check_placeholders(ctx, 0, "message", &spec.message, allowed)?;
+    for p in &spec.pattern {
+        if let Some(m) = &p.get_ref().message {
+            check_placeholders(ctx, p.span().start, "message", m, allowed)?;
+        }
+    }
+    for sink in &spec.sink {
+        if let Some(m) = &sink.get_ref().message {
+            check_placeholders(ctx, sink.span().start, "message", m, allowed)?;
         }
     }
     let mut patterns = Vec::with_capacity(spec.pattern.len());
@@ -516,7 +575,7 @@ fn check_names(ctx: &Ctx, offset: usize, names: &[String]) -> Result<Vec<String>
 }
 
 /// The rules and taint models embedded in the binary.
-pub(super) fn builtin_rules() -> Result<Loaded, RuleError> {
+pub fn builtin_rules() -> Result<Loaded, RuleError> {
     let mut loaded = Loaded::default();
     for (path, text) in EMBEDDED_RULES {
         loaded.push(parse_file(&format!("builtin:{path}"), text)?);

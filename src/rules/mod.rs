@@ -13,7 +13,7 @@ pub mod taint;
 mod taint_schema;
 
 pub(crate) use load::line_col;
-pub use load::{Loaded, Parsed, RuleError, load_dir, parse_file, parse_rule_file};
+pub use load::{Loaded, Parsed, RuleError, builtin_rules, load_dir, parse_file, parse_rule_file};
 pub use model::{ConditionSpec, LiteralSpec, PatternSpec, RuleFile};
 pub use taint::{TaintModel, TaintRule};
 
