@@ -325,7 +325,8 @@ fn run_scan(cli: &Cli, args: &ScanArgs, rules: RuleSet) -> Result<ExitCode, CliE
         print!("{}", crate::report::inert::lines(&settings.show()));
         return Ok(ExitCode::SUCCESS);
     }
-    let rules = rules.retain(|r| selection.enabled(r))?;
+    // Every rule runs: the gate hides the findings of rules switched off, and keeps them
+    // as suppressed results, so `select`/`ignore` also see the ids a merged finding covers.
     let engine = Engine::new(rules, !args.no_prefilter);
     let opts = ScanOptions {
         paths: args.paths.clone(),
@@ -333,7 +334,7 @@ fn run_scan(cli: &Cli, args: &ScanArgs, rules: RuleSet) -> Result<ExitCode, CliE
         threads: args.threads,
         max_file_bytes: args.max_file_size.saturating_mul(1024 * 1024),
     };
-    let result = if stdin {
+    let mut result = if stdin {
         let name = args
             .stdin_filename
             .clone()
@@ -342,6 +343,7 @@ fn run_scan(cli: &Cli, args: &ScanArgs, rules: RuleSet) -> Result<ExitCode, CliE
     } else {
         scan(&engine, &opts).map_err(|e| CliError::Usage(e.to_string()))?
     };
+    gate::forget_unused_for_rules_off(&mut result, &selection, engine.rules());
     if args.fix || args.diff {
         return run_fixes(cli, args, &settings, &engine, &opts, result);
     }
@@ -404,9 +406,8 @@ fn run_fixes(
         .iter()
         .filter(|f| keep(f))
         .filter(|f| {
-            f.fix
-                .as_ref()
-                .is_some_and(|x| args.unsafe_fixes || x.safety == crate::fix::Safety::Safe)
+            crate::fix::fixes_of(f)
+                .any(|x| args.unsafe_fixes || x.safety == crate::fix::Safety::Safe)
         })
         .map(|f| f.path.clone())
         .collect();

@@ -329,9 +329,18 @@ pub fn allowed(findings: &[&Finding], unsafe_fixes: bool) -> Vec<Fix> {
     findings
         .iter()
         .filter(|f| !f.suppressed)
-        .filter_map(|f| f.fix.clone())
+        .flat_map(|f| fixes_of(f))
         .filter(|x| unsafe_fixes || x.safety == Safety::Safe)
+        .cloned()
         .collect()
+}
+
+/// The fixes a finding carries: its own, and those of the call-rule findings it covers (a
+/// taint finding on `yaml.load(request.data)` stands for the PYA111 finding there too).
+pub fn fixes_of(f: &Finding) -> impl Iterator<Item = &Fix> {
+    f.fix
+        .iter()
+        .chain(f.covered.iter().filter_map(|c| c.fix.as_ref()))
 }
 
 #[cfg(test)]

@@ -145,7 +145,7 @@ pub fn show_fixes(findings: &[&Finding], shown: &dyn Fn(&Path) -> String) -> Str
     let with_fix: Vec<(&Finding, &Fix)> = findings
         .iter()
         .filter(|f| !f.suppressed)
-        .filter_map(|f| f.fix.as_ref().map(|x| (*f, x)))
+        .flat_map(|f| crate::fix::fixes_of(f).map(move |x| (*f, x)))
         .collect();
     let safe = with_fix
         .iter()

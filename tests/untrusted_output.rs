@@ -468,7 +468,9 @@ fn suppression_comments_must_begin_the_comment() {
          b = pickle.loads(x)  # see the pyaudit: ignore[PYA101] docs\n\
          c = pickle.loads(x)  # pyaudit: ignore[PYA101] verified by HMAC\n\
          d = pickle.loads(x)  # noqa: S301 # pyaudit: ignore[PYA101]\n\
-         e = pickle.loads(x)  #pyaudit:ignore\n",
+         e = pickle.loads(x)  #pyaudit:ignore\n\
+         f = pickle.loads(x)  # never write `# pyaudit: ignore` here\n\
+         g = pickle.loads(x)  # pyaudit: ignored on purpose\n",
     );
     let o = pyaudit(&["scan", "--format", "json", "app"], tmp.path());
     let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
@@ -486,9 +488,47 @@ fn suppression_comments_must_begin_the_comment() {
     // Prose does not silence; real directives still do.
     assert_eq!(
         by_line,
-        [(2, false), (3, false), (4, true), (5, true), (6, true)],
+        [
+            (2, false),
+            (3, false),
+            (4, true),
+            (5, true),
+            (6, true),
+            (7, false),
+            (8, false)
+        ],
         "{}",
         stdout(&o)
     );
     assert_eq!(o.status.code(), Some(1));
+}
+
+#[test]
+fn user_rule_pages_are_inert() {
+    let tmp = hostile_rule_tree();
+    let o = pyaudit(
+        &[
+            "rules", "--rules", "myrules", "--format", "markdown", "--output", "pages",
+        ],
+        tmp.path(),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let page = std::fs::read_to_string(tmp.path().join("pages/EVIL001.md")).unwrap();
+    // The generated-file marker (an HTML comment) and the footer's link to the index are
+    // pyaudit's own.
+    let body = page.split_once('\n').unwrap().1;
+    let body = body.rsplit_once("\n---\n").unwrap().0;
+    assert_markdown_inert(body);
+    let index = std::fs::read_to_string(tmp.path().join("pages/README.md")).unwrap();
+    let row = index.lines().find(|l| l.contains("EVIL001")).unwrap();
+    // The summary is the last cell (the id's link to its page is pyaudit's own).
+    let summary = row.rsplit_once(" |  | ").unwrap().1;
+    assert!(summary.starts_with("Summary \\<img"), "{row}");
+    assert_markdown_inert(summary);
+    // Built-in pages are unchanged: the committed docs still match (tests/rule_docs.rs).
+    let builtin = std::fs::read_to_string(tmp.path().join("pages/PYA101.md")).unwrap();
+    let committed =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/rules/PYA101.md"))
+            .unwrap();
+    assert_eq!(builtin, committed);
 }

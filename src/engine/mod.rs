@@ -220,6 +220,7 @@ impl Engine {
         fingerprint::assign(&mut outcome.findings);
         outcome.unused_suppressions =
             crate::suppress::apply(root, &source.text, path, &mut outcome.findings, &self.rules);
+        crate::dedup::merge(&mut outcome.findings, &self.rules);
         outcome
     }
 
@@ -326,6 +327,8 @@ pub(crate) fn pattern_finding(
         flow: Vec::new(),
         suppressed: false,
         fix: None,
+        covered: Vec::new(),
+        test_code: false,
     }
 }
 

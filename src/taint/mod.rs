@@ -441,5 +441,7 @@ fn make_finding(
         flow,
         suppressed: false,
         fix: None,
+        covered: Vec::new(),
+        test_code: false,
     }
 }
