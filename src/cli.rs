@@ -92,6 +92,11 @@ pub struct ScanArgs {
     #[arg(long)]
     pub strict: bool,
 
+    /// Do not honour .gitignore / .ignore files (in a git work tree, tracked files are
+    /// scanned whatever they say; this also scans untracked ignored files).
+    #[arg(long)]
+    pub no_respect_ignore: bool,
+
     /// Parse every file even when no rule can match it (for checking the prefilter).
     #[arg(long, hide = true)]
     pub no_prefilter: bool,
@@ -171,7 +176,7 @@ fn run_scan(cli: &Cli, args: &ScanArgs, rules: RuleSet) -> Result<ExitCode, CliE
     };
     settings.check_rules(&rules).map_err(CliError::Usage)?;
     if args.ci.show_settings {
-        print!("{}", settings.show());
+        print!("{}", settings.show(&rules));
         return Ok(ExitCode::SUCCESS);
     }
     let rules = rules.retain(|r| settings.rule_enabled(&r.id, &r.name))?;
@@ -181,6 +186,7 @@ fn run_scan(cli: &Cli, args: &ScanArgs, rules: RuleSet) -> Result<ExitCode, CliE
         excludes: settings.all_excludes(),
         threads: args.threads,
         max_file_bytes: args.max_file_size.saturating_mul(1024 * 1024),
+        respect_ignore: !args.no_respect_ignore,
     };
     let result = scan(&engine, &opts).map_err(|e| CliError::Usage(e.to_string()))?;
     gate::finish(

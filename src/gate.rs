@@ -83,9 +83,33 @@ fn strict_note(files: usize) -> String {
     )
 }
 
-/// Human-readable warnings: per-file diagnostics and unused suppressions.
+/// The `--show-skipped` listing and the count of skipped Python files. Each line starts with
+/// a fixed word, never with a path from the scanned tree.
+fn skipped_lines(result: &ScanResult, list: bool) -> String {
+    let mut out = String::new();
+    if list {
+        for s in &result.skipped {
+            out.push_str(&format!(
+                "skipped[{}]: {}\n",
+                s.reason.as_str(),
+                escape(&s.path.to_string_lossy())
+            ));
+        }
+    }
+    if let Some(line) = crate::discover::skip_summary(&result.skipped) {
+        out.push_str(&line);
+        out.push('\n');
+    }
+    out
+}
+
+/// Human-readable warnings: notes on discovery, per-file diagnostics and unused
+/// suppressions.
 fn warnings(result: &ScanResult) -> String {
     let mut out = String::new();
+    for n in &result.walk_notes {
+        out.push_str(&format!("pyaudit: note: {}\n", escape(n)));
+    }
     for d in &result.diagnostics {
         text::render_diagnostic(&mut out, d);
     }
@@ -111,6 +135,7 @@ fn human(
     show_suppressed: bool,
     baseline: Option<&std::path::Path>,
     strict_failed: bool,
+    show_skipped: bool,
 ) -> String {
     let mut out = String::new();
     for f in &report.findings {
@@ -119,6 +144,7 @@ fn human(
         }
     }
     text::render_summary(&mut out, report.result, &report.findings);
+    out.push_str(&skipped_lines(report.result, show_skipped));
     if let (Some(path), n) = (baseline, report.baselined)
         && n > 0
     {
@@ -196,6 +222,7 @@ pub fn finish(
             settings.ci.show_suppressed,
             settings.ci.baseline.as_deref(),
             strict_failed,
+            settings.ci.show_skipped,
         ),
         Format::Json => report::json::render(&report),
         Format::Sarif => report::sarif::render(&report),
@@ -214,6 +241,7 @@ pub fn finish(
                     settings.ci.show_suppressed,
                     settings.ci.baseline.as_deref(),
                     strict_failed,
+                    settings.ci.show_skipped,
                 );
                 stdout.write_all(text.as_bytes()).map_err(io)?;
             }
@@ -223,6 +251,7 @@ pub fn finish(
             if format.is_machine() {
                 let mut summary = String::new();
                 text::render_summary(&mut summary, result, &report.findings);
+                summary.push_str(&skipped_lines(result, settings.ci.show_skipped));
                 if strict_failed {
                     summary.push_str(&strict_note(not_fully_scanned));
                 }

@@ -1,6 +1,6 @@
 //! A whole scan: discovery, parallel per-file analysis, deterministic ordering.
 
-use crate::discover::{Candidate, DiscoverError, Excludes, discover};
+use crate::discover::{Candidate, DiscoverError, Excludes, Skipped, WalkOptions, discover_with};
 use crate::engine::Engine;
 use crate::finding::{Diagnostic, DiagnosticKind, Finding};
 use rayon::prelude::*;
@@ -19,6 +19,8 @@ pub struct ScanOptions {
     /// Worker threads; 0 means one per core.
     pub threads: usize,
     pub max_file_bytes: u64,
+    /// Honour `.gitignore` / `.ignore` for files git does not track.
+    pub respect_ignore: bool,
 }
 
 impl Default for ScanOptions {
@@ -28,6 +30,7 @@ impl Default for ScanOptions {
             excludes: Vec::new(),
             threads: 0,
             max_file_bytes: DEFAULT_MAX_FILE_BYTES,
+            respect_ignore: true,
         }
     }
 }
@@ -50,6 +53,47 @@ pub struct ScanResult {
     pub internal_errors: usize,
     /// Suppression comments that silenced nothing, sorted by path and line.
     pub unused_suppressions: Vec<crate::suppress::UnusedSuppression>,
+    /// Python files discovery left out, with the reason, sorted by path.
+    pub skipped: Vec<Skipped>,
+    /// Remarks on how the files were listed (for example, git could not be used).
+    pub walk_notes: Vec<String>,
+    /// Source lines reporters need besides each finding's first line (flow steps, ends of
+    /// multi-line matches), taken while the file was in memory so that no reporter reads a
+    /// scanned file again.
+    pub lines: std::sync::Arc<LineTexts>,
+}
+
+/// Lines of scanned files by (displayed path, 1-based line). A line longer than
+/// [`crate::engine::MAX_LINE_TEXT_BYTES`] is absent.
+pub type LineTexts = std::collections::HashMap<(PathBuf, usize), String>;
+
+/// The lines of `bytes` (decoded as the engine decodes them) that `findings` touch beyond
+/// their first line.
+fn extra_lines(bytes: &[u8], findings: &[Finding]) -> Vec<(usize, String)> {
+    let mut wanted: Vec<usize> = findings
+        .iter()
+        .flat_map(|f| {
+            let steps = f.flow.iter().flat_map(|s| [s.start.line, s.end.line]);
+            std::iter::once(f.end.line)
+                .chain(steps)
+                .filter(move |&l| l != f.start.line || f.line_text.is_empty())
+        })
+        .collect();
+    wanted.sort_unstable();
+    wanted.dedup();
+    if wanted.is_empty() {
+        return Vec::new();
+    }
+    let Ok((src, _)) = crate::source::decode(bytes) else {
+        return Vec::new();
+    };
+    wanted
+        .into_iter()
+        .filter(|&l| l >= 1 && l <= src.line_count())
+        .map(|l| (l, src.line(l)))
+        .filter(|(_, t)| t.len() <= crate::engine::MAX_LINE_TEXT_BYTES)
+        .map(|(l, t)| (l, t.to_string()))
+        .collect()
 }
 
 impl ScanResult {
@@ -103,11 +147,17 @@ pub fn effective_threads(threads: usize) -> usize {
 /// Runs a scan.
 pub fn scan(engine: &Engine, opts: &ScanOptions) -> Result<ScanResult, ScanError> {
     let started = Instant::now();
-    let threads = effective_threads(opts.threads);
     let excludes = Excludes::new(&opts.excludes).map_err(ScanError::Discover)?;
-    let (candidates, diagnostics) =
-        discover(&opts.paths, &excludes, threads).map_err(ScanError::Discover)?;
-    let mut result = scan_candidates(engine, opts, &candidates, diagnostics)?;
+    let walk = WalkOptions {
+        respect_ignore: opts.respect_ignore,
+    };
+    let found = discover_with(&opts.paths, &excludes, &walk).map_err(ScanError::Discover)?;
+    let mut result = scan_candidates(engine, opts, &found.candidates, found.diagnostics)?;
+    result.skipped = found.skipped;
+    for s in &mut result.skipped {
+        s.path = display_path(&s.path);
+    }
+    result.walk_notes = found.notes;
     result.elapsed = started.elapsed();
     Ok(result)
 }
@@ -139,7 +189,12 @@ pub fn scan_candidates(
         roots: opts.paths.clone(),
         ..ScanResult::default()
     };
+    let mut lines = LineTexts::new();
     for report in outcomes.into_iter().flatten() {
+        let shown = display_path(&report.path);
+        for (l, t) in report.lines {
+            lines.insert((shown.clone(), l), t);
+        }
         result.files_scanned += usize::from(report.scanned);
         result.files_parsed += usize::from(report.parsed);
         result.internal_errors += usize::from(report.internal_error);
@@ -166,11 +221,14 @@ pub fn scan_candidates(
         (&a.path, a.line, a.kind, &a.message).cmp(&(&b.path, b.line, b.kind, &b.message))
     });
     result.diagnostics = diagnostics;
+    result.lines = std::sync::Arc::new(lines);
     result.elapsed = started.elapsed();
     Ok(result)
 }
 
 struct FileReport {
+    path: PathBuf,
+    lines: Vec<(usize, String)>,
     findings: Vec<Finding>,
     diagnostics: Vec<Diagnostic>,
     scanned: bool,
@@ -181,6 +239,8 @@ struct FileReport {
 
 fn analyse_candidate(engine: &Engine, c: &Candidate, max_bytes: u64) -> Option<FileReport> {
     let diag = |kind, message: String| FileReport {
+        path: c.path.clone(),
+        lines: Vec::new(),
         findings: Vec::new(),
         diagnostics: vec![Diagnostic {
             path: c.path.clone(),
@@ -242,6 +302,8 @@ fn analyse_candidate(engine: &Engine, c: &Candidate, max_bytes: u64) -> Option<F
     }));
     Some(match analysed {
         Ok(outcome) => FileReport {
+            path: c.path.clone(),
+            lines: extra_lines(&bytes, &outcome.findings),
             scanned: !outcome
                 .diagnostics
                 .iter()

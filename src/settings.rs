@@ -69,6 +69,10 @@ pub struct CiArgs {
     /// Print the resolved settings and exit.
     #[arg(long)]
     pub show_settings: bool,
+
+    /// List every Python file the walk skipped, with the reason.
+    #[arg(long)]
+    pub show_skipped: bool,
 }
 
 /// The command-line values that the configuration file can also set.
@@ -111,6 +115,32 @@ pub struct Settings {
     pub min_confidence: Confidence,
     pub rules_dirs: Vec<PathBuf>,
     pub ci: CiArgs,
+}
+
+/// Checks that `dir` resolves, symbolic links followed, inside the project root or inside
+/// `cfg_dir`, the directory of the configuration file naming it (which may lie above a
+/// `--project-root` in a subdirectory).
+fn check_inside(root: &ProjectRoot, cfg_dir: &Path, dir: &Path) -> Result<(), String> {
+    let shown = dir.display();
+    let real = std::fs::canonicalize(dir)
+        .map_err(|e| format!("rules-dirs: `{shown}` cannot be resolved: {e}"))?;
+    let real_root = std::fs::canonicalize(root.path()).map_err(|e| {
+        format!(
+            "rules-dirs: the project root {} cannot be resolved: {e}",
+            root.path().display()
+        )
+    })?;
+    let inside_cfg = std::fs::canonicalize(cfg_dir).is_ok_and(|c| real.starts_with(c));
+    if !real.starts_with(&real_root) && !inside_cfg {
+        return Err(format!(
+            "rules-dirs: `{shown}` resolves to {}, outside the project root {}; a \
+             repository's configuration may only load rules from inside it (name other \
+             directories with --rules, or use --config)",
+            real.display(),
+            real_root.display()
+        ));
+    }
+    Ok(())
 }
 
 fn rule_list(cli: &[String], cfg: &Option<toml::Spanned<Vec<String>>>) -> RuleList {
@@ -168,8 +198,17 @@ impl Settings {
             });
         }
         let mut rules_dirs = cli.rules_dirs.to_vec();
-        if let Some(dir) = &cfg_dir {
-            rules_dirs.extend(values.rules_dirs.iter().flatten().map(|d| dir.join(d)));
+        if let (Some(dir), Some(c)) = (&cfg_dir, &config) {
+            for d in values.rules_dirs.iter().flatten() {
+                let joined = dir.join(d.get_ref());
+                // A file named with --config is the workflow's own; a discovered one comes
+                // from the scanned repository and may only use rules inside it.
+                if ci.config.is_none() {
+                    check_inside(&root, dir, &joined)
+                        .map_err(|m| c.error_at(d.span().start, m).to_string())?;
+                }
+                rules_dirs.push(joined);
+            }
         }
         let mut extend_exclude = values.extend_exclude.clone().unwrap_or_default();
         extend_exclude.extend(ci.extend_exclude.iter().cloned());
@@ -268,7 +307,7 @@ impl Settings {
     }
 
     /// The resolved settings as TOML, for `--show-settings`.
-    pub fn show(&self) -> String {
+    pub fn show(&self, rules: &RuleSet) -> String {
         #[derive(Serialize)]
         #[serde(rename_all = "kebab-case")]
         struct Shown {
@@ -287,6 +326,10 @@ impl Settings {
             baseline: String,
             rules_dirs: Vec<String>,
             per_file_ignores: BTreeMap<String, Vec<String>>,
+            /// Rules and taint models that did not come with pyaudit, so that a reader sees
+            /// what a rules directory added or changed.
+            user_rules: Vec<String>,
+            user_taint_models: Vec<String>,
         }
         let opt = |p: &Option<PathBuf>| p.as_deref().map(slash_path).unwrap_or_default();
         let shown = Shown {
@@ -313,6 +356,12 @@ impl Settings {
                 .iter()
                 .map(|p| (p.glob.clone(), p.rules.names.clone()))
                 .collect(),
+            user_rules: rules
+                .user_rules()
+                .into_iter()
+                .map(|(id, file)| format!("{id} ({file})"))
+                .collect(),
+            user_taint_models: rules.user_models().to_vec(),
         };
         let body = toml::to_string(&shown).unwrap_or_else(|e| format!("# cannot show: {e}\n"));
         format!("# pyaudit settings (command line > configuration file > defaults)\n{body}")

@@ -38,7 +38,7 @@ fn command(s: Severity) -> &'static str {
 /// relative to the project root, which is where GitHub looks for them.
 pub fn render(report: &Report) -> String {
     let mut out = String::new();
-    let mut lines = LineCache::default();
+    let mut lines = LineCache::new(report.result);
     for f in report.active() {
         let name = report
             .rules

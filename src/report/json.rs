@@ -101,7 +101,7 @@ fn pos(lines: &mut LineCache, f: &Finding, p: Position) -> JsonPos {
 /// Renders the report as pretty-printed JSON.
 pub fn render(report: &Report) -> String {
     let path = |p: &std::path::Path| p.to_string_lossy().into_owned();
-    let mut lines = LineCache::default();
+    let mut lines = LineCache::new(report.result);
     let findings = report
         .findings
         .iter()

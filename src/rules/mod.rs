@@ -184,6 +184,8 @@ pub struct RuleSet {
     taint_model: TaintModel,
     /// qualified callee name → (rule index, pattern index)
     by_call: HashMap<String, Vec<(usize, usize)>>,
+    /// Taint-model files loaded from rule directories (not built in), in load order.
+    user_models: Vec<String>,
 }
 
 impl RuleSet {
@@ -215,6 +217,7 @@ impl RuleSet {
             rules,
             taint_model: TaintModel::default(),
             by_call,
+            user_models: Vec::new(),
         })
     }
 
@@ -224,6 +227,7 @@ impl RuleSet {
         for m in &loaded.models {
             set.taint_model.extend(m);
         }
+        set.user_models = loaded.model_files;
         Ok(set)
     }
 
@@ -239,6 +243,7 @@ impl RuleSet {
             let more = load_dir(dir)?;
             loaded.rules.extend(more.rules);
             loaded.models.extend(more.models);
+            loaded.model_files.extend(more.model_files);
         }
         RuleSet::from_loaded(loaded)
     }
@@ -247,9 +252,25 @@ impl RuleSet {
     /// selecting one taint rule keeps every source.
     pub fn retain(self, keep: impl Fn(&Rule) -> bool) -> Result<RuleSet, RuleError> {
         let model = self.taint_model;
+        let user_models = self.user_models;
         let mut set = RuleSet::new(self.rules.into_iter().filter(|r| keep(r)).collect())?;
         set.taint_model = model;
+        set.user_models = user_models;
         Ok(set)
+    }
+
+    /// Rules loaded from rule directories rather than built in: (id, file).
+    pub fn user_rules(&self) -> Vec<(&str, &str)> {
+        self.rules
+            .iter()
+            .filter(|r| !r.origin.starts_with("builtin:"))
+            .map(|r| (r.id.as_str(), r.origin.as_str()))
+            .collect()
+    }
+
+    /// Taint-model files loaded from rule directories rather than built in.
+    pub fn user_models(&self) -> &[String] {
+        &self.user_models
     }
 
     /// The shared taint model (from taint-model files).
