@@ -11,6 +11,54 @@ use std::time::{Duration, Instant};
 /// Default size limit per file: generated files beyond this are reported, not analysed.
 pub const DEFAULT_MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
 
+/// Source bytes that may be under analysis at once. Analysis needs roughly 40 to 70 times a
+/// file's size in memory (mostly the syntax tree), so this bounds the memory that large files
+/// take together, whatever `--threads` says: a file larger than the budget is analysed
+/// alone, and the many small files of a normal tree are not held back.
+pub const ANALYSIS_BUDGET_BYTES: u64 = 16 * 1024 * 1024;
+
+/// A counting semaphore over bytes: [`ByteBudget::acquire`] waits until `n` bytes (capped at
+/// the capacity) are free.
+struct ByteBudget {
+    capacity: u64,
+    used: std::sync::Mutex<u64>,
+    freed: std::sync::Condvar,
+}
+
+/// Bytes held from a [`ByteBudget`], given back on drop.
+struct BudgetGuard<'a> {
+    budget: &'a ByteBudget,
+    n: u64,
+}
+
+impl ByteBudget {
+    fn new(capacity: u64) -> ByteBudget {
+        ByteBudget {
+            capacity: capacity.max(1),
+            used: std::sync::Mutex::new(0),
+            freed: std::sync::Condvar::new(),
+        }
+    }
+
+    fn acquire(&self, n: u64) -> BudgetGuard<'_> {
+        let n = n.clamp(1, self.capacity);
+        let mut used = self.used.lock().unwrap_or_else(|e| e.into_inner());
+        while *used + n > self.capacity {
+            used = self.freed.wait(used).unwrap_or_else(|e| e.into_inner());
+        }
+        *used += n;
+        BudgetGuard { budget: self, n }
+    }
+}
+
+impl Drop for BudgetGuard<'_> {
+    fn drop(&mut self) {
+        let mut used = self.budget.used.lock().unwrap_or_else(|e| e.into_inner());
+        *used -= self.n;
+        self.budget.freed.notify_all();
+    }
+}
+
 /// What to scan and how.
 #[derive(Debug, Clone)]
 pub struct ScanOptions {
@@ -179,10 +227,11 @@ pub fn scan_candidates(
         .stack_size(8 * 1024 * 1024)
         .build()
         .map_err(|e| ScanError::ThreadPool(e.to_string()))?;
+    let budget = ByteBudget::new(ANALYSIS_BUDGET_BYTES);
     let outcomes: Vec<Option<FileReport>> = pool.install(|| {
         candidates
             .par_iter()
-            .map(|c| analyse_candidate(engine, c, opts.max_file_bytes))
+            .map(|c| analyse_candidate(engine, c, opts.max_file_bytes, &budget))
             .collect()
     });
     let mut result = ScanResult {
@@ -237,7 +286,12 @@ struct FileReport {
     unused_suppressions: Vec<crate::suppress::UnusedSuppression>,
 }
 
-fn analyse_candidate(engine: &Engine, c: &Candidate, max_bytes: u64) -> Option<FileReport> {
+fn analyse_candidate(
+    engine: &Engine,
+    c: &Candidate,
+    max_bytes: u64,
+    budget: &ByteBudget,
+) -> Option<FileReport> {
     let diag = |kind, message: String| FileReport {
         path: c.path.clone(),
         lines: Vec::new(),
@@ -280,6 +334,8 @@ fn analyse_candidate(engine: &Engine, c: &Candidate, max_bytes: u64) -> Option<F
             ),
         ));
     }
+    // Held until the analysis is done, so large files are not in memory side by side.
+    let _held = budget.acquire(len);
     let mut bytes = Vec::with_capacity(len as usize);
     // `take` guards against a file that grows while we read it.
     if let Err(e) = file.take(max_bytes + 1).read_to_end(&mut bytes) {
@@ -333,4 +389,33 @@ fn analyse_candidate(engine: &Engine, c: &Candidate, max_bytes: u64) -> Option<F
 fn has_python_shebang(bytes: &[u8]) -> bool {
     let first = bytes.split(|&b| b == b'\n').next().unwrap_or(&[]);
     first.starts_with(b"#!") && first.windows(6).any(|w| w == b"python")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    #[test]
+    fn byte_budget_bounds_bytes_in_flight() {
+        let budget = ByteBudget::new(100);
+        let in_flight = AtomicU64::new(0);
+        let peak = AtomicU64::new(0);
+        std::thread::scope(|s| {
+            for i in 0..8u64 {
+                let (budget, in_flight, peak) = (&budget, &in_flight, &peak);
+                s.spawn(move || {
+                    // Sizes over the capacity count as the whole capacity.
+                    let n = [30, 60, 250, 10][i as usize % 4];
+                    let _g = budget.acquire(n);
+                    let now = in_flight.fetch_add(n.min(100), Ordering::SeqCst) + n.min(100);
+                    peak.fetch_max(now, Ordering::SeqCst);
+                    std::thread::sleep(std::time::Duration::from_millis(5));
+                    in_flight.fetch_sub(n.min(100), Ordering::SeqCst);
+                });
+            }
+        });
+        assert!(peak.load(Ordering::SeqCst) <= 100);
+        assert_eq!(*budget.used.lock().unwrap(), 0);
+    }
 }

@@ -48,12 +48,13 @@ pub struct CiArgs {
     #[arg(long, value_name = "FILE", conflicts_with = "baseline")]
     pub write_baseline: Option<PathBuf>,
 
-    /// Read settings from FILE instead of searching for pyproject.toml / pyaudit.toml.
+    /// Read settings from FILE instead of searching for pyproject.toml / pyaudit.toml. The
+    /// file is trusted: its `rules-dirs` may point anywhere.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
 
-    /// Ignore configuration files.
-    #[arg(long, conflicts_with = "config")]
+    /// Ignore the configuration files of the scanned tree (only a `--config` FILE applies).
+    #[arg(long)]
     pub isolated: bool,
 
     /// Directory that reported paths are relative to, and where the search for a
@@ -163,14 +164,16 @@ impl Settings {
     pub fn resolve(cli: CliLists, ci: &CiArgs) -> Result<Settings, String> {
         let root = ProjectRoot::new(ci.project_root.as_deref())
             .map_err(|e| format!("cannot find the current directory: {e}"))?;
-        let config = if ci.isolated {
-            None
-        } else if let Some(path) = &ci.config {
+        // `--config` names the one file to use (with `--isolated` too: the workflow's
+        // trusted file, nothing from the repository).
+        let config = if let Some(path) = &ci.config {
             Some(
                 config::load(path)
                     .map_err(|e| e.to_string())?
                     .ok_or_else(|| format!("{}: has no [tool.pyaudit] table", path.display()))?,
             )
+        } else if ci.isolated {
+            None
         } else {
             config::discover(root.path(), root.cwd()).map_err(|e| e.to_string())?
         };
