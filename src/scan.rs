@@ -17,6 +17,28 @@ pub const DEFAULT_MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
 /// alone, and the many small files of a normal tree are not held back.
 pub const ANALYSIS_BUDGET_BYTES: u64 = 16 * 1024 * 1024;
 
+/// Files at least this large hand the memory their analysis freed back to the system.
+const TRIM_AFTER_BYTES: u64 = 1024 * 1024;
+
+/// Returns memory freed by the analysis just finished to the operating system. glibc keeps
+/// freed memory in a per-thread arena, so without this each worker thread would keep the
+/// peak of the largest file it analysed (three threads, three 11 MB modules: 2.3 GB instead
+/// of 0.8 GB) and the byte budget would bound the work but not the memory.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn release_freed_memory() {
+    unsafe extern "C" {
+        fn malloc_trim(pad: usize) -> std::ffi::c_int;
+    }
+    // SAFETY: malloc_trim only returns free heap pages to the kernel; it is thread-safe
+    // (glibc locks each arena) and has no preconditions.
+    unsafe {
+        malloc_trim(0);
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn release_freed_memory() {}
+
 /// A counting semaphore over bytes: [`ByteBudget::acquire`] waits until `n` bytes (capped at
 /// the capacity) are free.
 struct ByteBudget {
@@ -53,6 +75,9 @@ impl ByteBudget {
 
 impl Drop for BudgetGuard<'_> {
     fn drop(&mut self) {
+        if self.n >= TRIM_AFTER_BYTES {
+            release_freed_memory();
+        }
         let mut used = self.budget.used.lock().unwrap_or_else(|e| e.into_inner());
         *used -= self.n;
         self.budget.freed.notify_all();
