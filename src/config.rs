@@ -21,6 +21,10 @@ pub struct ConfigFile {
     pub select: Option<Spanned<Vec<String>>>,
     /// Do not run these rules.
     pub ignore: Option<Spanned<Vec<String>>>,
+    /// Rules to run in addition to `select`.
+    pub extend_select: Option<Spanned<Vec<String>>>,
+    /// Rules not to run, in addition to `ignore`.
+    pub extend_ignore: Option<Spanned<Vec<String>>>,
     /// Globs to skip; `--exclude` on the command line replaces them.
     pub exclude: Option<Vec<String>>,
     /// Globs to skip in addition to `exclude` (and to `--exclude`).

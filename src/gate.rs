@@ -3,7 +3,7 @@
 
 use crate::baseline::Baseline;
 use crate::finding::{Finding, Severity};
-use crate::report::terminal::escape;
+use crate::report::inert;
 use crate::report::{self, Format, Report, text};
 use crate::rules::RuleSet;
 use crate::scan::ScanResult;
@@ -30,11 +30,10 @@ pub fn in_scope<'a>(
         .findings
         .iter()
         .filter(|f| {
-            let name = rules
+            rules
                 .rules()
                 .get(f.rule_index)
-                .map_or("", |r| r.name.as_str());
-            !settings.ignored_in_file(&f.path, &f.rule_id, name)
+                .is_none_or(|r| !settings.ignored_in_file(&f.path, r, rules))
         })
         .collect()
 }
@@ -92,7 +91,7 @@ fn skipped_lines(result: &ScanResult, list: bool) -> String {
             out.push_str(&format!(
                 "skipped[{}]: {}\n",
                 s.reason.as_str(),
-                escape(&s.path.to_string_lossy())
+                inert::path(&s.path)
             ));
         }
     }
@@ -108,23 +107,16 @@ fn skipped_lines(result: &ScanResult, list: bool) -> String {
 fn warnings(result: &ScanResult) -> String {
     let mut out = String::new();
     for n in &result.walk_notes {
-        out.push_str(&format!("pyaudit: note: {}\n", escape(n)));
+        out.push_str(&format!(
+            "pyaudit: note: {}\n",
+            crate::report::terminal::escape(n)
+        ));
     }
     for d in &result.diagnostics {
         text::render_diagnostic(&mut out, d);
     }
-    let bold = anstyle::Style::new().bold();
-    let warn = anstyle::AnsiColor::Yellow.on_default().bold();
     for u in &result.unused_suppressions {
-        let what = match &u.rule {
-            Some(r) => format!("`# pyaudit: ignore[{}]`: nothing to silence", escape(r)),
-            None => "`# pyaudit: ignore`: nothing to silence".into(),
-        };
-        let path = escape(&u.path.to_string_lossy());
-        out.push_str(&format!(
-            "{bold}{path}:{}:{bold:#} {warn}warning[unused-suppression]:{warn:#} {what}\n",
-            u.line
-        ));
+        text::render_unused(&mut out, u);
     }
     out
 }
@@ -136,12 +128,19 @@ fn human(
     baseline: Option<&std::path::Path>,
     strict_failed: bool,
     show_skipped: bool,
+    quiet: bool,
 ) -> String {
     let mut out = String::new();
     for f in &report.findings {
         if show_suppressed || !f.suppressed {
             text::render_finding(&mut out, f, report.rules);
         }
+    }
+    if quiet {
+        if strict_failed {
+            out.push_str(&strict_note(report.result.files_with_errors()));
+        }
+        return out;
     }
     text::render_summary(&mut out, report.result, &report.findings);
     out.push_str(&skipped_lines(report.result, show_skipped));
@@ -173,7 +172,9 @@ pub fn finish(
 ) -> Result<ExitCode, String> {
     let mut stderr = anstream::AutoStream::new(std::io::stderr().lock(), color);
     let io = |e: std::io::Error| e.to_string();
-    stderr.write_all(warnings(result).as_bytes()).map_err(io)?;
+    stderr
+        .write_all(inert::guard(&warnings(result)).as_bytes())
+        .map_err(io)?;
 
     if let Some(path) = &settings.ci.write_baseline {
         let scoped = in_scope(result, settings, rules);
@@ -216,17 +217,40 @@ pub fn finish(
         execution_successful: result.internal_errors == 0 && not_fully_scanned == 0,
     };
     let format = settings.ci.format;
+    let quiet = settings.ci.quiet;
+    let with_summary = |mut out: String| {
+        if !quiet {
+            text::render_summary(&mut out, result, &report.findings);
+        }
+        out
+    };
+    // Every report passes the guard against workflow commands (JSON and SARIF inside
+    // their renderers), whether it goes to stdout or to a file a later step may print.
     let rendered = match format {
-        Format::Text => human(
+        Format::Json if settings.ci.statistics => {
+            inert::guard_json(report::statistics::render_json(&report))
+        }
+        _ if settings.ci.statistics => {
+            inert::guard(&with_summary(report::statistics::render_text(&report))).into_owned()
+        }
+        Format::Text => inert::guard(&human(
             &report,
             settings.ci.show_suppressed,
             settings.ci.baseline.as_deref(),
             strict_failed,
             settings.ci.show_skipped,
-        ),
+            quiet,
+        ))
+        .into_owned(),
         Format::Json => report::json::render(&report),
         Format::Sarif => report::sarif::render(&report),
-        Format::Github => report::github::render(&report),
+        Format::Github => inert::guard_github(&report::github::render(&report)).into_owned(),
+        Format::Concise => {
+            inert::guard(&with_summary(report::concise::render(&report))).into_owned()
+        }
+        Format::JsonLines => inert::guard_json(report::jsonl::render(&report)),
+        Format::Gitlab => inert::guard_json(report::gitlab::render(&report)),
+        Format::Junit => inert::guard_xml(report::junit::render(&report)),
     };
     let mut stdout = anstream::AutoStream::new(std::io::stdout().lock(), color);
     match &settings.ci.output {
@@ -235,27 +259,32 @@ pub fn finish(
             let plain = anstream::adapter::strip_str(&rendered).to_string();
             std::fs::write(path, plain)
                 .map_err(|e| format!("{}: cannot write report: {e}", path.display()))?;
-            if format.is_machine() {
+            if format.is_machine() && !quiet {
                 let text = human(
                     &report,
                     settings.ci.show_suppressed,
                     settings.ci.baseline.as_deref(),
                     strict_failed,
                     settings.ci.show_skipped,
+                    settings.ci.quiet,
                 );
-                stdout.write_all(text.as_bytes()).map_err(io)?;
+                stdout
+                    .write_all(inert::guard(&text).as_bytes())
+                    .map_err(io)?;
             }
         }
         None => {
             stdout.write_all(rendered.as_bytes()).map_err(io)?;
-            if format.is_machine() {
+            if format.is_machine() && !quiet {
                 let mut summary = String::new();
                 text::render_summary(&mut summary, result, &report.findings);
                 summary.push_str(&skipped_lines(result, settings.ci.show_skipped));
                 if strict_failed {
                     summary.push_str(&strict_note(not_fully_scanned));
                 }
-                stderr.write_all(summary.as_bytes()).map_err(io)?;
+                stderr
+                    .write_all(inert::guard(&summary).as_bytes())
+                    .map_err(io)?;
             }
         }
     }

@@ -142,7 +142,7 @@ pub type LineTexts = std::collections::HashMap<(PathBuf, usize), String>;
 
 /// The lines of `bytes` (decoded as the engine decodes them) that `findings` touch beyond
 /// their first line.
-fn extra_lines(bytes: &[u8], findings: &[Finding]) -> Vec<(usize, String)> {
+pub(crate) fn extra_lines(bytes: &[u8], findings: &[Finding]) -> Vec<(usize, String)> {
     let mut wanted: Vec<usize> = findings
         .iter()
         .flat_map(|f| {

@@ -5,7 +5,8 @@ use crate::config::{self, Config};
 use crate::finding::{Confidence, Severity};
 use crate::report::Format;
 use crate::report::location::{ProjectRoot, slash_path};
-use crate::rules::RuleSet;
+use crate::rules::select::{Selection, Selector, any_matches};
+use crate::rules::{Rule, RuleSet};
 use clap::Args;
 use globset::{Glob, GlobMatcher};
 use serde::Serialize;
@@ -15,7 +16,8 @@ use std::path::{Path, PathBuf};
 /// The `scan` flags for output formats, the CI gate, baselines and configuration.
 #[derive(Debug, Clone, Default, Args)]
 pub struct CiArgs {
-    /// Output format: text, json, sarif (2.1.0) or github (Actions annotations).
+    /// Output format: text, concise (a line per finding), json, json-lines, sarif (2.1.0),
+    /// github (Actions annotations), gitlab (Code Quality) or junit (XML).
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
 
@@ -74,6 +76,13 @@ pub struct CiArgs {
     /// List every Python file the walk skipped, with the reason.
     #[arg(long)]
     pub show_skipped: bool,
+    /// Print findings and file warnings only: no summary line.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+
+    /// Print how many findings each rule has instead of the findings (text or json).
+    #[arg(long)]
+    pub statistics: bool,
 }
 
 /// The command-line values that the configuration file can also set.
@@ -81,6 +90,8 @@ pub struct CiArgs {
 pub struct CliLists<'a> {
     pub select: &'a [String],
     pub ignore: &'a [String],
+    pub extend_select: &'a [String],
+    pub extend_ignore: &'a [String],
     pub exclude: &'a [String],
     pub rules_dirs: &'a [PathBuf],
 }
@@ -109,6 +120,8 @@ pub struct Settings {
     pub config: Option<Config>,
     select: RuleList,
     ignore: RuleList,
+    extend_select: Vec<RuleList>,
+    extend_ignore: Vec<RuleList>,
     pub exclude: Vec<String>,
     pub extend_exclude: Vec<String>,
     per_file: Vec<PerFile>,
@@ -213,11 +226,23 @@ impl Settings {
                 rules_dirs.push(joined);
             }
         }
+        // As in Ruff, `--select` starts over: the configured `extend-select` goes too.
+        let mut extend_select = Vec::new();
+        if cli.select.is_empty() {
+            extend_select.push(rule_list(&[], &values.extend_select));
+        }
+        extend_select.push(rule_list(cli.extend_select, &None));
+        let extend_ignore = vec![
+            rule_list(&[], &values.extend_ignore),
+            rule_list(cli.extend_ignore, &None),
+        ];
         let mut extend_exclude = values.extend_exclude.clone().unwrap_or_default();
         extend_exclude.extend(ci.extend_exclude.iter().cloned());
         Ok(Settings {
             select: rule_list(cli.select, &values.select),
             ignore: rule_list(cli.ignore, &values.ignore),
+            extend_select,
+            extend_ignore,
             exclude: if cli.exclude.is_empty() {
                 values.exclude.clone().unwrap_or_default()
             } else {
@@ -244,45 +269,60 @@ impl Settings {
         all
     }
 
-    /// Checks that every rule named anywhere exists in `rules`.
+    /// Checks that every selector named anywhere selects some rule in `rules`.
     pub fn check_rules(&self, rules: &RuleSet) -> Result<(), String> {
-        let lists = [
-            ("--select", "select", &self.select),
-            ("--ignore", "ignore", &self.ignore),
-        ];
-        let per_file = self
-            .per_file
-            .iter()
-            .map(|p| ("", "per-file-ignores", &p.rules));
-        for (flag, key, list) in lists.into_iter().chain(per_file) {
-            for n in &list.names {
-                if rules.find(n).is_some() {
-                    continue;
-                }
-                let msg = format!("no rule with id or name `{n}` (see `pyaudit rules`)");
-                return Err(match (list.at, &self.config) {
-                    (Some(at), Some(c)) => c.error_at(at, format!("{key}: {msg}")).to_string(),
-                    _ => format!("{flag}: {msg}"),
-                });
-            }
-        }
-        Ok(())
+        self.selection(rules).map(|_| ())
     }
 
-    /// Whether the rule with this id and name is enabled by `select` / `ignore`.
-    pub fn rule_enabled(&self, id: &str, name: &str) -> bool {
-        let named = |list: &RuleList| {
+    /// The parsed `select` / `extend-select` / `ignore` / `extend-ignore` lists (see
+    /// [`crate::rules::select`]); an error names the first selector that selects nothing.
+    pub fn selection(&self, rules: &RuleSet) -> Result<Selection, String> {
+        let parse = |flag: &str, key: &str, list: &RuleList| -> Result<Vec<Selector>, String> {
             list.names
                 .iter()
-                .any(|n| n.eq_ignore_ascii_case(id) || n.eq_ignore_ascii_case(name))
+                .map(|n| {
+                    Selector::parse(n, rules.rules()).ok_or_else(|| {
+                        let msg = format!(
+                            "`{n}` selects no rule: not a rule id, id prefix, name, tag or \
+                             ALL (see `pyaudit rules`)"
+                        );
+                        match (list.at, &self.config) {
+                            (Some(at), Some(c)) => {
+                                c.error_at(at, format!("{key}: {msg}")).to_string()
+                            }
+                            _ => format!("{flag}: {msg}"),
+                        }
+                    })
+                })
+                .collect()
         };
-        (self.select.names.is_empty() || named(&self.select)) && !named(&self.ignore)
+        for p in &self.per_file {
+            parse("", "per-file-ignores", &p.rules)?;
+        }
+        let select = if self.select.names.is_empty() {
+            None
+        } else {
+            Some(parse("--select", "select", &self.select)?)
+        };
+        let mut extend_select = Vec::new();
+        for l in &self.extend_select {
+            extend_select.extend(parse("--extend-select", "extend-select", l)?);
+        }
+        let mut ignore = parse("--ignore", "ignore", &self.ignore)?;
+        for l in &self.extend_ignore {
+            ignore.extend(parse("--extend-ignore", "extend-ignore", l)?);
+        }
+        Ok(Selection {
+            select,
+            extend_select,
+            ignore,
+        })
     }
 
     /// Whether `per-file-ignores` turns off rule `id`/`name` for the file at `path` (as the
     /// scan reached it). Globs with `/` match the path relative to the configuration file's
     /// directory; globs without match any single component.
-    pub fn ignored_in_file(&self, path: &Path, id: &str, name: &str) -> bool {
+    pub fn ignored_in_file(&self, path: &Path, rule: &Rule, rules: &RuleSet) -> bool {
         if self.per_file.is_empty() {
             return false;
         }
@@ -301,11 +341,7 @@ impl Settings {
             } else {
                 p.matcher.is_match(&rel)
             };
-            hit && p
-                .rules
-                .names
-                .iter()
-                .any(|n| n.eq_ignore_ascii_case(id) || n.eq_ignore_ascii_case(name))
+            hit && any_matches(&p.rules.names, rule, rules.rules())
         })
     }
 
@@ -320,6 +356,8 @@ impl Settings {
             output: String,
             select: Vec<String>,
             ignore: Vec<String>,
+            extend_select: Vec<String>,
+            extend_ignore: Vec<String>,
             exclude: Vec<String>,
             extend_exclude: Vec<String>,
             fail_on: Severity,
@@ -346,6 +384,16 @@ impl Settings {
             output: opt(&self.ci.output),
             select: self.select.names.clone(),
             ignore: self.ignore.names.clone(),
+            extend_select: self
+                .extend_select
+                .iter()
+                .flat_map(|l| l.names.clone())
+                .collect(),
+            extend_ignore: self
+                .extend_ignore
+                .iter()
+                .flat_map(|l| l.names.clone())
+                .collect(),
             exclude: self.exclude.clone(),
             extend_exclude: self.extend_exclude.clone(),
             fail_on: self.fail_on,

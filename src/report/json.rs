@@ -37,8 +37,9 @@ struct JsonPos {
     column: usize,
 }
 
+/// One finding as the JSON report and `json-lines` show it.
 #[derive(Serialize)]
-struct JsonFinding<'a> {
+pub(super) struct JsonFinding<'a> {
     rule_id: &'a str,
     rule_name: &'a str,
     path: String,
@@ -98,6 +99,37 @@ fn pos(lines: &mut LineCache, f: &Finding, p: Position) -> JsonPos {
     }
 }
 
+/// The JSON form of finding `f`.
+pub(super) fn json_finding<'a>(
+    report: &'a Report,
+    lines: &mut LineCache,
+    f: &'a Finding,
+) -> JsonFinding<'a> {
+    let path = |p: &std::path::Path| p.to_string_lossy().into_owned();
+    JsonFinding {
+        rule_id: &f.rule_id,
+        rule_name: report.rule_name(f),
+        path: path(&f.path),
+        start: pos(lines, f, f.start),
+        end: pos(lines, f, f.end),
+        severity: f.severity,
+        confidence: f.confidence,
+        message: &f.message,
+        line_text: &f.line_text,
+        fingerprint: &f.fingerprint,
+        suppressed: f.suppressed,
+        flow: f
+            .flow
+            .iter()
+            .map(|s| JsonStep {
+                start: pos(lines, f, s.start),
+                end: pos(lines, f, s.end),
+                note: &s.note,
+            })
+            .collect(),
+    }
+}
+
 /// Renders the report as pretty-printed JSON.
 pub fn render(report: &Report) -> String {
     let path = |p: &std::path::Path| p.to_string_lossy().into_owned();
@@ -105,32 +137,7 @@ pub fn render(report: &Report) -> String {
     let findings = report
         .findings
         .iter()
-        .map(|f| JsonFinding {
-            rule_id: &f.rule_id,
-            rule_name: report
-                .rules
-                .rules()
-                .get(f.rule_index)
-                .map_or("", |r| r.name.as_str()),
-            path: path(&f.path),
-            start: pos(&mut lines, f, f.start),
-            end: pos(&mut lines, f, f.end),
-            severity: f.severity,
-            confidence: f.confidence,
-            message: &f.message,
-            line_text: &f.line_text,
-            fingerprint: &f.fingerprint,
-            suppressed: f.suppressed,
-            flow: f
-                .flow
-                .iter()
-                .map(|s| JsonStep {
-                    start: pos(&mut lines, f, s.start),
-                    end: pos(&mut lines, f, s.end),
-                    note: &s.note,
-                })
-                .collect(),
-        })
+        .map(|f| json_finding(report, &mut lines, f))
         .collect();
     let diagnostics = report
         .result
@@ -184,5 +191,5 @@ pub fn render(report: &Report) -> String {
     };
     let mut out = serde_json::to_string_pretty(&doc).expect("JSON report always serializes");
     out.push('\n');
-    out
+    super::inert::guard_json(out)
 }

@@ -5,8 +5,9 @@
 //! `uriBaseId: %SRCROOT%`; columns count UTF-16 code units (the SARIF default `columnKind`).
 
 use super::Report;
+use super::inert;
 use super::location::{LineCache, ProjectRoot, file_uri, relative_uri, utf16_col};
-use crate::explain::{explain, rule_doc_url};
+use crate::explain::explain;
 use crate::finding::{Diagnostic, DiagnosticKind, Finding, Position, Severity};
 use crate::rules::Rule;
 use serde::Serialize;
@@ -77,6 +78,18 @@ fn text(s: impl Into<String>) -> Text {
     Text { text: s.into() }
 }
 
+/// A `message` object: its text may quote the scanned code or a user rule, so brackets are
+/// escaped and it can never form an embedded link (see [`inert::sarif_message`]).
+fn message(s: &str) -> Text {
+    text(inert::sarif_message(s))
+}
+
+/// Whether a rule ships with pyaudit (its text is trusted Markdown) rather than coming from
+/// a rule file given with `--rules` or `rules-dirs`.
+fn is_builtin(rule: &Rule) -> bool {
+    rule.origin.starts_with("builtin:")
+}
+
 #[derive(Serialize)]
 struct MultiformatText {
     text: String,
@@ -91,7 +104,8 @@ struct ReportingDescriptor {
     short_description: Text,
     full_description: Text,
     help: MultiformatText,
-    help_uri: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    help_uri: Option<String>,
     default_configuration: Configuration,
     properties: RuleProperties,
 }
@@ -267,16 +281,38 @@ fn rule_descriptor(rule: &Rule) -> ReportingDescriptor {
     }
     tags.truncate(MAX_TAGS);
     let lvl = level(rule.severity);
+    let help_text = format!("{}\n\n{}", rule.description.trim(), rule.help.trim());
+    // A user rule's text could carry HTML, images or links for the code-scanning page that
+    // renders it; built-in text is ours and shown as written.
+    let (summary, description, help_text, markdown) = if is_builtin(rule) {
+        (
+            rule.summary.trim().to_string(),
+            rule.description.trim().to_string(),
+            help_text,
+            explain(rule),
+        )
+    } else {
+        (
+            inert::plain(rule.summary.trim()),
+            inert::plain(rule.description.trim()),
+            inert::plain(&help_text),
+            inert::markdown(&explain(rule)),
+        )
+    };
     ReportingDescriptor {
         id: rule.id.clone(),
         name: rule.name.clone(),
-        short_description: text(rule.summary.trim()),
-        full_description: text(rule.description.trim()),
+        short_description: text(summary),
+        full_description: text(description),
         help: MultiformatText {
-            text: format!("{}\n\n{}", rule.description.trim(), rule.help.trim()),
-            markdown: explain(rule),
+            text: help_text,
+            markdown,
         },
-        help_uri: rule_doc_url(rule),
+        // A viewer links to it: from a user rule, only an https URL.
+        help_uri: rule
+            .help_uri
+            .clone()
+            .filter(|u| is_builtin(rule) || inert::is_https(u)),
         default_configuration: Configuration { level: lvl },
         properties: RuleProperties {
             tags,
@@ -296,7 +332,7 @@ fn notification(root: &ProjectRoot, d: &Diagnostic) -> Notification {
     };
     Notification {
         level: lvl,
-        message: text(format!("{}: {}", d.kind.as_str(), d.message)),
+        message: message(&format!("{}: {}", d.kind.as_str(), d.message)),
         descriptor: DescriptorReference {
             id: d.kind.as_str(),
         },
@@ -319,7 +355,7 @@ fn notification(root: &ProjectRoot, d: &Diagnostic) -> Notification {
 fn walk_notifications(report: &Report) -> Vec<Notification> {
     let note = |id: &'static str, msg: String| Notification {
         level: "note",
-        message: text(msg),
+        message: message(&msg),
         descriptor: DescriptorReference { id },
         locations: Vec::new(),
     };
@@ -354,7 +390,7 @@ pub fn render(report: &Report) -> String {
                 .map(|step| ThreadFlowLocation {
                     location: Location {
                         physical_location: regions.location(f, step.start, step.end),
-                        message: Some(text(step.note.clone())),
+                        message: Some(message(&step.note)),
                     },
                 })
                 .collect();
@@ -366,7 +402,7 @@ pub fn render(report: &Report) -> String {
             rule_id: f.rule_id.clone(),
             rule_index: f.rule_index,
             level: level(f.severity),
-            message: text(f.message.clone()),
+            message: message(&f.message),
             locations: vec![Location {
                 physical_location: regions.location(f, f.start, f.end),
                 message: None,
@@ -434,5 +470,5 @@ pub fn render(report: &Report) -> String {
     };
     let mut out = serde_json::to_string_pretty(&log).expect("SARIF structs always serialize");
     out.push('\n');
-    out
+    super::inert::guard_json(out)
 }

@@ -1,9 +1,11 @@
 //! Human-readable output in the style of rustc and Ruff.
 
+use super::inert;
 use super::terminal::escape;
 use crate::finding::{Diagnostic, Finding, Severity};
 use crate::rules::RuleSet;
 use crate::scan::ScanResult;
+use crate::suppress::UnusedSuppression;
 use anstyle::{AnsiColor, Style};
 use std::fmt::Write as _;
 
@@ -36,7 +38,7 @@ pub fn char_col(line: &str, byte_col: usize) -> usize {
 
 /// Renders one finding: header, source line with underline, path steps, help.
 pub fn render_finding(out: &mut String, f: &Finding, rules: &RuleSet) {
-    let path = escape(&f.path.to_string_lossy());
+    let path = inert::path(&f.path);
     // An empty line text means the line was too long to keep: fall back to bytes.
     let col = if f.line_text.is_empty() {
         f.start.byte_col + 1
@@ -137,7 +139,7 @@ fn first_sentence(text: &str) -> String {
 
 /// Renders one diagnostic as a warning line.
 pub fn render_diagnostic(out: &mut String, d: &Diagnostic) {
-    let path = escape(&d.path.to_string_lossy());
+    let path = inert::path(&d.path);
     let loc = match d.line {
         Some(l) => format!("{path}:{l}:"),
         None => format!("{path}:"),
@@ -150,6 +152,22 @@ pub fn render_diagnostic(out: &mut String, d: &Diagnostic) {
         &format!("warning[{}]:", d.kind.as_str()),
     );
     let _ = writeln!(out, " {}", escape(&d.message));
+}
+
+/// Renders one in-source suppression that silenced nothing as a warning line.
+pub fn render_unused(out: &mut String, u: &UnusedSuppression) {
+    let what = match &u.rule {
+        Some(r) => format!("`# pyaudit: ignore[{}]`: nothing to silence", escape(r)),
+        None => "`# pyaudit: ignore`: nothing to silence".into(),
+    };
+    styled(out, BOLD, &format!("{}:{}:", inert::path(&u.path), u.line));
+    out.push(' ');
+    styled(
+        out,
+        AnsiColor::Yellow.on_default().bold(),
+        "warning[unused-suppression]:",
+    );
+    let _ = writeln!(out, " {what}");
 }
 
 /// The closing summary: findings by severity, files, errors, time.
