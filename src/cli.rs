@@ -308,7 +308,8 @@ fn run_scan(cli: &Cli, args: &ScanArgs, rules: RuleSet) -> Result<ExitCode, CliE
         print!("{}", crate::report::inert::lines(&settings.show(&rules)));
         return Ok(ExitCode::SUCCESS);
     }
-    let rules = rules.retain(|r| selection.enabled(r))?;
+    // Every rule runs: the gate hides the findings of rules switched off, and keeps them
+    // as suppressed results, so `select`/`ignore` also see the ids a merged finding covers.
     let engine = Engine::new(rules, !args.no_prefilter);
     let opts = ScanOptions {
         paths: args.paths.clone(),
@@ -317,7 +318,7 @@ fn run_scan(cli: &Cli, args: &ScanArgs, rules: RuleSet) -> Result<ExitCode, CliE
         max_file_bytes: args.max_file_size.saturating_mul(1024 * 1024),
         respect_ignore: !args.no_respect_ignore,
     };
-    let result = if stdin {
+    let mut result = if stdin {
         let name = args
             .stdin_filename
             .clone()
@@ -326,6 +327,7 @@ fn run_scan(cli: &Cli, args: &ScanArgs, rules: RuleSet) -> Result<ExitCode, CliE
     } else {
         scan(&engine, &opts).map_err(|e| CliError::Usage(e.to_string()))?
     };
+    gate::forget_unused_for_rules_off(&mut result, &selection, engine.rules());
     gate::finish(
         cli.color.into(),
         &settings,

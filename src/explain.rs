@@ -216,6 +216,11 @@ fn describe_condition(c: &Condition) -> String {
             .collect::<Vec<_>>()
             .join(", ")
     };
+    match (&c.test, &c.method) {
+        (Test::Absent, Some(_)) => return format!("{arg} is not defined in the class"),
+        (Test::Present, Some(_)) => return format!("{arg} is defined in the class"),
+        _ => {}
+    }
     match &c.test {
         Test::Absent => format!("{arg} is absent"),
         Test::Present => format!("{arg} is passed"),
@@ -229,5 +234,12 @@ fn describe_condition(c: &Condition) -> String {
         Test::Matches(g, false) => format!("{arg} is a string not matching `{}`", g.text),
         Test::SourceMatches(g) => format!("{arg} is written like `{}`", g.text),
         Test::LiteralString => format!("{arg} is a non-empty constant string"),
+        Test::Prefix(g, true) => format!("{arg} starts with constant text matching `{}`", g.text),
+        Test::Prefix(g, false) => {
+            format!(
+                "{arg} does not start with constant text matching `{}`",
+                g.text
+            )
+        }
     }
 }

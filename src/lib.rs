@@ -11,6 +11,7 @@ pub mod baseline;
 pub mod bounded_read;
 pub mod cli;
 pub mod config;
+pub mod dedup;
 pub mod discover;
 pub mod engine;
 pub mod explain;

@@ -528,6 +528,12 @@ fn compile_condition_of(
     if let Some(glob) = &c.source_matches {
         tests.push(Test::SourceMatches(glob_of(ctx, offset, glob, true)?));
     }
+    if let Some(glob) = &c.prefix_matches {
+        tests.push(Test::Prefix(glob_of(ctx, offset, glob, false)?, true));
+    }
+    if let Some(glob) = &c.prefix_not_matches {
+        tests.push(Test::Prefix(glob_of(ctx, offset, glob, false)?, false));
+    }
     if c.literal_string == Some(true) {
         tests.push(Test::LiteralString);
     }
@@ -553,7 +559,8 @@ fn compile_condition_of(
         0 => Err(ctx.err(
             offset,
             "a `when` condition needs one test: absent, present, equals, is_none, in, not_in, \
-             constant, contains, matches, not_matches, source_matches or literal_string",
+             constant, contains, matches, not_matches, source_matches, prefix_matches, \
+             prefix_not_matches or literal_string",
         )),
         _ => Err(ctx.err(
             offset,

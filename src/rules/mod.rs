@@ -80,6 +80,9 @@ pub enum Test {
     SourceMatches(Glob),
     /// A non-empty constant string (or bytes).
     LiteralString,
+    /// The constant text the value starts with (before any interpolated or computed part)
+    /// matches this glob (`true`), or does not (`false`).
+    Prefix(Glob, bool),
 }
 
 /// A condition on one call argument.
@@ -176,6 +179,7 @@ fn pattern_clauses(p: &Pattern) -> Vec<Vec<Vec<String>>> {
                 | Test::Matches(..)
                 | Test::SourceMatches(_)
                 | Test::LiteralString
+                | Test::Prefix(_, true)
         );
         if let (true, Some(kw), None) = (needs_given, &c.arg, c.position) {
             keywords.push(vec![kw.clone()]);

@@ -136,6 +136,11 @@ pub struct ConditionSpec {
     pub not_matches: Option<String>,
     /// Holds when the argument's source text matches this glob, ignoring ASCII case.
     pub source_matches: Option<String>,
+    /// Holds when the constant text the argument starts with matches this glob.
+    pub prefix_matches: Option<String>,
+    /// Holds when the argument is passed and the constant text it starts with does not
+    /// match this glob (an argument with no constant start has the prefix `""`).
+    pub prefix_not_matches: Option<String>,
     /// Holds when the argument is a non-empty constant string or bytes.
     pub literal_string: Option<bool>,
 }
