@@ -304,7 +304,8 @@ fn run_scan(cli: &Cli, args: &ScanArgs, rules: RuleSet) -> Result<ExitCode, CliE
         print!("{}", crate::report::inert::lines(&settings.show()));
         return Ok(ExitCode::SUCCESS);
     }
-    let rules = rules.retain(|r| selection.enabled(r))?;
+    // Every rule runs: the gate hides the findings of rules switched off, and keeps them
+    // as suppressed results, so `select`/`ignore` also see the ids a merged finding covers.
     let engine = Engine::new(rules, !args.no_prefilter);
     let opts = ScanOptions {
         paths: args.paths.clone(),
@@ -312,7 +313,7 @@ fn run_scan(cli: &Cli, args: &ScanArgs, rules: RuleSet) -> Result<ExitCode, CliE
         threads: args.threads,
         max_file_bytes: args.max_file_size.saturating_mul(1024 * 1024),
     };
-    let result = if stdin {
+    let mut result = if stdin {
         let name = args
             .stdin_filename
             .clone()
@@ -321,6 +322,7 @@ fn run_scan(cli: &Cli, args: &ScanArgs, rules: RuleSet) -> Result<ExitCode, CliE
     } else {
         scan(&engine, &opts).map_err(|e| CliError::Usage(e.to_string()))?
     };
+    gate::forget_unused_for_rules_off(&mut result, &selection, engine.rules());
     gate::finish(
         cli.color.into(),
         &settings,

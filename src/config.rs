@@ -34,6 +34,14 @@ pub struct ConfigFile {
     pub min_confidence: Option<Confidence>,
     /// Directories of extra rule files, relative to the config file.
     pub rules_dirs: Option<Vec<PathBuf>>,
+    /// Which findings are reported: `default` or `audit` (see docs/configuration.md).
+    pub profile: Option<crate::settings::Profile>,
+    /// Globs for test code, replacing the defaults (`tests/`, `test_*.py`, ...).
+    pub test_paths: Option<Vec<String>>,
+    /// Whether findings in test code fail the gate.
+    pub gate_tests: Option<bool>,
+    /// Where untrusted data comes from: `remote` (default) and/or `local`.
+    pub threat_model: Option<Vec<crate::settings::ThreatModel>>,
 }
 
 #[derive(Deserialize)]

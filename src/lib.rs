@@ -10,6 +10,7 @@
 pub mod baseline;
 pub mod cli;
 pub mod config;
+pub mod dedup;
 pub mod discover;
 pub mod engine;
 pub mod explain;

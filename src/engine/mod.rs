@@ -220,6 +220,7 @@ impl Engine {
         fingerprint::assign(&mut outcome.findings);
         outcome.unused_suppressions =
             crate::suppress::apply(root, &source.text, path, &mut outcome.findings, &self.rules);
+        crate::dedup::merge(&mut outcome.findings, &self.rules);
         outcome
     }
 
@@ -321,6 +322,8 @@ pub(crate) fn pattern_finding(
         fingerprint: String::new(),
         flow: Vec::new(),
         suppressed: false,
+        covered: Vec::new(),
+        test_code: false,
     }
 }
 

@@ -56,6 +56,10 @@ impl Format {
 pub struct Report<'a> {
     pub result: &'a ScanResult,
     pub findings: Vec<&'a Finding>,
+    /// Findings a filter hid, with the reason (SARIF keeps them as suppressed results).
+    pub hidden: Vec<(&'a Finding, crate::gate::Hidden)>,
+    /// What each filter hid and what does not gate, for summaries.
+    pub tally: crate::gate::Tally,
     pub rules: &'a RuleSet,
     pub root: &'a ProjectRoot,
     /// Findings hidden because the baseline lists them.
