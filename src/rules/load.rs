@@ -534,6 +534,9 @@ fn compile_condition_of(
     if let Some(glob) = &c.prefix_not_matches {
         tests.push(Test::Prefix(glob_of(ctx, offset, glob, false)?, false));
     }
+    if let Some(names) = &c.lacks {
+        tests.push(Test::Lacks(check_names(ctx, offset, names)?));
+    }
     if c.literal_string == Some(true) {
         tests.push(Test::LiteralString);
     }
@@ -560,7 +563,7 @@ fn compile_condition_of(
             offset,
             "a `when` condition needs one test: absent, present, equals, is_none, in, not_in, \
              constant, contains, matches, not_matches, source_matches, prefix_matches, \
-             prefix_not_matches or literal_string",
+             prefix_not_matches, lacks or literal_string",
         )),
         _ => Err(ctx.err(
             offset,

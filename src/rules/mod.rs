@@ -83,6 +83,9 @@ pub enum Test {
     /// The constant text the value starts with (before any interpolated or computed part)
     /// matches this glob (`true`), or does not (`false`).
     Prefix(Glob, bool),
+    /// A list, tuple or set display none of whose elements resolves to one of these names
+    /// (a call counts as its callee's name with `()`).
+    Lacks(Vec<String>),
 }
 
 /// A condition on one call argument.
@@ -180,6 +183,7 @@ fn pattern_clauses(p: &Pattern) -> Vec<Vec<Vec<String>>> {
                 | Test::SourceMatches(_)
                 | Test::LiteralString
                 | Test::Prefix(_, true)
+                | Test::Lacks(_)
         );
         if let (true, Some(kw), None) = (needs_given, &c.arg, c.position) {
             keywords.push(vec![kw.clone()]);
