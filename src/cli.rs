@@ -108,6 +108,10 @@ pub struct ScanArgs {
     #[arg(long)]
     pub strict: bool,
 
+    /// Do not honour .gitignore / .ignore files (in a git work tree, tracked files are
+    /// scanned whatever they say; this also scans untracked ignored files).
+    #[arg(long)]
+    pub no_respect_ignore: bool,
     /// With `-` as the path: the file name the source read from stdin is reported under
     /// (it decides which per-file ignores apply; nothing is read from it).
     #[arg(long, value_name = "PATH")]
@@ -322,7 +326,7 @@ fn run_scan(cli: &Cli, args: &ScanArgs, rules: RuleSet) -> Result<ExitCode, CliE
         ));
     }
     if args.ci.show_settings {
-        print!("{}", crate::report::inert::lines(&settings.show()));
+        print!("{}", crate::report::inert::lines(&settings.show(&rules)));
         return Ok(ExitCode::SUCCESS);
     }
     // Every rule runs: the gate hides the findings of rules switched off, and keeps them
@@ -333,6 +337,7 @@ fn run_scan(cli: &Cli, args: &ScanArgs, rules: RuleSet) -> Result<ExitCode, CliE
         excludes: settings.all_excludes(),
         threads: args.threads,
         max_file_bytes: args.max_file_size.saturating_mul(1024 * 1024),
+        respect_ignore: !args.no_respect_ignore,
     };
     let mut result = if stdin {
         let name = args

@@ -236,6 +236,7 @@ fn describe_condition(c: &Condition) -> String {
         Test::SourceMatches(g) => format!("{arg} is written like `{}`", g.text),
         Test::LiteralString => format!("{arg} is a non-empty constant string"),
         Test::Prefix(g, true) => format!("{arg} starts with constant text matching `{}`", g.text),
+        Test::Lacks(n) => format!("{arg} is a list holding none of {}", names(n)),
         Test::Prefix(g, false) => {
             format!(
                 "{arg} does not start with constant text matching `{}`",

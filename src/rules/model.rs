@@ -143,6 +143,9 @@ pub struct ConditionSpec {
     /// Holds when the argument is passed and the constant text it starts with does not
     /// match this glob (an argument with no constant start has the prefix `""`).
     pub prefix_not_matches: Option<String>,
+    /// Holds when the argument is a list, tuple or set display with no element that
+    /// resolves to one of these names.
+    pub lacks: Option<Vec<String>>,
     /// Holds when the argument is a non-empty constant string or bytes.
     pub literal_string: Option<bool>,
 }
