@@ -8,20 +8,26 @@
 //! `# pyaudit: ignore` comments; [`gate`] applies the [`baseline`] and decides the exit code.
 
 pub mod baseline;
+pub mod bounded_read;
 pub mod cli;
 pub mod config;
+pub mod dedup;
 pub mod discover;
 pub mod engine;
 pub mod explain;
 pub mod finding;
+pub mod fix;
+pub mod fixer;
 pub mod gate;
 pub mod project;
 pub mod report;
 pub mod rule_docs;
 pub mod rules;
+pub mod ruletest;
 pub mod scan;
 pub mod semantic;
 pub mod settings;
 pub mod source;
+pub mod stdin;
 pub mod suppress;
 pub mod taint;
