@@ -425,8 +425,8 @@ fn read_candidate<'b>(
     c: &Candidate,
     max_bytes: u64,
     budget: &'b ByteBudget,
-) -> Result<Option<(Vec<u8>, BudgetGuard<'b>)>, FileReport> {
-    let diag = |kind, message: String| FileReport::diagnostic(c, kind, message);
+) -> Result<Option<(Vec<u8>, BudgetGuard<'b>)>, Box<FileReport>> {
+    let diag = |kind, message: String| Box::new(FileReport::diagnostic(c, kind, message));
     // Opening a FIFO or device named on the command line could block forever.
     if let Ok(meta) = std::fs::metadata(&c.path)
         && !meta.is_file()
@@ -507,7 +507,7 @@ fn analyse_candidate(
     let (bytes, _held) = match read_candidate(c, max_bytes, budget) {
         Ok(Some(b)) => b,
         Ok(None) => return None,
-        Err(report) => return Some(report),
+        Err(report) => return Some(*report),
     };
     let analysed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(&c.path, &bytes)));
     Some(match analysed {
