@@ -17,6 +17,8 @@ pub struct Selected<'a> {
     /// Sorted as the scan sorted them; suppressed ones included (flagged).
     pub findings: Vec<&'a Finding>,
     pub baselined: usize,
+    /// The findings the baseline matched, for reports that list them.
+    pub baselined_findings: Vec<&'a Finding>,
 }
 
 /// Findings of enabled rules outside `per-file-ignores`, before any other filter: what a
@@ -47,20 +49,23 @@ pub fn select<'a>(
     baseline: Option<&Baseline>,
 ) -> Selected<'a> {
     let mut matcher = baseline.map(Baseline::matcher);
-    let mut baselined = 0;
+    let mut baselined_findings = Vec::new();
     let findings = in_scope(result, settings, rules)
         .into_iter()
         .filter(|f| f.confidence >= settings.min_confidence)
         .filter(|f| {
             let known =
                 !f.suppressed && matcher.as_mut().is_some_and(|m| m.take(f, &settings.root));
-            baselined += usize::from(known);
+            if known {
+                baselined_findings.push(*f);
+            }
             !known
         })
         .collect();
     Selected {
         findings,
-        baselined,
+        baselined: baselined_findings.len(),
+        baselined_findings,
     }
 }
 
@@ -180,7 +185,7 @@ pub fn finish(
     let gate_failed = fails(&selected.findings, settings.fail_on) || strict_failed;
     let report = Report {
         result,
-        findings: selected.findings,
+        findings: selected.findings.clone(),
         rules,
         root: &settings.root,
         baselined: selected.baselined,
@@ -200,6 +205,13 @@ pub fn finish(
         Format::Json => report::json::render(&report),
         Format::Sarif => report::sarif::render(&report),
         Format::Github => report::github::render(&report),
+        Format::Html => report::html::render(
+            &report,
+            &report::html::Extras {
+                settings,
+                baselined: selected.baselined_findings.clone(),
+            },
+        ),
     };
     let mut stdout = anstream::AutoStream::new(std::io::stdout().lock(), color);
     match &settings.ci.output {

@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 /// The `scan` flags for output formats, the CI gate, baselines and configuration.
 #[derive(Debug, Clone, Default, Args)]
 pub struct CiArgs {
-    /// Output format: text, json, sarif (2.1.0) or github (Actions annotations).
+    /// Output format: text, json, sarif (2.1.0), github (Actions annotations) or html.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
 

@@ -1,6 +1,7 @@
 //! Reporters: turning a [`crate::scan::ScanResult`] into text for people or machines.
 
 pub mod github;
+pub mod html;
 pub mod json;
 pub mod location;
 pub mod sarif;
@@ -25,6 +26,8 @@ pub enum Format {
     Sarif,
     /// GitHub Actions workflow commands that annotate the pull request.
     Github,
+    /// A self-contained HTML audit report (see docs/output.md).
+    Html,
 }
 
 impl Format {
