@@ -166,10 +166,20 @@ def simulate_action():
         check(keys[0] == keys[1], f"action.yml: cache key not stable: {keys}")
         check(re.fullmatch(r"pyaudit-bin-Linux-X64-[0-9a-f]{20}", keys[0].get("key", "")),
               f"action.yml: bad cache key outputs {keys[0]}")
+        tokens = set()
         for given, code, no_sarif, want_args, want_outs in cases:
             inputs = {**defaults, **given}
             rc, log, outs, args = run_step(scan, inputs, {}, Path(tmp), code, no_sarif)
             where = f"action.yml scan step with {given or 'defaults'} (pyaudit exit {code})"
+            # pyaudit runs between stop-commands and the resume line of a fresh random token.
+            stop = re.search(r"^::stop-commands::(pyaudit-[0-9a-f]{32})$", log, re.M)
+            check(stop is not None, f"{where}: no ::stop-commands:: line before pyaudit:\n{log}")
+            if stop:
+                token = stop.group(1)
+                check(log.count(f"::{token}::") == 1 and log.index(f"::{token}::") > stop.end(),
+                      f"{where}: commands are not resumed once after the scan:\n{log}")
+                check(token not in tokens, f"{where}: stop-commands token reused")
+                tokens.add(token)
             check(rc == 0, f"{where}: the step itself failed ({rc}), so the SARIF upload would be skipped:\n{log}")
             check(want_args is None or args == want_args, f"{where}: ran pyaudit {args}, expected {want_args}")
             check(outs == want_outs, f"{where}: outputs {outs}, expected {want_outs}")

@@ -53,6 +53,13 @@ pub enum Command {
     Scan(ScanArgs),
     /// List every rule (id, name, severity, confidence, summary), or write its docs pages.
     Rules(crate::rule_docs::RulesArgs),
+    /// Check user rules against the `# ruleid:` / `# ok:` expectations of the Python
+    /// fixtures next to them.
+    Test {
+        /// Rule directories (every rule file and every *.py under each) or rule files (with
+        /// the `<name>.py` beside each). Default: `--rules` and the configured `rules-dirs`.
+        paths: Vec<PathBuf>,
+    },
     /// Show a rule's full documentation: what, why, examples, fix, references.
     Explain {
         /// Rule id (PYA101) or name (pickle-deserialization).
@@ -71,13 +78,22 @@ pub struct ScanArgs {
     #[arg(long, value_name = "GLOB")]
     pub exclude: Vec<String>,
 
-    /// Only run these rules (ids or names, comma-separated).
+    /// Only run these rules: ids, id prefixes (PYA1), names, tags (taint) or ALL,
+    /// comma-separated. Replaces the configured `select` and `extend-select`.
     #[arg(long, value_name = "RULES", value_delimiter = ',')]
     pub select: Vec<String>,
 
-    /// Do not run these rules (ids or names, comma-separated).
+    /// Do not run these rules (selectors as for --select, comma-separated).
     #[arg(long, value_name = "RULES", value_delimiter = ',')]
     pub ignore: Vec<String>,
+
+    /// Run these rules in addition to the selected ones.
+    #[arg(long, value_name = "RULES", value_delimiter = ',')]
+    pub extend_select: Vec<String>,
+
+    /// Do not run these rules, in addition to the ignored ones.
+    #[arg(long, value_name = "RULES", value_delimiter = ',')]
+    pub extend_ignore: Vec<String>,
 
     /// Worker threads (0 = one per core).
     #[arg(long, short = 'j', default_value_t = 0, value_name = "N")]
@@ -91,6 +107,11 @@ pub struct ScanArgs {
     /// too large, syntax errors, symbolic links not followed), even without findings.
     #[arg(long)]
     pub strict: bool,
+
+    /// With `-` as the path: the file name the source read from stdin is reported under
+    /// (it decides which per-file ignores apply; nothing is read from it).
+    #[arg(long, value_name = "PATH")]
+    pub stdin_filename: Option<PathBuf>,
 
     /// Parse every file even when no rule can match it (for checking the prefilter).
     #[arg(long, hide = true)]
@@ -136,29 +157,115 @@ impl From<std::io::Error> for CliError {
 pub fn run() -> Result<ExitCode, CliError> {
     let cli = Cli::parse();
     let mut stdout = anstream::AutoStream::new(std::io::stdout().lock(), cli.color.into());
-    let rules = RuleSet::with_dirs(&cli.rules_dirs)?;
+    let rules = match &cli.command {
+        Command::Scan(_) => RuleSet::with_dirs(&cli.rules_dirs)?,
+        Command::Test { .. } => RuleSet::default(),
+        _ => RuleSet::with_dirs(&configured_rules_dirs(&cli)?)?,
+    };
     match &cli.command {
         Command::Rules(args) => {
-            crate::rule_docs::run(&rules, args, &mut stdout)?;
+            // User rule files reach stdout here: the listing passes the same guard as a
+            // report (JSON keeps its own syntax, so only `##[` is rewritten there).
+            let mut listing = Vec::new();
+            crate::rule_docs::run(&rules, args, &mut listing)?;
+            let listing = String::from_utf8_lossy(&listing);
+            let shown = match args.format {
+                crate::rule_docs::RulesFormat::Json => {
+                    crate::report::inert::guard_json(listing.into_owned())
+                }
+                _ => crate::report::inert::lines(&listing),
+            };
+            stdout.write_all(shown.as_bytes())?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Explain { rule } => match rules.find(rule) {
             Some(r) => {
-                write!(stdout, "{}", explain::explain(r))?;
+                // A user rule's text is shown as written, minus anything a terminal or a
+                // CI log would act on.
+                write!(
+                    stdout,
+                    "{}",
+                    crate::report::inert::lines(&explain::explain(r))
+                )?;
                 Ok(ExitCode::SUCCESS)
             }
             None => Err(CliError::Usage(format!(
-                "no rule with id or name `{rule}` (see `pyaudit rules`)"
+                "no rule with id or name `{}` (see `pyaudit rules`)",
+                crate::report::terminal::escape(rule)
             ))),
         },
         Command::Scan(args) => run_scan(&cli, args, rules),
+        Command::Test { paths } => run_test(&cli, paths),
     }
+}
+
+/// `pyaudit test`: prints each failure and warning, then a summary; exit 1 on any failure.
+fn run_test(cli: &Cli, paths: &[PathBuf]) -> Result<ExitCode, CliError> {
+    let paths = if paths.is_empty() {
+        configured_rules_dirs(cli)?
+    } else {
+        paths.to_vec()
+    };
+    if paths.is_empty() {
+        return Err(CliError::Usage(
+            "pyaudit test: name rule directories or files (or set `rules-dirs`)".into(),
+        ));
+    }
+    let report = crate::ruletest::run(&paths).map_err(CliError::Usage)?;
+    let mut out = String::new();
+    for w in &report.warnings {
+        out.push_str(&format!(
+            "warning: {w}
+"
+        ));
+    }
+    for f in &report.failures {
+        out.push_str(&format!(
+            "{f}
+"
+        ));
+    }
+    out.push_str(&format!(
+        "pyaudit test: {} rules, {} fixture files, {} expectations: {}\n",
+        report.rules,
+        report.files,
+        report.expectations,
+        match report.failures.len() {
+            0 => "all passed".to_string(),
+            1 => "1 failure".to_string(),
+            n => format!("{n} failures"),
+        }
+    ));
+    print!("{}", crate::report::inert::lines(&out));
+    Ok(if report.failures.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// `--rules` plus the configuration file's `rules-dirs`, for the subcommands without scan
+/// flags (`rules`, `explain`), so they list the rules a scan would use.
+fn configured_rules_dirs(cli: &Cli) -> Result<Vec<PathBuf>, CliError> {
+    let lists = CliLists {
+        select: &[],
+        ignore: &[],
+        extend_select: &[],
+        extend_ignore: &[],
+        exclude: &[],
+        rules_dirs: &cli.rules_dirs,
+    };
+    let settings =
+        Settings::resolve(lists, &crate::settings::CiArgs::default()).map_err(CliError::Usage)?;
+    Ok(settings.rules_dirs)
 }
 
 fn run_scan(cli: &Cli, args: &ScanArgs, rules: RuleSet) -> Result<ExitCode, CliError> {
     let lists = CliLists {
         select: &args.select,
         ignore: &args.ignore,
+        extend_select: &args.extend_select,
+        extend_ignore: &args.extend_ignore,
         exclude: &args.exclude,
         rules_dirs: &cli.rules_dirs,
     };
@@ -169,12 +276,36 @@ fn run_scan(cli: &Cli, args: &ScanArgs, rules: RuleSet) -> Result<ExitCode, CliE
     } else {
         rules
     };
-    settings.check_rules(&rules).map_err(CliError::Usage)?;
+    let selection = settings.selection(&rules).map_err(CliError::Usage)?;
+    if args.ci.statistics
+        && !matches!(
+            args.ci.format,
+            crate::report::Format::Text
+                | crate::report::Format::Concise
+                | crate::report::Format::Json
+        )
+    {
+        return Err(CliError::Usage(
+            "--statistics works with --format text, concise or json".into(),
+        ));
+    }
+    let stdin = args.paths.iter().any(|p| p.as_os_str() == "-");
+    if stdin && args.paths.len() > 1 {
+        return Err(CliError::Usage(
+            "`-` (standard input) cannot be combined with other paths".into(),
+        ));
+    }
+    if args.stdin_filename.is_some() && !stdin {
+        return Err(CliError::Usage(
+            "--stdin-filename needs `-` as the path to scan".into(),
+        ));
+    }
     if args.ci.show_settings {
-        print!("{}", settings.show());
+        print!("{}", crate::report::inert::lines(&settings.show()));
         return Ok(ExitCode::SUCCESS);
     }
-    let rules = rules.retain(|r| settings.rule_enabled(&r.id, &r.name))?;
+    // Every rule runs: the gate hides the findings of rules switched off, and keeps them
+    // as suppressed results, so `select`/`ignore` also see the ids a merged finding covers.
     let engine = Engine::new(rules, !args.no_prefilter);
     let opts = ScanOptions {
         paths: args.paths.clone(),
@@ -182,7 +313,16 @@ fn run_scan(cli: &Cli, args: &ScanArgs, rules: RuleSet) -> Result<ExitCode, CliE
         threads: args.threads,
         max_file_bytes: args.max_file_size.saturating_mul(1024 * 1024),
     };
-    let result = scan(&engine, &opts).map_err(|e| CliError::Usage(e.to_string()))?;
+    let mut result = if stdin {
+        let name = args
+            .stdin_filename
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("-"));
+        crate::stdin::scan_stdin(&engine, &name, opts.max_file_bytes)?
+    } else {
+        scan(&engine, &opts).map_err(|e| CliError::Usage(e.to_string()))?
+    };
+    gate::forget_unused_for_rules_off(&mut result, &selection, engine.rules());
     gate::finish(
         cli.color.into(),
         &settings,

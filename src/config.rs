@@ -20,6 +20,10 @@ pub struct ConfigFile {
     pub select: Option<Spanned<Vec<String>>>,
     /// Do not run these rules.
     pub ignore: Option<Spanned<Vec<String>>>,
+    /// Rules to run in addition to `select`.
+    pub extend_select: Option<Spanned<Vec<String>>>,
+    /// Rules not to run, in addition to `ignore`.
+    pub extend_ignore: Option<Spanned<Vec<String>>>,
     /// Globs to skip; `--exclude` on the command line replaces them.
     pub exclude: Option<Vec<String>>,
     /// Globs to skip in addition to `exclude` (and to `--exclude`).
@@ -30,6 +34,14 @@ pub struct ConfigFile {
     pub min_confidence: Option<Confidence>,
     /// Directories of extra rule files, relative to the config file.
     pub rules_dirs: Option<Vec<PathBuf>>,
+    /// Which findings are reported: `default` or `audit` (see docs/configuration.md).
+    pub profile: Option<crate::settings::Profile>,
+    /// Globs for test code, replacing the defaults (`tests/`, `test_*.py`, ...).
+    pub test_paths: Option<Vec<String>>,
+    /// Whether findings in test code fail the gate.
+    pub gate_tests: Option<bool>,
+    /// Where untrusted data comes from: `remote` (default) and/or `local`.
+    pub threat_model: Option<Vec<crate::settings::ThreatModel>>,
 }
 
 #[derive(Deserialize)]

@@ -108,7 +108,25 @@ pub fn explain(rule: &Rule) -> String {
         let _ = writeln!(out, "## Matched calls\n");
     }
     for p in &rule.patterns {
-        let calls: Vec<String> = p.calls.iter().map(|c| format!("`{c}`")).collect();
+        let mut calls: Vec<String> = p.calls.iter().map(|c| format!("`{c}`")).collect();
+        calls.extend(
+            p.assigns
+                .iter()
+                .map(|t| format!("assignments to `{}`", t.spelled)),
+        );
+        calls.extend(p.subclasses.iter().map(|b| format!("subclasses of `{b}`")));
+        let files: Vec<String> = p.files.iter().map(|g| format!("`{}`", g.text)).collect();
+        if !files.is_empty() {
+            calls.push(format!("in files matching {}", files.join(" or ")));
+        }
+        let not_files: Vec<String> = p
+            .not_files
+            .iter()
+            .map(|g| format!("`{}`", g.text))
+            .collect();
+        if !not_files.is_empty() {
+            calls.push(format!("not in files matching {}", not_files.join(" or ")));
+        }
         let _ = writeln!(
             out,
             "- {}{} → {} severity, {} confidence",
@@ -119,16 +137,28 @@ pub fn explain(rule: &Rule) -> String {
         );
     }
     out.push('\n');
+    // A fence longer than any backtick run in the example, so no line of it ends the block.
+    let v = crate::report::inert::code_fence(&rule.vulnerable);
     let _ = writeln!(
         out,
-        "## Vulnerable\n\n```python\n{}\n```\n",
+        "## Vulnerable\n\n{v}python\n{}\n{v}\n",
         rule.vulnerable
     );
-    let _ = writeln!(out, "## Fixed\n\n```python\n{}\n```\n", rule.fixed);
+    let f = crate::report::inert::code_fence(&rule.fixed);
+    let _ = writeln!(out, "## Fixed\n\n{f}python\n{}\n{f}\n", rule.fixed);
     let _ = writeln!(out, "## How to fix\n\n{}\n", rule.help);
-    let mut refs = rule.references.clone();
-    refs.extend(rule.cwe.iter().map(|c| cwe_url(*c)));
-    refs.dedup();
+    // Rule files often name their CWE page among their references too: list each link once.
+    let mut refs: Vec<String> = Vec::new();
+    for r in rule
+        .references
+        .iter()
+        .cloned()
+        .chain(rule.cwe.iter().map(|c| cwe_url(*c)))
+    {
+        if !refs.contains(&r) {
+            refs.push(r);
+        }
+    }
     if !refs.is_empty() {
         let _ = writeln!(out, "## References\n");
         for r in refs {
@@ -158,12 +188,16 @@ fn when_clause(conditions: &[Condition]) -> String {
 
 /// One condition in words, e.g. "`Loader` (position 1) is absent".
 fn describe_condition(c: &Condition) -> String {
-    let arg = match (&c.arg, c.position) {
-        (Some(k), Some(p)) => format!("`{k}` (argument {p})"),
-        (Some(k), None) => format!("`{k}`"),
-        (None, Some(p)) => format!("argument {p}"),
-        (None, None) => "an argument".to_string(),
+    let mut arg = match (&c.arg, c.position, &c.method) {
+        (_, _, Some(m)) => format!("method `{m}`"),
+        (Some(k), Some(p), _) => format!("`{k}` (argument {p})"),
+        (Some(k), None, _) => format!("`{k}`"),
+        (None, Some(p), _) => format!("argument {p}"),
+        (None, None, _) => "the assigned value".to_string(),
     };
+    if let Some(key) = &c.key {
+        arg = format!("key {key:?} of {arg}");
+    }
     let lit = |l: &Literal| match l {
         Literal::Bool(b) => {
             if *b {
@@ -182,6 +216,11 @@ fn describe_condition(c: &Condition) -> String {
             .collect::<Vec<_>>()
             .join(", ")
     };
+    match (&c.test, &c.method) {
+        (Test::Absent, Some(_)) => return format!("{arg} is not defined in the class"),
+        (Test::Present, Some(_)) => return format!("{arg} is defined in the class"),
+        _ => {}
+    }
     match &c.test {
         Test::Absent => format!("{arg} is absent"),
         Test::Present => format!("{arg} is passed"),
@@ -190,5 +229,17 @@ fn describe_condition(c: &Condition) -> String {
         Test::NotIn(n) => format!("{arg} is none of {}", names(n)),
         Test::Constant(true) => format!("{arg} is a constant"),
         Test::Constant(false) => format!("{arg} is not a constant"),
+        Test::Contains(v) => format!("{arg} is a list, tuple or set holding {v:?}"),
+        Test::Matches(g, true) => format!("{arg} is a string matching `{}`", g.text),
+        Test::Matches(g, false) => format!("{arg} is a string not matching `{}`", g.text),
+        Test::SourceMatches(g) => format!("{arg} is written like `{}`", g.text),
+        Test::LiteralString => format!("{arg} is a non-empty constant string"),
+        Test::Prefix(g, true) => format!("{arg} starts with constant text matching `{}`", g.text),
+        Test::Prefix(g, false) => {
+            format!(
+                "{arg} does not start with constant text matching `{}`",
+                g.text
+            )
+        }
     }
 }

@@ -2,78 +2,254 @@
 //! baseline), where the report goes, and the exit code of the CI gate.
 
 use crate::baseline::Baseline;
-use crate::finding::{Finding, Severity};
-use crate::report::terminal::escape;
+use crate::finding::{Confidence, Finding, Severity};
+use crate::report::inert;
 use crate::report::{self, Format, Report, text};
 use crate::rules::RuleSet;
 use crate::scan::ScanResult;
-use crate::settings::Settings;
+use crate::settings::{Profile, Settings};
 use std::io::Write;
 use std::process::ExitCode;
 
-/// The findings a run reports, and how many the baseline hid.
+/// Why a finding that the scan produced is not reported. Each such finding is still kept
+/// (SARIF lists it with a `suppressions` entry) and counted in the summary, so no filter,
+/// least of all one the scanned repository's own configuration sets, hides it silently.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Hidden {
+    /// `select` / `ignore`, with where they were set.
+    Rules(String),
+    /// `per-file-ignores`, with the configuration file.
+    PerFile(String),
+    /// A low-confidence finding outside the default profile.
+    Profile,
+    /// Below `min-confidence`.
+    Confidence(Confidence),
+    /// Recorded in the baseline file.
+    Baseline(String),
+}
+
+impl Hidden {
+    /// The sentence SARIF gives as the suppression's justification.
+    pub fn justification(&self) -> String {
+        match self {
+            Hidden::Rules(why) | Hidden::PerFile(why) => why.clone(),
+            Hidden::Profile => {
+                "low confidence: outside the default profile (shown with --profile audit)".into()
+            }
+            Hidden::Confidence(c) => format!("below the minimum confidence `{c}`"),
+            Hidden::Baseline(path) => format!("recorded in the baseline {path}"),
+        }
+    }
+
+    /// Which summary counter the finding goes to.
+    pub fn kind(&self) -> HiddenKind {
+        match self {
+            Hidden::Rules(_) => HiddenKind::Rules,
+            Hidden::PerFile(_) => HiddenKind::PerFile,
+            Hidden::Profile => HiddenKind::Profile,
+            Hidden::Confidence(_) => HiddenKind::Confidence,
+            Hidden::Baseline(_) => HiddenKind::Baseline,
+        }
+    }
+}
+
+/// The filters the summary counts separately, in the order it lists them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HiddenKind {
+    Profile,
+    Confidence,
+    Rules,
+    PerFile,
+    Baseline,
+}
+
+impl HiddenKind {
+    /// How the text summary names the filter.
+    pub fn label(self) -> &'static str {
+        match self {
+            HiddenKind::Profile => "outside the profile (--profile audit)",
+            HiddenKind::Confidence => "below --min-confidence",
+            HiddenKind::Rules => "by select/ignore",
+            HiddenKind::PerFile => "by per-file-ignores",
+            HiddenKind::Baseline => "by the baseline",
+        }
+    }
+}
+
+/// How many findings each filter hid and how many do not gate, for the closing summary.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Tally {
+    pub hidden: std::collections::BTreeMap<HiddenKind, usize>,
+    /// Silenced by `# pyaudit: ignore` comments.
+    pub suppressed: usize,
+    /// Reported findings in test code that do not gate (all of them with `--gate-tests` off).
+    pub test_code: usize,
+    /// Reported findings outside test code below `--fail-on`.
+    pub below_fail_on: usize,
+    pub fail_on: Severity,
+}
+
+/// The findings a run reports, and those its filters hid.
 #[derive(Debug)]
 pub struct Selected<'a> {
     /// Sorted as the scan sorted them; suppressed ones included (flagged).
     pub findings: Vec<&'a Finding>,
+    /// Hidden findings and why, in the same order.
+    pub hidden: Vec<(&'a Finding, Hidden)>,
     pub baselined: usize,
-    /// The findings the baseline matched, for reports that list them.
-    pub baselined_findings: Vec<&'a Finding>,
+}
+
+/// The scan's findings with `select`, `ignore` and `per-file-ignores` applied to each of the
+/// ids a finding answers to, and test code marked. A merged finding whose own rule is off
+/// gives way to the findings it covers (as they were before the merge); one whose covered
+/// rules are off drops them. Findings switched off are kept, with the reason.
+pub fn resolve(
+    result: &ScanResult,
+    settings: &Settings,
+    rules: &RuleSet,
+) -> Vec<(Finding, Option<Hidden>)> {
+    // The selectors were checked when the run started; an error here cannot happen.
+    let sel = settings.selection(rules).unwrap_or_default();
+    let off = |f: &Finding| {
+        let rule = rules.rules().get(f.rule_index)?;
+        settings
+            .rules_off_reason(rule, rules, &sel)
+            .map(Hidden::Rules)
+            .or_else(|| {
+                settings
+                    .per_file_reason(&f.path, rule, rules)
+                    .map(Hidden::PerFile)
+            })
+    };
+    let mut out: Vec<(Finding, Option<Hidden>)> = Vec::with_capacity(result.findings.len());
+    for f in &result.findings {
+        let test_code = settings.is_test_code(&f.path);
+        let (on, covered_off): (Vec<Finding>, Vec<Finding>) =
+            f.covered.iter().cloned().partition(|c| off(c).is_none());
+        let mut host = Finding {
+            covered: Vec::new(),
+            test_code,
+            ..f.clone()
+        };
+        match off(f) {
+            None => {
+                host.suppressed |= on.iter().any(|c| c.suppressed);
+                host.covered = on;
+                out.push((host, None));
+            }
+            Some(why) => {
+                for mut c in on {
+                    c.test_code = test_code;
+                    out.push((c, None));
+                }
+                host.suppressed |= covered_off.iter().any(|c| c.suppressed);
+                host.covered = covered_off;
+                out.push((host, Some(why)));
+            }
+        }
+    }
+    // Unfolded findings share their host's position: keep the scan's order exact.
+    out.sort_by(|(a, _), (b, _)| {
+        (&a.path, a.start, &a.rule_id).cmp(&(&b.path, b.start, &b.rule_id))
+    });
+    out
 }
 
 /// Findings of enabled rules outside `per-file-ignores`, before any other filter: what a
 /// baseline records (so raising `min-confidence` later never surfaces old findings).
-pub fn in_scope<'a>(
-    result: &'a ScanResult,
-    settings: &Settings,
-    rules: &RuleSet,
-) -> Vec<&'a Finding> {
-    result
-        .findings
+pub fn in_scope(resolved: &[(Finding, Option<Hidden>)]) -> Vec<&Finding> {
+    resolved
         .iter()
-        .filter(|f| {
-            let name = rules
-                .rules()
-                .get(f.rule_index)
-                .map_or("", |r| r.name.as_str());
-            !settings.ignored_in_file(&f.path, &f.rule_id, name)
-        })
+        .filter(|(_, h)| h.is_none())
+        .map(|(f, _)| f)
         .collect()
 }
 
-/// Applies `min-confidence` and the baseline to [`in_scope`] findings.
+/// Applies the profile, `min-confidence` and the baseline to [`resolve`]d findings.
 pub fn select<'a>(
-    result: &'a ScanResult,
+    resolved: &'a [(Finding, Option<Hidden>)],
     settings: &Settings,
-    rules: &RuleSet,
-    baseline: Option<&Baseline>,
+    baseline: Option<(&Baseline, &std::path::Path)>,
 ) -> Selected<'a> {
-    let mut matcher = baseline.map(Baseline::matcher);
-    let mut baselined_findings = Vec::new();
-    let findings = in_scope(result, settings, rules)
-        .into_iter()
-        .filter(|f| f.confidence >= settings.min_confidence)
-        .filter(|f| {
-            let known =
-                !f.suppressed && matcher.as_mut().is_some_and(|m| m.take(f, &settings.root));
-            if known {
-                baselined_findings.push(*f);
+    let mut matcher = baseline.map(|(b, _)| b.matcher());
+    let mut selected = Selected {
+        findings: Vec::new(),
+        hidden: Vec::new(),
+        baselined: 0,
+    };
+    for (f, why) in resolved {
+        let why = why.clone().or_else(|| {
+            if settings.profile == Profile::Default && f.confidence == Confidence::Low {
+                Some(Hidden::Profile)
+            } else if f.confidence < settings.min_confidence {
+                Some(Hidden::Confidence(settings.min_confidence))
+            } else if !f.suppressed
+                && let Some(m) = matcher.as_mut()
+                && m.take(f, &settings.root)
+            {
+                let path = baseline.map_or(String::new(), |(_, p)| p.display().to_string());
+                Some(Hidden::Baseline(path))
+            } else {
+                None
             }
-            !known
-        })
-        .collect();
-    Selected {
-        findings,
-        baselined: baselined_findings.len(),
-        baselined_findings,
+        });
+        match why {
+            Some(h) => {
+                selected.baselined += usize::from(h.kind() == HiddenKind::Baseline);
+                selected.hidden.push((f, h));
+            }
+            None => selected.findings.push(f),
+        }
     }
+    selected
+}
+
+/// Forgets unused suppressions that name a rule switched off by `select`/`ignore`: every
+/// rule runs, but a directive for a rule deselected in this run may be there on purpose.
+pub fn forget_unused_for_rules_off(
+    result: &mut ScanResult,
+    selection: &crate::rules::select::Selection,
+    rules: &RuleSet,
+) {
+    result.unused_suppressions.retain(|u| {
+        u.rule
+            .as_deref()
+            .is_none_or(|r| rules.find(r).is_none_or(|rule| selection.enabled(rule)))
+    });
+}
+
+/// Whether a finding gates: test code only with `--gate-tests`.
+fn gates(f: &Finding, gate_tests: bool) -> bool {
+    !f.suppressed && (gate_tests || !f.test_code)
 }
 
 /// Whether any finding that counts is at or above `fail_on`.
-pub fn fails(findings: &[&Finding], fail_on: Severity) -> bool {
+pub fn fails(findings: &[&Finding], fail_on: Severity, gate_tests: bool) -> bool {
     findings
         .iter()
-        .any(|f| !f.suppressed && f.severity >= fail_on)
+        .any(|f| gates(f, gate_tests) && f.severity >= fail_on)
+}
+
+/// Counts what each filter hid and what does not gate.
+pub fn tally(report: &Report, gate_tests: bool) -> Tally {
+    let mut t = Tally {
+        fail_on: report.fail_on,
+        ..Tally::default()
+    };
+    for (_, h) in &report.hidden {
+        *t.hidden.entry(h.kind()).or_default() += 1;
+    }
+    for f in &report.findings {
+        if f.suppressed {
+            t.suppressed += 1;
+        } else if f.test_code && !gate_tests {
+            t.test_code += 1;
+        } else if f.severity < report.fail_on {
+            t.below_fail_on += 1;
+        }
+    }
+    t
 }
 
 fn plural(n: usize, one: &str, many: &str) -> String {
@@ -94,18 +270,8 @@ fn warnings(result: &ScanResult) -> String {
     for d in &result.diagnostics {
         text::render_diagnostic(&mut out, d);
     }
-    let bold = anstyle::Style::new().bold();
-    let warn = anstyle::AnsiColor::Yellow.on_default().bold();
     for u in &result.unused_suppressions {
-        let what = match &u.rule {
-            Some(r) => format!("`# pyaudit: ignore[{}]`: nothing to silence", escape(r)),
-            None => "`# pyaudit: ignore`: nothing to silence".into(),
-        };
-        let path = escape(&u.path.to_string_lossy());
-        out.push_str(&format!(
-            "{bold}{path}:{}:{bold:#} {warn}warning[unused-suppression]:{warn:#} {what}\n",
-            u.line
-        ));
+        text::render_unused(&mut out, u);
     }
     out
 }
@@ -116,6 +282,7 @@ fn human(
     show_suppressed: bool,
     baseline: Option<&std::path::Path>,
     strict_failed: bool,
+    quiet: bool,
 ) -> String {
     let mut out = String::new();
     for f in &report.findings {
@@ -123,7 +290,14 @@ fn human(
             text::render_finding(&mut out, f, report.rules);
         }
     }
+    if quiet {
+        if strict_failed {
+            out.push_str(&strict_note(report.result.files_with_errors()));
+        }
+        return out;
+    }
     text::render_summary(&mut out, report.result, &report.findings);
+    text::render_tally(&mut out, &report.tally);
     if let (Some(path), n) = (baseline, report.baselined)
         && n > 0
     {
@@ -152,10 +326,13 @@ pub fn finish(
 ) -> Result<ExitCode, String> {
     let mut stderr = anstream::AutoStream::new(std::io::stderr().lock(), color);
     let io = |e: std::io::Error| e.to_string();
-    stderr.write_all(warnings(result).as_bytes()).map_err(io)?;
+    stderr
+        .write_all(inert::guard(&warnings(result)).as_bytes())
+        .map_err(io)?;
 
+    let resolved = resolve(result, settings, rules);
     if let Some(path) = &settings.ci.write_baseline {
-        let scoped = in_scope(result, settings, rules);
+        let scoped = in_scope(&resolved);
         let b = Baseline::record(scoped.into_iter().filter(|f| !f.suppressed), &settings.root);
         b.write(path)
             .map_err(|e| format!("{}: cannot write baseline: {e}", path.display()))?;
@@ -177,15 +354,22 @@ pub fn finish(
         Some(p) => Some(Baseline::read(p)?),
         None => None,
     };
-    let selected = select(result, settings, rules, baseline.as_ref());
+    let selected = select(
+        &resolved,
+        settings,
+        baseline.as_ref().zip(settings.ci.baseline.as_deref()),
+    );
     let not_fully_scanned = result.files_with_errors();
     // A strict failure is a verdict on the scan's coverage, like a finding: exit 1. Exit 2
     // stays reserved for pyaudit itself not working (see docs/robustness.md).
     let strict_failed = strict && not_fully_scanned > 0;
-    let gate_failed = fails(&selected.findings, settings.fail_on) || strict_failed;
-    let report = Report {
+    let gate_failed =
+        fails(&selected.findings, settings.fail_on, settings.gate_tests) || strict_failed;
+    let mut report = Report {
         result,
-        findings: selected.findings.clone(),
+        findings: selected.findings,
+        hidden: selected.hidden,
+        tally: Tally::default(),
         rules,
         root: &settings.root,
         baselined: selected.baselined,
@@ -194,24 +378,46 @@ pub fn finish(
         // Files left unscanned make the run's result incomplete: say so to SARIF consumers.
         execution_successful: result.internal_errors == 0 && not_fully_scanned == 0,
     };
+    report.tally = tally(&report, settings.gate_tests);
     let format = settings.ci.format;
+    let quiet = settings.ci.quiet;
+    let with_summary = |mut out: String| {
+        if !quiet {
+            text::render_summary(&mut out, result, &report.findings);
+        }
+        out
+    };
+    // Every report passes the guard against workflow commands (JSON and SARIF inside
+    // their renderers), whether it goes to stdout or to a file a later step may print.
     let rendered = match format {
-        Format::Text => human(
+        Format::Json if settings.ci.statistics => {
+            inert::guard_json(report::statistics::render_json(&report))
+        }
+        _ if settings.ci.statistics => {
+            inert::guard(&with_summary(report::statistics::render_text(&report))).into_owned()
+        }
+        Format::Text => inert::guard(&human(
             &report,
             settings.ci.show_suppressed,
             settings.ci.baseline.as_deref(),
             strict_failed,
-        ),
+            quiet,
+        ))
+        .into_owned(),
         Format::Json => report::json::render(&report),
         Format::Sarif => report::sarif::render(&report),
-        Format::Github => report::github::render(&report),
-        Format::Html => report::html::render(
+        Format::Github => inert::guard_github(&report::github::render(&report)).into_owned(),
+        Format::Concise => {
+            inert::guard(&with_summary(report::concise::render(&report))).into_owned()
+        }
+        Format::JsonLines => inert::guard_json(report::jsonl::render(&report)),
+        Format::Gitlab => inert::guard_json(report::gitlab::render(&report)),
+        Format::Junit => inert::guard_xml(report::junit::render(&report)),
+        Format::Html => inert::guard(&report::html::render(
             &report,
-            &report::html::Extras {
-                settings,
-                baselined: selected.baselined_findings.clone(),
-            },
-        ),
+            &report::html::Extras { settings },
+        ))
+        .into_owned(),
     };
     let mut stdout = anstream::AutoStream::new(std::io::stdout().lock(), color);
     match &settings.ci.output {
@@ -220,25 +426,31 @@ pub fn finish(
             let plain = anstream::adapter::strip_str(&rendered).to_string();
             std::fs::write(path, plain)
                 .map_err(|e| format!("{}: cannot write report: {e}", path.display()))?;
-            if format.is_machine() {
+            if format.is_machine() && !quiet {
                 let text = human(
                     &report,
                     settings.ci.show_suppressed,
                     settings.ci.baseline.as_deref(),
                     strict_failed,
+                    settings.ci.quiet,
                 );
-                stdout.write_all(text.as_bytes()).map_err(io)?;
+                stdout
+                    .write_all(inert::guard(&text).as_bytes())
+                    .map_err(io)?;
             }
         }
         None => {
             stdout.write_all(rendered.as_bytes()).map_err(io)?;
-            if format.is_machine() {
+            if format.is_machine() && !quiet {
                 let mut summary = String::new();
                 text::render_summary(&mut summary, result, &report.findings);
+                text::render_tally(&mut summary, &report.tally);
                 if strict_failed {
                     summary.push_str(&strict_note(not_fully_scanned));
                 }
-                stderr.write_all(summary.as_bytes()).map_err(io)?;
+                stderr
+                    .write_all(inert::guard(&summary).as_bytes())
+                    .map_err(io)?;
             }
         }
     }

@@ -5,13 +5,10 @@ fn main() -> ExitCode {
     match std::panic::catch_unwind(pyaudit::cli::run) {
         Ok(Ok(code)) => code,
         Ok(Err(err)) => {
-            // Errors quote paths and rule-file text, which may hold terminal escapes.
-            let text = err.to_string();
-            let lines: Vec<String> = text
-                .lines()
-                .map(pyaudit::report::terminal::escape)
-                .collect();
-            eprintln!("pyaudit: error: {}", lines.join("\n"));
+            // Errors quote paths, config values and rule-file text, which may hold terminal
+            // escapes or a line break followed by a workflow command.
+            let text = pyaudit::report::inert::error_text(&err.to_string());
+            eprintln!("pyaudit: error: {}", text.trim_end_matches('\n'));
             ExitCode::from(2)
         }
         Err(_) => {

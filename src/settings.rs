@@ -5,7 +5,8 @@ use crate::config::{self, Config};
 use crate::finding::{Confidence, Severity};
 use crate::report::Format;
 use crate::report::location::{ProjectRoot, slash_path};
-use crate::rules::RuleSet;
+use crate::rules::select::{Selection, Selector, any_matches};
+use crate::rules::{Rule, RuleSet};
 use clap::Args;
 use globset::{Glob, GlobMatcher};
 use serde::Serialize;
@@ -15,7 +16,9 @@ use std::path::{Path, PathBuf};
 /// The `scan` flags for output formats, the CI gate, baselines and configuration.
 #[derive(Debug, Clone, Default, Args)]
 pub struct CiArgs {
-    /// Output format: text, json, sarif (2.1.0), github (Actions annotations) or html.
+    /// Output format: text, concise (a line per finding), json, json-lines, sarif (2.1.0),
+    /// github (Actions annotations), gitlab (Code Quality), junit (XML) or html (a
+    /// self-contained report).
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
 
@@ -69,13 +72,92 @@ pub struct CiArgs {
     /// Print the resolved settings and exit.
     #[arg(long)]
     pub show_settings: bool,
+
+    /// Which findings to report: `default` (high and medium confidence) or `audit` (also
+    /// the low-confidence ones, for a manual review).
+    #[arg(long, value_enum, value_name = "PROFILE")]
+    pub profile: Option<Profile>,
+
+    /// Let findings in test code (`test-paths`) fail the gate too.
+    #[arg(long)]
+    pub gate_tests: bool,
+
+    /// Where untrusted data comes from: remote (requests; the default) and/or local
+    /// (command line, environment, stdin, files), comma-separated.
+    #[arg(long, value_enum, value_name = "MODELS", value_delimiter = ',')]
+    pub threat_model: Vec<ThreatModel>,
+    /// Print findings and file warnings only: no summary line.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+
+    /// Print how many findings each rule has instead of the findings (text or json).
+    #[arg(long)]
+    pub statistics: bool,
 }
+
+/// `--profile` values: which findings a run reports.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum, Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Profile {
+    /// The findings we can stand behind: high and medium confidence.
+    #[default]
+    Default,
+    /// Adds the low-confidence findings (unknown-origin commands, unproven loaders) for a
+    /// manual review.
+    Audit,
+}
+
+/// `--threat-model` values: which kinds of taint source count as untrusted.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    clap::ValueEnum,
+    Serialize,
+    serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum ThreatModel {
+    /// Data from the network: request data, GraphQL arguments.
+    Remote,
+    /// Data from the machine: command line, environment, stdin, files read from disk.
+    Local,
+}
+
+impl ThreatModel {
+    /// The lowercase name used in model files and on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ThreatModel::Remote => "remote",
+            ThreatModel::Local => "local",
+        }
+    }
+}
+
+/// Where test code lives unless `test-paths` says otherwise. Globs without `/` match any
+/// path component, like `per-file-ignores`.
+pub const DEFAULT_TEST_PATHS: &[&str] = &[
+    "tests",
+    "test",
+    "testing",
+    "test_*.py",
+    "*_test.py",
+    "conftest.py",
+];
 
 /// The command-line values that the configuration file can also set.
 #[derive(Debug, Clone, Copy)]
 pub struct CliLists<'a> {
     pub select: &'a [String],
     pub ignore: &'a [String],
+    pub extend_select: &'a [String],
+    pub extend_ignore: &'a [String],
     pub exclude: &'a [String],
     pub rules_dirs: &'a [PathBuf],
 }
@@ -104,6 +186,8 @@ pub struct Settings {
     pub config: Option<Config>,
     select: RuleList,
     ignore: RuleList,
+    extend_select: Vec<RuleList>,
+    extend_ignore: Vec<RuleList>,
     pub exclude: Vec<String>,
     pub extend_exclude: Vec<String>,
     per_file: Vec<PerFile>,
@@ -111,6 +195,13 @@ pub struct Settings {
     pub min_confidence: Confidence,
     pub rules_dirs: Vec<PathBuf>,
     pub ci: CiArgs,
+    pub profile: Profile,
+    /// Findings in test code fail the gate too.
+    pub gate_tests: bool,
+    /// Sorted, deduplicated, never empty.
+    pub threat_models: Vec<ThreatModel>,
+    test_paths: Vec<String>,
+    test_matchers: Vec<(GlobMatcher, bool)>,
 }
 
 fn rule_list(cli: &[String], cfg: &Option<toml::Spanned<Vec<String>>>) -> RuleList {
@@ -171,11 +262,48 @@ impl Settings {
         if let Some(dir) = &cfg_dir {
             rules_dirs.extend(values.rules_dirs.iter().flatten().map(|d| dir.join(d)));
         }
+        let test_paths: Vec<String> = values
+            .test_paths
+            .clone()
+            .unwrap_or_else(|| DEFAULT_TEST_PATHS.iter().map(|s| s.to_string()).collect());
+        let mut test_matchers = Vec::new();
+        for glob in &test_paths {
+            let pattern = glob.trim_start_matches("./").trim_end_matches('/');
+            let m = Glob::new(pattern)
+                .map_err(|e| format!("test-paths: bad glob `{glob}`: {e}"))?
+                .compile_matcher();
+            test_matchers.push((m, !pattern.contains('/')));
+        }
+        let mut threat_models = if ci.threat_model.is_empty() {
+            values
+                .threat_model
+                .clone()
+                .unwrap_or_else(|| vec![ThreatModel::Remote])
+        } else {
+            ci.threat_model.clone()
+        };
+        threat_models.sort();
+        threat_models.dedup();
+        if threat_models.is_empty() {
+            threat_models.push(ThreatModel::Remote);
+        }
+        // As in Ruff, `--select` starts over: the configured `extend-select` goes too.
+        let mut extend_select = Vec::new();
+        if cli.select.is_empty() {
+            extend_select.push(rule_list(&[], &values.extend_select));
+        }
+        extend_select.push(rule_list(cli.extend_select, &None));
+        let extend_ignore = vec![
+            rule_list(&[], &values.extend_ignore),
+            rule_list(cli.extend_ignore, &None),
+        ];
         let mut extend_exclude = values.extend_exclude.clone().unwrap_or_default();
         extend_exclude.extend(ci.extend_exclude.iter().cloned());
         Ok(Settings {
             select: rule_list(cli.select, &values.select),
             ignore: rule_list(cli.ignore, &values.ignore),
+            extend_select,
+            extend_ignore,
             exclude: if cli.exclude.is_empty() {
                 values.exclude.clone().unwrap_or_default()
             } else {
@@ -190,6 +318,11 @@ impl Settings {
                 .unwrap_or(Confidence::Low),
             rules_dirs,
             root,
+            profile: ci.profile.or(values.profile).unwrap_or_default(),
+            gate_tests: ci.gate_tests || values.gate_tests.unwrap_or(false),
+            threat_models,
+            test_paths,
+            test_matchers,
             config,
             ci: ci.clone(),
         })
@@ -202,45 +335,128 @@ impl Settings {
         all
     }
 
-    /// Checks that every rule named anywhere exists in `rules`.
+    /// Checks that every selector named anywhere selects some rule in `rules`.
     pub fn check_rules(&self, rules: &RuleSet) -> Result<(), String> {
-        let lists = [
-            ("--select", "select", &self.select),
-            ("--ignore", "ignore", &self.ignore),
-        ];
-        let per_file = self
-            .per_file
-            .iter()
-            .map(|p| ("", "per-file-ignores", &p.rules));
-        for (flag, key, list) in lists.into_iter().chain(per_file) {
-            for n in &list.names {
-                if rules.find(n).is_some() {
-                    continue;
-                }
-                let msg = format!("no rule with id or name `{n}` (see `pyaudit rules`)");
-                return Err(match (list.at, &self.config) {
-                    (Some(at), Some(c)) => c.error_at(at, format!("{key}: {msg}")).to_string(),
-                    _ => format!("{flag}: {msg}"),
-                });
-            }
-        }
-        Ok(())
+        self.selection(rules).map(|_| ())
     }
 
-    /// Whether the rule with this id and name is enabled by `select` / `ignore`.
-    pub fn rule_enabled(&self, id: &str, name: &str) -> bool {
-        let named = |list: &RuleList| {
+    /// The parsed `select` / `extend-select` / `ignore` / `extend-ignore` lists (see
+    /// [`crate::rules::select`]); an error names the first selector that selects nothing.
+    pub fn selection(&self, rules: &RuleSet) -> Result<Selection, String> {
+        let parse = |flag: &str, key: &str, list: &RuleList| -> Result<Vec<Selector>, String> {
             list.names
                 .iter()
-                .any(|n| n.eq_ignore_ascii_case(id) || n.eq_ignore_ascii_case(name))
+                .map(|n| {
+                    Selector::parse(n, rules.rules()).ok_or_else(|| {
+                        let msg = format!(
+                            "`{n}` selects no rule: not a rule id, id prefix, name, tag or \
+                             ALL (see `pyaudit rules`)"
+                        );
+                        match (list.at, &self.config) {
+                            (Some(at), Some(c)) => {
+                                c.error_at(at, format!("{key}: {msg}")).to_string()
+                            }
+                            _ => format!("{flag}: {msg}"),
+                        }
+                    })
+                })
+                .collect()
         };
-        (self.select.names.is_empty() || named(&self.select)) && !named(&self.ignore)
+        for p in &self.per_file {
+            parse("", "per-file-ignores", &p.rules)?;
+        }
+        let select = if self.select.names.is_empty() {
+            None
+        } else {
+            Some(parse("--select", "select", &self.select)?)
+        };
+        let mut extend_select = Vec::new();
+        for l in &self.extend_select {
+            extend_select.extend(parse("--extend-select", "extend-select", l)?);
+        }
+        let mut ignore = parse("--ignore", "ignore", &self.ignore)?;
+        for l in &self.extend_ignore {
+            ignore.extend(parse("--extend-ignore", "extend-ignore", l)?);
+        }
+        Ok(Selection {
+            select,
+            extend_select,
+            ignore,
+        })
+    }
+
+    /// Why `select` / `ignore` (and their `extend-` lists) switch `rule` off, or `None`
+    /// when it is on. The reason names the configuration file and line when a configured
+    /// list decides, else the command line.
+    pub fn rules_off_reason(
+        &self,
+        rule: &Rule,
+        rules: &RuleSet,
+        sel: &Selection,
+    ) -> Option<String> {
+        if sel.enabled(rule) {
+            return None;
+        }
+        let id = &rule.id;
+        let place = |list: &RuleList, key: &str| match (list.at, &self.config) {
+            (Some(at), Some(c)) => {
+                let (line, _) = crate::rules::line_col(&c.text, at);
+                Some(format!("`{key}` in {}:{line}", slash_path(&c.path)))
+            }
+            _ => None,
+        };
+        let hits = |list: &RuleList| any_matches(&list.names, rule, rules.rules());
+        let ignored = std::iter::once((&self.ignore, "ignore"))
+            .chain(self.extend_ignore.iter().map(|l| (l, "extend-ignore")))
+            .find(|(l, _)| hits(l));
+        Some(match ignored {
+            Some((l, key)) => match place(l, key) {
+                Some(at) => format!("rule {id} is switched off by {at}"),
+                None => format!("rule {id} is switched off by --{key} on the command line"),
+            },
+            None => match place(&self.select, "select") {
+                Some(at) => format!("rule {id} is not selected by {at}"),
+                None => format!("rule {id} is not selected by --select on the command line"),
+            },
+        })
+    }
+
+    /// Why `per-file-ignores` hides rule `id`/`name` in the file at `path`, if it does.
+    pub fn per_file_reason(&self, path: &Path, rule: &Rule, rules: &RuleSet) -> Option<String> {
+        if !self.ignored_in_file(path, rule, rules) {
+            return None;
+        }
+        let c = self.config.as_ref()?;
+        Some(format!(
+            "rule {} is switched off for this file by `per-file-ignores` in {}",
+            rule.id,
+            slash_path(&c.path)
+        ))
+    }
+
+    /// Whether the file at `path` (as the scan reached it) is test code by `test-paths`.
+    /// Globs are matched against the path relative to the project root.
+    pub fn is_test_code(&self, path: &Path) -> bool {
+        // Components above the root (a checkout under `/home/ci/test/`) do not count.
+        let rel = self
+            .root
+            .relative(path)
+            .unwrap_or_else(|| path.to_path_buf());
+        let rel = rel.as_path();
+        self.test_matchers.iter().any(|(m, by_component)| {
+            if *by_component {
+                rel.components()
+                    .any(|c| m.is_match(Path::new(c.as_os_str())))
+            } else {
+                m.is_match(rel)
+            }
+        })
     }
 
     /// Whether `per-file-ignores` turns off rule `id`/`name` for the file at `path` (as the
     /// scan reached it). Globs with `/` match the path relative to the configuration file's
     /// directory; globs without match any single component.
-    pub fn ignored_in_file(&self, path: &Path, id: &str, name: &str) -> bool {
+    pub fn ignored_in_file(&self, path: &Path, rule: &Rule, rules: &RuleSet) -> bool {
         if self.per_file.is_empty() {
             return false;
         }
@@ -259,11 +475,7 @@ impl Settings {
             } else {
                 p.matcher.is_match(&rel)
             };
-            hit && p
-                .rules
-                .names
-                .iter()
-                .any(|n| n.eq_ignore_ascii_case(id) || n.eq_ignore_ascii_case(name))
+            hit && any_matches(&p.rules.names, rule, rules.rules())
         })
     }
 
@@ -278,6 +490,8 @@ impl Settings {
             output: String,
             select: Vec<String>,
             ignore: Vec<String>,
+            extend_select: Vec<String>,
+            extend_ignore: Vec<String>,
             exclude: Vec<String>,
             extend_exclude: Vec<String>,
             fail_on: Severity,
@@ -287,6 +501,10 @@ impl Settings {
             baseline: String,
             rules_dirs: Vec<String>,
             per_file_ignores: BTreeMap<String, Vec<String>>,
+            profile: Profile,
+            threat_model: Vec<ThreatModel>,
+            test_paths: Vec<String>,
+            gate_tests: bool,
         }
         let opt = |p: &Option<PathBuf>| p.as_deref().map(slash_path).unwrap_or_default();
         let shown = Shown {
@@ -300,6 +518,16 @@ impl Settings {
             output: opt(&self.ci.output),
             select: self.select.names.clone(),
             ignore: self.ignore.names.clone(),
+            extend_select: self
+                .extend_select
+                .iter()
+                .flat_map(|l| l.names.clone())
+                .collect(),
+            extend_ignore: self
+                .extend_ignore
+                .iter()
+                .flat_map(|l| l.names.clone())
+                .collect(),
             exclude: self.exclude.clone(),
             extend_exclude: self.extend_exclude.clone(),
             fail_on: self.fail_on,
@@ -313,6 +541,10 @@ impl Settings {
                 .iter()
                 .map(|p| (p.glob.clone(), p.rules.names.clone()))
                 .collect(),
+            profile: self.profile,
+            threat_model: self.threat_models.clone(),
+            test_paths: self.test_paths.clone(),
+            gate_tests: self.gate_tests,
         };
         let body = toml::to_string(&shown).unwrap_or_else(|e| format!("# cannot show: {e}\n"));
         format!("# pyaudit settings (command line > configuration file > defaults)\n{body}")

@@ -36,11 +36,23 @@ pub enum Scope {
     Rules(Vec<String>),
 }
 
-/// Reads the directive in one comment's text, if it holds one. Text after the directive
-/// (a justification) is allowed; `ignored` or an unclosed `[` is not a directive.
+/// Reads the directive in one comment's text, if it holds one. The directive must begin the
+/// comment (`# pyaudit: ignore`) or one of its `#`-separated parts, as when it follows
+/// another tool's (`# noqa: S301 # pyaudit: ignore[PYA101]`): the same words inside prose
+/// ("TODO: review the pyaudit: ignore list") are not a directive, nor is a quoted one
+/// ("never write `# pyaudit: ignore` here"): a `#` that starts a part is the comment's first
+/// or follows whitespace. Text after the directive (a justification) is allowed, separated
+/// by whitespace; `ignored` or an unclosed `[` is not a directive.
 pub fn parse_directive(comment: &str) -> Option<Scope> {
-    let at = comment.find("pyaudit:")?;
-    let rest = comment[at + MARKER.len()..].trim_start();
+    comment
+        .match_indices('#')
+        .filter(|&(i, _)| i == 0 || comment[..i].ends_with(char::is_whitespace))
+        .find_map(|(i, _)| parse_part(comment[i + 1..].trim_start()))
+}
+
+/// One `#`-separated part of a comment, starting where its text starts.
+fn parse_part(part: &str) -> Option<Scope> {
+    let rest = part.strip_prefix("pyaudit:")?.trim_start();
     let rest = rest.strip_prefix("ignore")?;
     match rest.chars().next() {
         None => Some(Scope::All),
@@ -58,8 +70,8 @@ pub fn parse_directive(comment: &str) -> Option<Scope> {
                 Scope::Rules(names)
             })
         }
-        Some(c) if c.is_alphanumeric() || c == '_' || c == '-' => None,
-        Some(_) => Some(Scope::All),
+        Some(c) if c.is_whitespace() => Some(Scope::All),
+        Some(_) => None,
     }
 }
 
@@ -216,6 +228,21 @@ mod tests {
             Some(Scope::Rules(vec!["PYA101".into()]))
         );
         assert_eq!(parse_directive("# pyaudit: ignored"), None);
+        // Inside prose, the words are not a directive.
+        assert_eq!(
+            parse_directive("# TODO: review the pyaudit: ignore list"),
+            None
+        );
+        assert_eq!(parse_directive("# see pyaudit: ignore[PYA101]"), None);
+        assert_eq!(
+            parse_directive("# never write `# pyaudit: ignore` here"),
+            None
+        );
+        assert_eq!(parse_directive("# issue#pyaudit: ignore"), None);
+        assert_eq!(
+            parse_directive("# type: ignore  #pyaudit: ignore"),
+            Some(Scope::All)
+        );
         assert_eq!(parse_directive("# pyaudit: ignore[PYA101"), None);
         assert_eq!(parse_directive("# ignore"), None);
     }

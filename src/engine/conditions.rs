@@ -1,7 +1,7 @@
 //! Evaluating a pattern's argument conditions on one call.
 
 use crate::rules::{Condition, Literal, Test};
-use crate::semantic::{Model, ScopeId, Value};
+use crate::semantic::{BindingKind, Model, ScopeId, Value, literal};
 use tree_sitter::Node;
 
 /// What is known about one argument of a call.
@@ -72,6 +72,21 @@ pub fn find_arg<'t>(
 /// Whether `cond` holds for `call` evaluated in `scope`.
 pub fn holds<'t>(model: &Model<'t>, call: Node<'t>, scope: ScopeId, cond: &Condition) -> bool {
     let arg = find_arg(call, model.source, cond.arg.as_deref(), cond.position);
+    value_holds(model, arg, scope, cond)
+}
+
+/// Whether `cond`'s test holds for a value already selected (an argument, or the value of an
+/// assignment), after narrowing it to `cond.key` when the condition names one.
+pub fn value_holds<'t>(
+    model: &Model<'t>,
+    arg: ArgState<'t>,
+    scope: ScopeId,
+    cond: &Condition,
+) -> bool {
+    let arg = match &cond.key {
+        Some(key) => select_key(model, arg, scope, key),
+        None => arg,
+    };
     match (&cond.test, arg) {
         (Test::Absent, ArgState::Absent) => true,
         (Test::Absent, _) => false,
@@ -98,6 +113,220 @@ pub fn holds<'t>(model: &Model<'t>, call: Node<'t>, scope: ScopeId, cond: &Condi
         }
         (Test::Constant(want), ArgState::Maybe) => !*want,
         (Test::Constant(_), ArgState::Absent) => false,
+        (Test::Contains(wanted), ArgState::Given(node)) => {
+            assigned(model, node, scope).into_iter().any(|(n, _)| {
+                matches!(n.kind(), "list" | "tuple" | "set")
+                    && children(n).into_iter().any(|e| {
+                        matches!(literal(e, model.source), Some(Literal::Str(s)) if wanted.contains(&s))
+                    })
+            })
+        }
+        (Test::Matches(glob, want), ArgState::Given(node)) => assigned(model, node, scope)
+            .into_iter()
+            .any(|(n, _)| {
+                matches!(literal(n, model.source), Some(Literal::Str(s)) if glob.is_match(&s) == *want)
+            }),
+        (Test::SourceMatches(glob), ArgState::Given(node)) => {
+            glob.is_match(model.text(node))
+                || assigned(model, node, scope)
+                    .into_iter()
+                    .any(|(n, _)| glob.is_match(model.text(n)))
+        }
+        (Test::LiteralString, ArgState::Given(node)) => {
+            is_constant(model, node, scope, node.start_byte(), 0)
+                && nonempty_string(model, node, scope, 0)
+        }
+        (Test::Prefix(glob, want), ArgState::Given(node)) => {
+            glob.is_match(&constant_prefix(model, node, scope, 0).0) == *want
+        }
+        // Nothing is known of a splatted argument's text: its constant start is empty.
+        (Test::Prefix(glob, want), ArgState::Maybe) => glob.is_match("") == *want,
+        (
+            Test::Contains(_)
+            | Test::Matches(..)
+            | Test::SourceMatches(_)
+            | Test::LiteralString
+            | Test::Prefix(..),
+            _,
+        ) => false,
+    }
+}
+
+/// How many assignment hops [`assigned`] follows.
+const MAX_HOPS: usize = 8;
+
+/// The expressions `node` may stand for: itself, or for a name, the values of the plain
+/// assignments to it that reach here (transitively, a few hops). A name bound any other way
+/// contributes nothing.
+fn assigned<'t>(model: &Model<'t>, node: Node<'t>, scope: ScopeId) -> Vec<(Node<'t>, ScopeId)> {
+    let mut out = Vec::new();
+    let mut work = vec![(node, scope, node.start_byte(), 0usize)];
+    while let Some((n, s, pos, hops)) = work.pop() {
+        if n.kind() != "identifier" {
+            out.push((n, s));
+            continue;
+        }
+        if hops >= MAX_HOPS {
+            continue;
+        }
+        let Some((bindings, home)) = model.lookup(model.text(n), s, pos) else {
+            continue;
+        };
+        for b in bindings {
+            if let BindingKind::Assign(value) = b.kind {
+                work.push((value, home, value.start_byte(), hops + 1));
+            }
+        }
+    }
+    out
+}
+
+fn children(node: Node<'_>) -> Vec<Node<'_>> {
+    let mut cursor = node.walk();
+    node.named_children(&mut cursor).collect()
+}
+
+/// The value under string key `key` of a dict display (or `dict(key=...)` call) the value
+/// stands for. A `**` entry, or a value that is not such a display, may hold the key.
+fn select_key<'t>(model: &Model<'t>, arg: ArgState<'t>, scope: ScopeId, key: &str) -> ArgState<'t> {
+    let ArgState::Given(node) = arg else {
+        return arg;
+    };
+    let mut state = ArgState::Absent;
+    let candidates = assigned(model, node, scope);
+    if candidates.is_empty() {
+        return ArgState::Maybe;
+    }
+    for (n, _) in candidates {
+        match n.kind() {
+            "dictionary" => {
+                for entry in children(n) {
+                    match entry.kind() {
+                        "pair" => {
+                            let k = entry.child_by_field_name("key");
+                            if k.and_then(|k| literal(k, model.source))
+                                == Some(Literal::Str(key.to_string()))
+                                && let Some(v) = entry.child_by_field_name("value")
+                            {
+                                return ArgState::Given(v);
+                            }
+                        }
+                        "dictionary_splat" => state = ArgState::Maybe,
+                        _ => {}
+                    }
+                }
+            }
+            "call"
+                if n.child_by_field_name("function")
+                    .is_some_and(|f| model.text(f) == "dict") =>
+            {
+                match find_arg(n, model.source, Some(key), None) {
+                    ArgState::Absent => {}
+                    found => return found,
+                }
+            }
+            _ => state = ArgState::Maybe,
+        }
+    }
+    state
+}
+
+/// The constant text an expression's string value starts with, and whether that is the
+/// whole value: the literal parts of an f-string before its first `{...}`, the left operand
+/// of `+` (and the right one when the left is wholly constant), the format string of `%` up
+/// to its first `%`, and a name's value when one plain assignment reaches it.
+fn constant_prefix<'t>(
+    model: &Model<'t>,
+    node: Node<'t>,
+    scope: ScopeId,
+    depth: usize,
+) -> (String, bool) {
+    if depth > 32 {
+        return (String::new(), false);
+    }
+    match node.kind() {
+        "string" => {
+            let mut text = String::new();
+            for part in children(node) {
+                match part.kind() {
+                    "string_start" | "string_end" => {}
+                    "string_content" => text.push_str(model.text(part)),
+                    _ => return (text, false),
+                }
+            }
+            (text, true)
+        }
+        "concatenated_string" => {
+            let mut text = String::new();
+            for part in children(node) {
+                let (p, whole) = constant_prefix(model, part, scope, depth + 1);
+                text.push_str(&p);
+                if !whole {
+                    return (text, false);
+                }
+            }
+            (text, true)
+        }
+        "parenthesized_expression" => match node.named_child(0) {
+            Some(inner) => constant_prefix(model, inner, scope, depth + 1),
+            None => (String::new(), false),
+        },
+        "binary_operator" => {
+            let op = node.child_by_field_name("operator").map(|o| o.kind());
+            let Some(left) = node.child_by_field_name("left") else {
+                return (String::new(), false);
+            };
+            let (mut text, whole) = constant_prefix(model, left, scope, depth + 1);
+            match op {
+                Some("+") if whole => {
+                    let (rest, whole) = match node.child_by_field_name("right") {
+                        Some(r) => constant_prefix(model, r, scope, depth + 1),
+                        None => (String::new(), false),
+                    };
+                    text.push_str(&rest);
+                    (text, whole)
+                }
+                Some("+") => (text, false),
+                Some("%") => {
+                    if let Some(i) = text.find('%') {
+                        text.truncate(i);
+                    }
+                    (text, false)
+                }
+                _ => (String::new(), false),
+            }
+        }
+        "identifier" => match assigned(model, node, scope).as_slice() {
+            [(value, home)] => constant_prefix(model, *value, *home, depth + 1),
+            _ => (String::new(), false),
+        },
+        _ => (String::new(), false),
+    }
+}
+
+/// Whether a constant expression spells a non-empty string: some string literal in it has
+/// content.
+fn nonempty_string<'t>(model: &Model<'t>, node: Node<'t>, scope: ScopeId, depth: usize) -> bool {
+    if depth > 32 {
+        return false;
+    }
+    match node.kind() {
+        "string" => matches!(literal(node, model.source), Some(Literal::Str(s)) if !s.is_empty()),
+        "concatenated_string" | "parenthesized_expression" => children(node)
+            .into_iter()
+            .any(|k| nonempty_string(model, k, scope, depth + 1)),
+        "binary_operator" => ["left", "right"].iter().any(|f| {
+            node.child_by_field_name(f)
+                .is_some_and(|k| nonempty_string(model, k, scope, depth + 1))
+        }),
+        "identifier" => {
+            let values = assigned(model, node, scope);
+            !values.is_empty()
+                && values
+                    .into_iter()
+                    .all(|(v, s)| nonempty_string(model, v, s, depth + 1))
+        }
+        _ => false,
     }
 }
 

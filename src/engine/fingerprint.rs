@@ -9,7 +9,7 @@ use crate::finding::Finding;
 use std::collections::HashMap;
 
 /// FNV-1a, 64 bit: tiny, stable across platforms and releases (unlike `std`'s hasher).
-fn fnv1a(parts: &[&[u8]]) -> u64 {
+pub fn fnv1a(parts: &[&[u8]]) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for part in parts {
         for &b in *part {

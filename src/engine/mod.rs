@@ -1,5 +1,6 @@
 //! Analysing one file: decode, prefilter, parse, build the semantic model, match rules.
 
+mod assignments;
 mod conditions;
 pub mod fingerprint;
 mod prefilter;
@@ -178,6 +179,19 @@ impl Engine {
             ));
         }
         outcome.findings = self.match_calls(path, &source, &model, &applicable);
+        for m in assignments::match_forms(&self.rules, &model, root, path, &applicable) {
+            outcome.findings.push(pattern_finding(
+                &self.rules,
+                path,
+                &source,
+                (m.node.start_byte(), m.end),
+                (m.rule, m.pattern),
+                &m.shown,
+            ));
+        }
+        outcome
+            .findings
+            .sort_by(|a, b| (a.start, &a.rule_id).cmp(&(b.start, &b.rule_id)));
         if !self.taint.is_empty() {
             self.taint.analyse(
                 path,
@@ -206,6 +220,7 @@ impl Engine {
         fingerprint::assign(&mut outcome.findings);
         outcome.unused_suppressions =
             crate::suppress::apply(root, &source.text, path, &mut outcome.findings, &self.rules);
+        crate::dedup::merge(&mut outcome.findings, &self.rules);
         outcome
     }
 
@@ -222,23 +237,32 @@ impl Engine {
                 continue;
             };
             let names = model.qualified_names(function, site.scope);
-            // One finding per (call, rule): the first matching pattern decides.
-            let mut fired: Vec<usize> = Vec::new();
+            let mut candidates: Vec<(usize, usize, String)> = Vec::new();
             for name in &names {
                 for &(ri, pi) in self.rules.patterns_for_call(name) {
-                    if !applicable[ri] || fired.contains(&ri) {
-                        continue;
-                    }
-                    let rule = &self.rules.rules()[ri];
-                    let pattern = &rule.patterns[pi];
-                    if pattern
+                    candidates.push((ri, pi, name.clone()));
+                }
+            }
+            candidates.extend(assignments::suffix_candidates(&self.rules, model, function));
+            // Patterns are tried in file order, whichever way they name the callee.
+            candidates.sort_by_key(|&(ri, pi, _)| (ri, pi));
+            // One finding per (call, rule): the first matching pattern decides.
+            let mut fired: Vec<usize> = Vec::new();
+            for (ri, pi, name) in &candidates {
+                let (ri, pi) = (*ri, *pi);
+                if !applicable[ri] || fired.contains(&ri) {
+                    continue;
+                }
+                let rule = &self.rules.rules()[ri];
+                let pattern = &rule.patterns[pi];
+                if assignments::path_admits(pattern, path)
+                    && pattern
                         .conditions
                         .iter()
                         .all(|c| conditions::holds(model, site.node, site.scope, c))
-                    {
-                        fired.push(ri);
-                        findings.push(self.finding(path, source, site.node, ri, pi, name));
-                    }
+                {
+                    fired.push(ri);
+                    findings.push(self.finding(path, source, site.node, ri, pi, name));
                 }
             }
             // Calls come in source order (pre-order walk), so the kept findings are the
@@ -260,24 +284,46 @@ impl Engine {
         pi: usize,
         qname: &str,
     ) -> Finding {
-        let rule = &self.rules.rules()[ri];
-        let pattern = &rule.patterns[pi];
-        let start = source.position(node.start_byte());
-        let end = source.position(node.end_byte());
-        Finding {
-            rule_index: ri,
-            rule_id: rule.id.clone(),
-            path: path.to_path_buf(),
-            start,
-            end,
-            severity: pattern.severity,
-            confidence: pattern.confidence,
-            message: pattern.message.replace("{call}", qname),
-            line_text: line_text(source, start.line),
-            fingerprint: String::new(),
-            flow: Vec::new(),
-            suppressed: false,
-        }
+        pattern_finding(
+            &self.rules,
+            path,
+            source,
+            (node.start_byte(), node.end_byte()),
+            (ri, pi),
+            qname,
+        )
+    }
+}
+
+/// A finding of pattern `pi` of rule `ri` over the byte range `span`, with `shown` for
+/// `{call}` in the message.
+pub(crate) fn pattern_finding(
+    rules: &RuleSet,
+    path: &Path,
+    source: &SourceText,
+    span: (usize, usize),
+    (ri, pi): (usize, usize),
+    shown: &str,
+) -> Finding {
+    let rule = &rules.rules()[ri];
+    let pattern = &rule.patterns[pi];
+    let start = source.position(span.0);
+    let end = source.position(span.1);
+    Finding {
+        rule_index: ri,
+        rule_id: rule.id.clone(),
+        path: path.to_path_buf(),
+        start,
+        end,
+        severity: pattern.severity,
+        confidence: pattern.confidence,
+        message: pattern.message.replace("{call}", shown),
+        line_text: line_text(source, start.line),
+        fingerprint: String::new(),
+        flow: Vec::new(),
+        suppressed: false,
+        covered: Vec::new(),
+        test_code: false,
     }
 }
 

@@ -15,8 +15,9 @@ use super::terminal::escape as visible_controls;
 use super::text::char_col;
 use crate::explain::rule_doc_url;
 use crate::finding::{Confidence, Diagnostic, Finding, FlowStep, Severity};
+use crate::gate::HiddenKind;
 use crate::rules::Rule;
-use crate::settings::Settings;
+use crate::settings::{Profile, Settings};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
@@ -34,13 +35,10 @@ const OPEN_ALL_LIMIT: usize = 500;
 /// Longest code line shown for a data-flow step, in characters.
 const STEP_CODE_CHARS: usize = 160;
 
-/// What the HTML report shows beyond [`Report`]: the run's settings and the findings the
-/// baseline hid.
+/// What the HTML report shows beyond [`Report`]: the run's settings.
 #[derive(Debug)]
 pub struct Extras<'a> {
     pub settings: &'a Settings,
-    /// Findings the baseline matched (not in [`Report::findings`]).
-    pub baselined: Vec<&'a Finding>,
 }
 
 /// Escapes text for HTML element content and double- or single-quoted attribute values,
@@ -233,6 +231,9 @@ impl<'a> Writer<'a, '_> {
 
     fn document(&mut self, extras: &Extras) {
         let active: Vec<&Finding> = self.report.active().copied().collect();
+        // Test-code findings count (as in the JSON summary) but are listed on their own.
+        let (tests, main): (Vec<&Finding>, Vec<&Finding>) =
+            active.iter().partition(|f| f.test_code);
         let suppressed: Vec<&Finding> = self
             .report
             .findings
@@ -251,10 +252,10 @@ impl<'a> Writer<'a, '_> {
             escape(&plural(active.len(), "finding", "findings")),
         );
         self.header(&active);
-        self.summary(&active, &suppressed, extras);
+        self.summary(&active, &suppressed);
         self.metadata(extras);
-        self.findings_section(&active);
-        self.set_aside(&suppressed, extras);
+        self.findings_section(&main);
+        self.set_aside(&suppressed, &tests);
         self.diagnostics();
         self.page_data(&active);
         let _ = write!(
@@ -292,7 +293,7 @@ impl<'a> Writer<'a, '_> {
         );
     }
 
-    fn summary(&mut self, active: &[&Finding], suppressed: &[&Finding], extras: &Extras) {
+    fn summary(&mut self, active: &[&Finding], suppressed: &[&Finding]) {
         let mut by_sev: BTreeMap<Severity, usize> = Severity::ALL.iter().map(|s| (*s, 0)).collect();
         let mut by_rule: BTreeMap<&str, (usize, Severity, &str)> = BTreeMap::new();
         let mut by_cat: BTreeMap<&str, usize> = BTreeMap::new();
@@ -332,7 +333,7 @@ impl<'a> Writer<'a, '_> {
              <div class=\"card aside\"><span class=\"n\" data-count=\"files-scanned\">{}</span> files scanned</div>\
              <div class=\"card aside{}\"><span class=\"n\" data-count=\"not-fully-scanned\">{not_full}</span> not fully scanned</div></div>",
             suppressed.len(),
-            self.report.baselined.max(extras.baselined.len()),
+            self.report.baselined,
             self.report.result.files_scanned,
             if not_full > 0 { " warn" } else { "" },
         );
@@ -399,7 +400,8 @@ impl<'a> Writer<'a, '_> {
             s.ci.baseline
                 .as_deref()
                 .map_or("none".to_string(), |p| self.path(p));
-        let rows: [(&str, String); 10] = [
+        let threat: Vec<&str> = s.threat_models.iter().map(|t| t.as_str()).collect();
+        let rows: [(&str, String); 13] = [
             ("pyaudit", env!("CARGO_PKG_VERSION").to_string()),
             (
                 "Project root",
@@ -409,6 +411,22 @@ impl<'a> Writer<'a, '_> {
             ("Rule set", rule_set),
             ("Fail on", format!("{} and above", self.report.fail_on)),
             ("Minimum confidence", s.min_confidence.to_string()),
+            (
+                "Profile",
+                match s.profile {
+                    Profile::Default => "default (high and medium confidence)".into(),
+                    Profile::Audit => "audit (low confidence too)".into(),
+                },
+            ),
+            ("Threat model", threat.join(", ")),
+            (
+                "Test code",
+                if s.gate_tests {
+                    "reported and gating (--gate-tests)".into()
+                } else {
+                    "reported, not gating".into()
+                },
+            ),
             ("Baseline", baseline),
             (
                 "Files scanned",
@@ -481,7 +499,7 @@ impl<'a> Writer<'a, '_> {
             }
             self.out.push_str("<div class=\"list\">\n");
             for f in fs {
-                self.finding(f, shared);
+                self.finding(f, shared, None);
             }
             self.out.push_str("</div></details>\n");
         }
@@ -490,7 +508,7 @@ impl<'a> Writer<'a, '_> {
 
     /// One finding as an `<article>` whose data attributes drive the filters. `shared` is
     /// the message shown once for the whole group: a finding with that message omits it.
-    fn finding(&mut self, f: &Finding, shared: Option<&str>) {
+    fn finding(&mut self, f: &Finding, shared: Option<&str>, reason: Option<&String>) {
         self.next_id += 1;
         let id = self.next_id;
         let path = escape(&self.path(&f.path));
@@ -515,6 +533,17 @@ impl<'a> Writer<'a, '_> {
             f.start.line,
             sev = f.severity,
         );
+        if let Some(r) = reason {
+            let _ = write!(self.out, "<p class=\"why\">Hidden: {}</p>", escape(r));
+        }
+        if !f.covered.is_empty() {
+            let ids: Vec<String> = f.covered.iter().map(|c| escape(&c.rule_id)).collect();
+            let _ = write!(
+                self.out,
+                "<p class=\"covered\">Also matches {} on this call.</p>",
+                ids.join(", ")
+            );
+        }
         if shared != Some(f.message.as_str()) {
             let _ = write!(self.out, "<p class=\"msg\">{}</p>", inline_code(&f.message));
         }
@@ -594,42 +623,72 @@ impl<'a> Writer<'a, '_> {
         self.out.push_str("</ol>");
     }
 
-    fn set_aside(&mut self, suppressed: &[&Finding], extras: &Extras) {
+    fn set_aside(&mut self, suppressed: &[&Finding], tests: &[&Finding]) {
         self.out.push_str(
-            "<section id=\"set-aside\"><h2>Set aside</h2>\n<p>These findings do not count \
-             towards the totals above or the gate. Each is listed so that nothing is switched \
-             off without a visible record.</p>\n",
+            "<section id=\"set-aside\"><h2>Set aside</h2>\n<p>Findings that do not fail the \
+             gate or that a filter hid, each listed with the reason, so that nothing is \
+             switched off without a visible record.</p>\n",
         );
-        let parts: [(&str, &str, &[&Finding], &str); 2] = [
+        let hidden = |kinds: &[HiddenKind]| -> Vec<(&Finding, String)> {
+            self.report
+                .hidden
+                .iter()
+                .filter(|(_, h)| kinds.contains(&h.kind()))
+                .map(|(f, h)| (*f, h.justification()))
+                .collect()
+        };
+        let baselined = hidden(&[HiddenKind::Baseline]);
+        let filtered = hidden(&[
+            HiddenKind::Profile,
+            HiddenKind::Confidence,
+            HiddenKind::Rules,
+            HiddenKind::PerFile,
+        ]);
+        fn plain<'f>(fs: &[&'f Finding]) -> Vec<(&'f Finding, String)> {
+            fs.iter().map(|f| (*f, String::new())).collect()
+        }
+        let parts = [
             (
                 "suppressed",
                 "Suppressed in the source",
-                suppressed,
-                "silenced by a <code># pyaudit: ignore</code> comment",
+                plain(suppressed),
+                "silenced by a <code># pyaudit: ignore</code> comment; not counted",
+            ),
+            (
+                "test-code",
+                "In test code",
+                plain(tests),
+                "counted in the totals above; they fail the gate only with <code>--gate-tests</code>",
             ),
             (
                 "baselined",
                 "Baselined",
-                &extras.baselined,
-                "recorded in the baseline file",
+                baselined,
+                "recorded in the baseline file; not counted",
+            ),
+            (
+                "filtered",
+                "Hidden by filters",
+                filtered,
+                "profile, minimum confidence, select/ignore or per-file-ignores; not counted",
             ),
         ];
         for (key, title, fs, why) in parts {
             let _ = writeln!(
                 self.out,
-                "<details class=\"aside-group\" id=\"{key}\"{}><summary><b>{title}</b> <span class=\"count\">{}</span> <span class=\"why\">{why}</span></summary>\n<div class=\"list\">",
+                "<details class=\"aside-group\" id=\"{key}\"{}><summary><b>{title}</b> <span class=\"count\" data-count=\"{key}\">{}</span> <span class=\"why\">{why}</span></summary>\n<div class=\"list\">",
                 if fs.len() <= OPEN_GROUP_LIMIT && !fs.is_empty() {
                     " open"
                 } else {
                     ""
                 },
-                plural(fs.len(), "finding", "findings"),
+                fs.len(),
             );
             if fs.is_empty() {
                 self.out.push_str("<p class=\"none\">None.</p>");
             }
-            for f in fs {
-                self.finding(f, None);
+            for (f, reason) in fs {
+                self.finding(f, None, Some(&reason).filter(|r| !r.is_empty()));
             }
             self.out.push_str("</div></details>\n");
         }

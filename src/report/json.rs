@@ -37,8 +37,9 @@ struct JsonPos {
     column: usize,
 }
 
+/// One finding as the JSON report and `json-lines` show it.
 #[derive(Serialize)]
-struct JsonFinding<'a> {
+pub(super) struct JsonFinding<'a> {
     rule_id: &'a str,
     rule_name: &'a str,
     path: String,
@@ -50,6 +51,10 @@ struct JsonFinding<'a> {
     line_text: &'a str,
     fingerprint: &'a str,
     suppressed: bool,
+    /// Ids of the rules whose findings on the same call this one stands for.
+    covers: Vec<&'a str>,
+    /// In test code (`test-paths`): reported, but not gating unless `--gate-tests`.
+    test_code: bool,
     flow: Vec<JsonStep<'a>>,
 }
 
@@ -89,12 +94,51 @@ struct Summary {
     internal_errors: usize,
     fail_on: Severity,
     gate_failed: bool,
+    /// Findings each filter hid (see `pyaudit scan --format sarif` for the findings).
+    hidden: BTreeMap<crate::gate::HiddenKind, usize>,
+    /// Reported findings in test code that do not gate.
+    test_code: usize,
+    /// Reported findings outside test code below `fail_on`.
+    below_fail_on: usize,
 }
 
 fn pos(lines: &mut LineCache, f: &Finding, p: Position) -> JsonPos {
     JsonPos {
         line: p.line,
         column: lines.column(f, p, char_col),
+    }
+}
+
+/// The JSON form of finding `f`.
+pub(super) fn json_finding<'a>(
+    report: &'a Report,
+    lines: &mut LineCache,
+    f: &'a Finding,
+) -> JsonFinding<'a> {
+    let path = |p: &std::path::Path| p.to_string_lossy().into_owned();
+    JsonFinding {
+        rule_id: &f.rule_id,
+        rule_name: report.rule_name(f),
+        path: path(&f.path),
+        start: pos(lines, f, f.start),
+        end: pos(lines, f, f.end),
+        severity: f.severity,
+        confidence: f.confidence,
+        message: &f.message,
+        line_text: &f.line_text,
+        fingerprint: &f.fingerprint,
+        suppressed: f.suppressed,
+        covers: f.covered.iter().map(|c| c.rule_id.as_str()).collect(),
+        test_code: f.test_code,
+        flow: f
+            .flow
+            .iter()
+            .map(|s| JsonStep {
+                start: pos(lines, f, s.start),
+                end: pos(lines, f, s.end),
+                note: &s.note,
+            })
+            .collect(),
     }
 }
 
@@ -105,32 +149,7 @@ pub fn render(report: &Report) -> String {
     let findings = report
         .findings
         .iter()
-        .map(|f| JsonFinding {
-            rule_id: &f.rule_id,
-            rule_name: report
-                .rules
-                .rules()
-                .get(f.rule_index)
-                .map_or("", |r| r.name.as_str()),
-            path: path(&f.path),
-            start: pos(&mut lines, f, f.start),
-            end: pos(&mut lines, f, f.end),
-            severity: f.severity,
-            confidence: f.confidence,
-            message: &f.message,
-            line_text: &f.line_text,
-            fingerprint: &f.fingerprint,
-            suppressed: f.suppressed,
-            flow: f
-                .flow
-                .iter()
-                .map(|s| JsonStep {
-                    start: pos(&mut lines, f, s.start),
-                    end: pos(&mut lines, f, s.end),
-                    note: &s.note,
-                })
-                .collect(),
-        })
+        .map(|f| json_finding(report, &mut lines, f))
         .collect();
     let diagnostics = report
         .result
@@ -180,9 +199,12 @@ pub fn render(report: &Report) -> String {
             internal_errors: report.result.internal_errors,
             fail_on: report.fail_on,
             gate_failed: report.gate_failed,
+            hidden: report.tally.hidden.clone(),
+            test_code: report.tally.test_code,
+            below_fail_on: report.tally.below_fail_on,
         },
     };
     let mut out = serde_json::to_string_pretty(&doc).expect("JSON report always serializes");
     out.push('\n');
-    out
+    super::inert::guard_json(out)
 }

@@ -1,10 +1,16 @@
 //! Reporters: turning a [`crate::scan::ScanResult`] into text for people or machines.
 
+pub mod concise;
 pub mod github;
+pub mod gitlab;
 pub mod html;
+pub mod inert;
 pub mod json;
+pub mod jsonl;
+pub mod junit;
 pub mod location;
 pub mod sarif;
+pub mod statistics;
 pub mod terminal;
 pub mod text;
 
@@ -26,6 +32,15 @@ pub enum Format {
     Sarif,
     /// GitHub Actions workflow commands that annotate the pull request.
     Github,
+    /// One line per finding: `path:line:col: ID [severity] message`.
+    Concise,
+    /// One JSON object per finding and line (the `findings` items of `json`).
+    #[serde(rename = "json-lines")]
+    JsonLines,
+    /// A GitLab Code Quality report.
+    Gitlab,
+    /// JUnit XML: one failing test case per finding.
+    Junit,
     /// A self-contained HTML audit report (see docs/output.md).
     Html,
 }
@@ -33,7 +48,7 @@ pub enum Format {
 impl Format {
     /// Whether the format is meant for programs rather than people.
     pub fn is_machine(self) -> bool {
-        self != Format::Text
+        !matches!(self, Format::Text | Format::Concise)
     }
 }
 
@@ -44,6 +59,10 @@ impl Format {
 pub struct Report<'a> {
     pub result: &'a ScanResult,
     pub findings: Vec<&'a Finding>,
+    /// Findings a filter hid, with the reason (SARIF keeps them as suppressed results).
+    pub hidden: Vec<(&'a Finding, crate::gate::Hidden)>,
+    /// What each filter hid and what does not gate, for summaries.
+    pub tally: crate::gate::Tally,
     pub rules: &'a RuleSet,
     pub root: &'a ProjectRoot,
     /// Findings hidden because the baseline lists them.
@@ -60,5 +79,13 @@ impl Report<'_> {
     /// The findings that count: not silenced in the source.
     pub fn active(&self) -> impl Iterator<Item = &&Finding> {
         self.findings.iter().filter(|f| !f.suppressed)
+    }
+
+    /// The name of the rule that produced `f` (empty if it is not in the set).
+    pub fn rule_name(&self, f: &Finding) -> &str {
+        self.rules
+            .rules()
+            .get(f.rule_index)
+            .map_or("", |r| r.name.as_str())
     }
 }

@@ -5,8 +5,9 @@
 //! `uriBaseId: %SRCROOT%`; columns count UTF-16 code units (the SARIF default `columnKind`).
 
 use super::Report;
+use super::inert;
 use super::location::{LineCache, ProjectRoot, file_uri, relative_uri, utf16_col};
-use crate::explain::{explain, rule_doc_url};
+use crate::explain::explain;
 use crate::finding::{Diagnostic, DiagnosticKind, Finding, Position, Severity};
 use crate::rules::Rule;
 use serde::Serialize;
@@ -64,6 +65,18 @@ fn text(s: impl Into<String>) -> Text {
     Text { text: s.into() }
 }
 
+/// A `message` object: its text may quote the scanned code or a user rule, so brackets are
+/// escaped and it can never form an embedded link (see [`inert::sarif_message`]).
+fn message(s: &str) -> Text {
+    text(inert::sarif_message(s))
+}
+
+/// Whether a rule ships with pyaudit (its text is trusted Markdown) rather than coming from
+/// a rule file given with `--rules` or `rules-dirs`.
+fn is_builtin(rule: &Rule) -> bool {
+    rule.origin.starts_with("builtin:")
+}
+
 #[derive(Serialize)]
 struct MultiformatText {
     text: String,
@@ -78,9 +91,25 @@ struct ReportingDescriptor {
     short_description: Text,
     full_description: Text,
     help: MultiformatText,
-    help_uri: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    help_uri: Option<String>,
     default_configuration: Configuration,
     properties: RuleProperties,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    relationships: Vec<Relationship>,
+}
+
+/// Ties a sub-rule descriptor to the rule it is part of.
+#[derive(Serialize)]
+struct Relationship {
+    target: RuleReference,
+    kinds: Vec<&'static str>,
+}
+
+#[derive(Serialize)]
+struct RuleReference {
+    id: String,
+    index: usize,
 }
 
 #[derive(Serialize)]
@@ -133,18 +162,28 @@ struct SarifResult {
     code_flows: Vec<CodeFlow>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     suppressions: Vec<Suppression>,
+    /// 0-100; test code ranks lower than the same finding elsewhere.
+    rank: f64,
     properties: ResultProperties,
 }
 
 #[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
 struct ResultProperties {
     severity: Severity,
     confidence: crate::finding::Confidence,
+    /// Rules whose findings on the same call this one stands for (see `crate::dedup`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    covers: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    tags: Vec<&'static str>,
 }
 
 #[derive(Serialize)]
 struct Suppression {
     kind: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    justification: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -254,16 +293,38 @@ fn rule_descriptor(rule: &Rule) -> ReportingDescriptor {
     }
     tags.truncate(MAX_TAGS);
     let lvl = level(rule.severity);
+    let help_text = format!("{}\n\n{}", rule.description.trim(), rule.help.trim());
+    // A user rule's text could carry HTML, images or links for the code-scanning page that
+    // renders it; built-in text is ours and shown as written.
+    let (summary, description, help_text, markdown) = if is_builtin(rule) {
+        (
+            rule.summary.trim().to_string(),
+            rule.description.trim().to_string(),
+            help_text,
+            explain(rule),
+        )
+    } else {
+        (
+            inert::plain(rule.summary.trim()),
+            inert::plain(rule.description.trim()),
+            inert::plain(&help_text),
+            inert::markdown(&explain(rule)),
+        )
+    };
     ReportingDescriptor {
         id: rule.id.clone(),
         name: rule.name.clone(),
-        short_description: text(rule.summary.trim()),
-        full_description: text(rule.description.trim()),
+        short_description: text(summary),
+        full_description: text(description),
         help: MultiformatText {
-            text: format!("{}\n\n{}", rule.description.trim(), rule.help.trim()),
-            markdown: explain(rule),
+            text: help_text,
+            markdown,
         },
-        help_uri: rule_doc_url(rule),
+        // A viewer links to it: from a user rule, only an https URL.
+        help_uri: rule
+            .help_uri
+            .clone()
+            .filter(|u| is_builtin(rule) || inert::is_https(u)),
         default_configuration: Configuration { level: lvl },
         properties: RuleProperties {
             tags,
@@ -271,7 +332,41 @@ fn rule_descriptor(rule: &Rule) -> ReportingDescriptor {
             problem_severity: if lvl == "note" { "recommendation" } else { lvl },
             security_severity: rule.severity.security_severity(),
         },
+        relationships: Vec::new(),
     }
+}
+
+/// The id of the sub-rule for a rule's findings at a severity other than its own.
+fn sub_rule_id(rule_id: &str, severity: Severity) -> String {
+    format!("{rule_id}/{severity}")
+}
+
+/// A descriptor for the findings of `rule` (at `index`) that have `severity`: GitHub shows
+/// the severity of a result's rule descriptor, not of the result, so a rule whose findings
+/// differ in severity gets one descriptor per severity it produces.
+fn sub_rule_descriptor(rule: &Rule, index: usize, severity: Severity) -> ReportingDescriptor {
+    let mut d = rule_descriptor(rule);
+    let lvl = level(severity);
+    d.id = sub_rule_id(&rule.id, severity);
+    d.name = format!("{}/{severity}", rule.name);
+    d.short_description = text(format!("{} ({severity} findings)", rule.summary.trim()));
+    d.default_configuration = Configuration { level: lvl };
+    d.properties.problem_severity = if lvl == "note" { "recommendation" } else { lvl };
+    d.properties.security_severity = severity.security_severity();
+    d.relationships = vec![Relationship {
+        target: RuleReference {
+            id: rule.id.clone(),
+            index,
+        },
+        kinds: vec!["subset"],
+    }];
+    d
+}
+
+/// SARIF `rank` (0-100): the severity's weight, a tenth of it in test code.
+fn rank(f: &Finding) -> f64 {
+    let base: f64 = f.severity.security_severity().parse().unwrap_or(5.0) * 10.0;
+    if f.test_code { base / 10.0 } else { base }
 }
 
 fn notification(root: &ProjectRoot, d: &Diagnostic) -> Notification {
@@ -283,7 +378,7 @@ fn notification(root: &ProjectRoot, d: &Diagnostic) -> Notification {
     };
     Notification {
         level: lvl,
-        message: text(format!("{}: {}", d.kind.as_str(), d.message)),
+        message: message(&format!("{}: {}", d.kind.as_str(), d.message)),
         descriptor: DescriptorReference {
             id: d.kind.as_str(),
         },
@@ -308,8 +403,29 @@ pub fn render(report: &Report) -> String {
         lines: LineCache::default(),
         root: report.root,
     };
-    let mut results = Vec::with_capacity(report.findings.len());
-    for f in &report.findings {
+    let rules = report.rules.rules();
+    let mut descriptors: Vec<ReportingDescriptor> = rules.iter().map(rule_descriptor).collect();
+    // (rule index, severity) -> index of its sub-rule descriptor, in a fixed order.
+    let mut subs: std::collections::BTreeMap<(usize, Severity), usize> = Default::default();
+    let all = report
+        .findings
+        .iter()
+        .map(|f| (*f, None))
+        .chain(report.hidden.iter().map(|(f, h)| (*f, Some(h))));
+    let all: Vec<(&Finding, Option<&crate::gate::Hidden>)> = all.collect();
+    for (f, _) in &all {
+        if let Some(rule) = rules.get(f.rule_index)
+            && rule.severity != f.severity
+        {
+            subs.entry((f.rule_index, f.severity)).or_insert(0);
+        }
+    }
+    for ((ri, sev), slot) in subs.iter_mut() {
+        *slot = descriptors.len();
+        descriptors.push(sub_rule_descriptor(&rules[*ri], *ri, *sev));
+    }
+    let mut results = Vec::with_capacity(all.len());
+    for (f, hidden) in all {
         let code_flows = if f.flow.is_empty() {
             Vec::new()
         } else {
@@ -319,7 +435,7 @@ pub fn render(report: &Report) -> String {
                 .map(|step| ThreadFlowLocation {
                     location: Location {
                         physical_location: regions.location(f, step.start, step.end),
-                        message: Some(text(step.note.clone())),
+                        message: Some(message(&step.note)),
                     },
                 })
                 .collect();
@@ -327,25 +443,45 @@ pub fn render(report: &Report) -> String {
                 thread_flows: vec![ThreadFlow { locations }],
             }]
         };
+        let (rule_id, rule_index) = match subs.get(&(f.rule_index, f.severity)) {
+            Some(&i) => (sub_rule_id(&f.rule_id, f.severity), i),
+            None => (f.rule_id.clone(), f.rule_index),
+        };
+        let mut suppressions = Vec::new();
+        if f.suppressed {
+            suppressions.push(Suppression {
+                kind: "inSource",
+                justification: None,
+            });
+        }
+        if let Some(h) = hidden {
+            suppressions.push(Suppression {
+                kind: "external",
+                justification: Some(h.justification()),
+            });
+        }
         results.push(SarifResult {
-            rule_id: f.rule_id.clone(),
-            rule_index: f.rule_index,
+            rule_id,
+            rule_index,
             level: level(f.severity),
-            message: text(f.message.clone()),
+            message: message(&f.message),
             locations: vec![Location {
                 physical_location: regions.location(f, f.start, f.end),
                 message: None,
             }],
             partial_fingerprints: [(FINGERPRINT_KEY, f.fingerprint.clone())].into(),
             code_flows,
-            suppressions: if f.suppressed {
-                vec![Suppression { kind: "inSource" }]
-            } else {
-                Vec::new()
-            },
+            suppressions,
+            rank: rank(f),
             properties: ResultProperties {
                 severity: f.severity,
                 confidence: f.confidence,
+                covers: f.covered.iter().map(|c| c.rule_id.clone()).collect(),
+                tags: if f.test_code {
+                    vec!["test"]
+                } else {
+                    Vec::new()
+                },
             },
         });
     }
@@ -359,7 +495,7 @@ pub fn render(report: &Report) -> String {
                     version: env!("CARGO_PKG_VERSION"),
                     semantic_version: env!("CARGO_PKG_VERSION"),
                     information_uri: env!("CARGO_PKG_REPOSITORY"),
-                    rules: report.rules.rules().iter().map(rule_descriptor).collect(),
+                    rules: descriptors,
                 },
             },
             original_uri_base_ids: [(
@@ -385,5 +521,5 @@ pub fn render(report: &Report) -> String {
     };
     let mut out = serde_json::to_string_pretty(&log).expect("SARIF structs always serialize");
     out.push('\n');
-    out
+    super::inert::guard_json(out)
 }

@@ -1,9 +1,11 @@
 //! Human-readable output in the style of rustc and Ruff.
 
+use super::inert;
 use super::terminal::escape;
 use crate::finding::{Diagnostic, Finding, Severity};
 use crate::rules::RuleSet;
 use crate::scan::ScanResult;
+use crate::suppress::UnusedSuppression;
 use anstyle::{AnsiColor, Style};
 use std::fmt::Write as _;
 
@@ -36,7 +38,7 @@ pub fn char_col(line: &str, byte_col: usize) -> usize {
 
 /// Renders one finding: header, source line with underline, path steps, help.
 pub fn render_finding(out: &mut String, f: &Finding, rules: &RuleSet) {
-    let path = escape(&f.path.to_string_lossy());
+    let path = inert::path(&f.path);
     // An empty line text means the line was too long to keep: fall back to bytes.
     let col = if f.line_text.is_empty() {
         f.start.byte_col + 1
@@ -58,6 +60,9 @@ pub fn render_finding(out: &mut String, f: &Finding, rules: &RuleSet) {
     out.push_str(&escape(&f.message));
     if f.suppressed {
         styled(out, DIM, " (suppressed)");
+    }
+    if f.test_code {
+        styled(out, DIM, " (test code)");
     }
     out.push('\n');
 
@@ -111,6 +116,11 @@ fn render_notes(out: &mut String, f: &Finding, rules: &RuleSet, pad: &str) {
             );
         }
     }
+    if !f.covered.is_empty() {
+        let ids: Vec<String> = f.covered.iter().map(|c| escape(&c.rule_id)).collect();
+        styled(out, DIM, &format!("{pad} = "));
+        let _ = writeln!(out, "also covers: {} (same call)", ids.join(", "));
+    }
     if let Some(rule) = rules.rules().get(f.rule_index) {
         styled(out, DIM, &format!("{pad} = "));
         styled(out, HELP, "help:");
@@ -137,7 +147,7 @@ fn first_sentence(text: &str) -> String {
 
 /// Renders one diagnostic as a warning line.
 pub fn render_diagnostic(out: &mut String, d: &Diagnostic) {
-    let path = escape(&d.path.to_string_lossy());
+    let path = inert::path(&d.path);
     let loc = match d.line {
         Some(l) => format!("{path}:{l}:"),
         None => format!("{path}:"),
@@ -150,6 +160,22 @@ pub fn render_diagnostic(out: &mut String, d: &Diagnostic) {
         &format!("warning[{}]:", d.kind.as_str()),
     );
     let _ = writeln!(out, " {}", escape(&d.message));
+}
+
+/// Renders one in-source suppression that silenced nothing as a warning line.
+pub fn render_unused(out: &mut String, u: &UnusedSuppression) {
+    let what = match &u.rule {
+        Some(r) => format!("`# pyaudit: ignore[{}]`: nothing to silence", escape(r)),
+        None => "`# pyaudit: ignore`: nothing to silence".into(),
+    };
+    styled(out, BOLD, &format!("{}:{}:", inert::path(&u.path), u.line));
+    out.push(' ');
+    styled(
+        out,
+        AnsiColor::Yellow.on_default().bold(),
+        "warning[unused-suppression]:",
+    );
+    let _ = writeln!(out, " {what}");
 }
 
 /// The closing summary: findings by severity, files, errors, time.
@@ -201,4 +227,32 @@ pub fn render_summary(out: &mut String, result: &ScanResult, shown: &[&Finding])
         );
     }
     out.push_str(".\n");
+}
+
+/// The line after the summary that says what the filters hid and what does not gate;
+/// nothing when there is nothing to say. Comment suppressions and the baseline have their
+/// own wording elsewhere in the summary.
+pub fn render_tally(out: &mut String, tally: &crate::gate::Tally) {
+    let hidden: Vec<String> = tally
+        .hidden
+        .iter()
+        .filter(|(k, n)| **n > 0 && **k != crate::gate::HiddenKind::Baseline)
+        .map(|(k, n)| format!("{n} {}", k.label()))
+        .collect();
+    if !hidden.is_empty() {
+        let _ = writeln!(out, "Hidden: {}.", hidden.join(", "));
+    }
+    let mut quiet = Vec::new();
+    if tally.test_code > 0 {
+        quiet.push(format!("{} in test code (--gate-tests)", tally.test_code));
+    }
+    if tally.below_fail_on > 0 {
+        quiet.push(format!(
+            "{} below --fail-on {}",
+            tally.below_fail_on, tally.fail_on
+        ));
+    }
+    if !quiet.is_empty() {
+        let _ = writeln!(out, "Not gating: {}.", quiet.join(", "));
+    }
 }

@@ -3,7 +3,7 @@
 use super::model::{ConditionSpec, LiteralSpec, PatternSpec, RuleFile};
 use super::taint::{TaintModel, compile_model_file, compile_taint_rule};
 use super::taint_schema::TaintModelFile;
-use super::{Condition, Literal, Pattern, Rule, Test};
+use super::{Condition, Glob, Literal, Pattern, Rule, Target, TargetBase, Test};
 use std::fmt;
 use std::path::Path;
 
@@ -157,6 +157,48 @@ pub(super) fn is_valid_qname(q: &str) -> bool {
         })
 }
 
+/// The `{name}` placeholders a call rule's messages may use.
+const CALL_PLACEHOLDERS: &[&str] = &["call"];
+
+/// The placeholders a taint rule's messages may use.
+const TAINT_PLACEHOLDERS: &[&str] = &["call", "source", "function", "argument"];
+
+/// Rejects a `{name}` in `text` that is not one of `allowed` (`{}` and other non-name
+/// braces are left alone: they are not placeholders).
+fn check_placeholders(
+    ctx: &Ctx,
+    offset: usize,
+    field: &str,
+    text: &str,
+    allowed: &[&str],
+) -> Result<(), RuleError> {
+    let mut rest = text;
+    while let Some(open) = rest.find('{') {
+        let after = &rest[open + 1..];
+        let Some(close) = after.find('}') else {
+            break;
+        };
+        let name = &after[..close];
+        let is_name = !name.is_empty()
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+        if is_name && !allowed.contains(&name) {
+            let known: Vec<String> = allowed.iter().map(|a| format!("{{{a}}}")).collect();
+            let at = ctx.text.find(&format!("{{{name}}}")).unwrap_or(offset);
+            return Err(ctx.err(
+                at,
+                format!(
+                    "`{field}` uses unknown placeholder `{{{name}}}` (known: {})",
+                    known.join(", ")
+                ),
+            ));
+        }
+        rest = &after[close + 1..];
+    }
+    Ok(())
+}
+
 fn compile(ctx: &Ctx, spec: RuleFile) -> Result<Rule, RuleError> {
     let id = spec.id.get_ref();
     if !is_valid_id(id) {
@@ -207,10 +249,37 @@ fn compile(ctx: &Ctx, spec: RuleFile) -> Result<Rule, RuleError> {
             return Err(ctx.err(0, "a rule needs at least one [[pattern]]"));
         }
     }
+    // A misspelt placeholder would otherwise reach users verbatim, e.g. "`{cal}` is unsafe".
+    let allowed: &[&str] = if taint.is_some() {
+        TAINT_PLACEHOLDERS
+    } else {
+        CALL_PLACEHOLDERS
+    };
+    check_placeholders(ctx, 0, "message", &spec.message, allowed)?;
+    for p in &spec.pattern {
+        if let Some(m) = &p.get_ref().message {
+            check_placeholders(ctx, p.span().start, "message", m, allowed)?;
+        }
+    }
+    for sink in &spec.sink {
+        if let Some(m) = &sink.get_ref().message {
+            check_placeholders(ctx, sink.span().start, "message", m, allowed)?;
+        }
+    }
     let mut patterns = Vec::with_capacity(spec.pattern.len());
     for p in &spec.pattern {
         patterns.push(compile_pattern(ctx, p.span().start, p.get_ref(), &spec)?);
     }
+    let help_uri = match &spec.help_uri {
+        Some(u) if !(u.get_ref().starts_with("https://") || u.get_ref().starts_with("http://")) => {
+            return Err(ctx.err(u.span().start, "`help_uri` must be an http(s) URL"));
+        }
+        Some(u) => Some(u.get_ref().clone()),
+        None if ctx.file.starts_with("builtin:") => {
+            Some(format!("{}/{id}.md", crate::explain::DOCS_BASE_URL))
+        }
+        None => None,
+    };
     Ok(Rule {
         id: id.clone(),
         name: name.clone(),
@@ -224,6 +293,7 @@ fn compile(ctx: &Ctx, spec: RuleFile) -> Result<Rule, RuleError> {
         vulnerable: spec.vulnerable.trim_end().to_string(),
         fixed: spec.fixed.trim_end().to_string(),
         references: spec.references.clone(),
+        help_uri,
         tags: spec.tags.clone(),
         patterns,
         taint,
@@ -237,21 +307,82 @@ fn compile_pattern(
     p: &PatternSpec,
     rule: &RuleFile,
 ) -> Result<Pattern, RuleError> {
-    if p.calls.is_empty() {
-        return Err(ctx.err(offset, "`calls` must name at least one qualified callee"));
+    let forms = [
+        !p.calls.is_empty(),
+        !p.assigns.is_empty(),
+        !p.subclasses.is_empty(),
+    ];
+    match forms.iter().filter(|&&f| f).count() {
+        0 => {
+            return Err(ctx.err(
+                offset,
+                "a pattern needs `calls` (qualified callees), `assigns` (assignment targets) or \
+                 `subclasses` (base classes)",
+            ));
+        }
+        1 => {}
+        _ => {
+            return Err(ctx.err(
+                offset,
+                "a pattern takes one of `calls`, `assigns` and `subclasses`; write several \
+                 patterns instead",
+            ));
+        }
     }
-    if let Some(bad) = p.calls.iter().find(|c| !is_valid_qname(c)) {
+    if let Some(bad) = p.calls.iter().find(|c| !is_valid_callee(c)) {
         return Err(ctx.err(
             offset,
-            format!("`{bad}` is not a qualified Python name like `pickle.loads`"),
+            format!(
+                "`{bad}` is not a qualified Python name like `pickle.loads` or a receiver-free \
+                 callee like `*.conf.update`"
+            ),
         ));
     }
+    let mut assigns = Vec::with_capacity(p.assigns.len());
+    for t in &p.assigns {
+        assigns.push(parse_target(t).ok_or_else(|| {
+            ctx.err(
+                offset,
+                format!(
+                    "`{t}` is not an assignment target like `SECRET_KEY`, `*.secret_key`, \
+                     `*.config[SECRET_KEY]` or `flask.Flask().secret_key`"
+                ),
+            )
+        })?);
+    }
+    let subclasses = check_names(ctx, offset, &p.subclasses)?;
     let mut conditions = Vec::with_capacity(p.when.len());
     for c in &p.when {
-        conditions.push(compile_condition(ctx, c.span().start, c.get_ref())?);
+        let cond = compile_condition_of(ctx, c.span().start, c.get_ref(), !p.calls.is_empty())?;
+        let for_class = cond.method.is_some();
+        if for_class == p.subclasses.is_empty() {
+            return Err(ctx.err(
+                c.span().start,
+                "`method` conditions belong to `subclasses` patterns, and those take only \
+                 `method` conditions",
+            ));
+        }
+        if for_class && !matches!(cond.test, Test::Absent | Test::Present) {
+            return Err(ctx.err(
+                c.span().start,
+                "a `method` condition takes `absent = true` or `present = true`",
+            ));
+        }
+        if !p.assigns.is_empty() && (cond.arg.is_some() || cond.position.is_some()) {
+            return Err(ctx.err(
+                c.span().start,
+                "conditions of an `assigns` pattern test the assigned value: no `arg` or \
+                 `position`",
+            ));
+        }
+        conditions.push(cond);
     }
     Ok(Pattern {
         calls: p.calls.clone(),
+        assigns,
+        subclasses,
+        files: globs(ctx, offset, &p.files)?,
+        not_files: globs(ctx, offset, &p.not_files)?,
         conditions,
         severity: p.severity.unwrap_or(rule.severity),
         confidence: p.confidence.unwrap_or(rule.confidence),
@@ -264,15 +395,94 @@ fn compile_pattern(
     })
 }
 
+fn glob_of(ctx: &Ctx, offset: usize, text: &str, ignore_case: bool) -> Result<Glob, RuleError> {
+    Glob::new(text, ignore_case).map_err(|e| ctx.err(offset, e))
+}
+
+/// Path globs, which ignore case (file systems on macOS and Windows do).
+fn globs(ctx: &Ctx, offset: usize, texts: &[String]) -> Result<Vec<Glob>, RuleError> {
+    texts
+        .iter()
+        .map(|t| glob_of(ctx, offset, t, true))
+        .collect()
+}
+
+/// A qualified name, or `*.` followed by one (the callee's trailing attributes).
+fn is_valid_callee(c: &str) -> bool {
+    match c.strip_prefix("*.") {
+        Some(rest) => is_valid_qname(rest) && !rest.contains("()"),
+        None => is_valid_qname(c),
+    }
+}
+
+fn is_identifier(s: &str) -> bool {
+    !s.is_empty()
+        && !s.starts_with(|c: char| c.is_ascii_digit())
+        && s.chars().all(|c| c.is_alphanumeric() || c == '_')
+}
+
+/// `NAME`, `*.a.b` or a qualified name, optionally followed by `[KEY]`.
+fn parse_target(t: &str) -> Option<Target> {
+    let (base, key) = match t.strip_suffix(']') {
+        Some(rest) => {
+            let (base, key) = rest.split_once('[')?;
+            let key = key.trim_matches(|c| c == '"' || c == '\'');
+            (base, Some(key.to_string()))
+        }
+        None => (t, None),
+    };
+    if key
+        .as_deref()
+        .is_some_and(|k| k.is_empty() || k.contains(['[', ']']))
+    {
+        return None;
+    }
+    let base = if let Some(rest) = base.strip_prefix("*.") {
+        let segs: Vec<String> = rest.split('.').map(String::from).collect();
+        if !segs.iter().all(|s| is_identifier(s)) {
+            return None;
+        }
+        TargetBase::Suffix(segs)
+    } else if is_identifier(base) {
+        TargetBase::Name(base.to_string())
+    } else if is_valid_qname(base) {
+        TargetBase::Qualified(base.to_string())
+    } else {
+        return None;
+    };
+    Some(Target {
+        base,
+        key,
+        spelled: t.to_string(),
+    })
+}
+
+/// Compiles a condition on a call's arguments.
 pub(super) fn compile_condition(
     ctx: &Ctx,
     offset: usize,
     c: &ConditionSpec,
 ) -> Result<Condition, RuleError> {
-    if c.arg.is_none() && c.position.is_none() {
+    compile_condition_of(ctx, offset, c, true)
+}
+
+/// `of_call`: the condition is about a call's arguments, so it must name one.
+fn compile_condition_of(
+    ctx: &Ctx,
+    offset: usize,
+    c: &ConditionSpec,
+    of_call: bool,
+) -> Result<Condition, RuleError> {
+    if of_call && c.arg.is_none() && c.position.is_none() {
         return Err(ctx.err(
             offset,
             "a `when` condition needs `arg` (keyword name), `position` (0-based index), or both",
+        ));
+    }
+    if c.method.is_some() && (c.arg.is_some() || c.position.is_some() || c.key.is_some()) {
+        return Err(ctx.err(
+            offset,
+            "a `method` condition takes no `arg`, `position` or `key`",
         ));
     }
     let mut tests = Vec::new();
@@ -301,22 +511,54 @@ pub(super) fn compile_condition(
     if let Some(constant) = c.constant {
         tests.push(Test::Constant(constant));
     }
-    if c.absent == Some(false) || c.present == Some(false) || c.is_none == Some(false) {
+    if let Some(values) = &c.contains {
+        if values.is_empty() {
+            return Err(ctx.err(offset, "`contains` needs at least one string"));
+        }
+        tests.push(Test::Contains(values.clone()));
+    }
+    if let Some(glob) = &c.matches {
+        tests.push(Test::Matches(glob_of(ctx, offset, glob, false)?, true));
+    }
+    if let Some(glob) = &c.not_matches {
+        tests.push(Test::Matches(glob_of(ctx, offset, glob, false)?, false));
+    }
+    if let Some(glob) = &c.source_matches {
+        tests.push(Test::SourceMatches(glob_of(ctx, offset, glob, true)?));
+    }
+    if let Some(glob) = &c.prefix_matches {
+        tests.push(Test::Prefix(glob_of(ctx, offset, glob, false)?, true));
+    }
+    if let Some(glob) = &c.prefix_not_matches {
+        tests.push(Test::Prefix(glob_of(ctx, offset, glob, false)?, false));
+    }
+    if c.literal_string == Some(true) {
+        tests.push(Test::LiteralString);
+    }
+    if c.absent == Some(false)
+        || c.present == Some(false)
+        || c.is_none == Some(false)
+        || c.literal_string == Some(false)
+    {
         return Err(ctx.err(
             offset,
-            "`absent`, `present` and `is_none` only take `true`; use the opposite test instead",
+            "`absent`, `present`, `is_none` and `literal_string` only take `true`; use the \
+             opposite test instead",
         ));
     }
     match tests.len() {
         1 => Ok(Condition {
             arg: c.arg.clone(),
             position: c.position,
+            key: c.key.clone(),
+            method: c.method.clone(),
             test: tests.pop().unwrap(),
         }),
         0 => Err(ctx.err(
             offset,
-            "a `when` condition needs one test: absent, present, equals, is_none, in, not_in or \
-             constant",
+            "a `when` condition needs one test: absent, present, equals, is_none, in, not_in, \
+             constant, contains, matches, not_matches, source_matches, prefix_matches, \
+             prefix_not_matches or literal_string",
         )),
         _ => Err(ctx.err(
             offset,
@@ -333,11 +575,13 @@ fn check_names(ctx: &Ctx, offset: usize, names: &[String]) -> Result<Vec<String>
 }
 
 /// The rules and taint models embedded in the binary.
-pub(super) fn builtin_rules() -> Result<Loaded, RuleError> {
+pub fn builtin_rules() -> Result<Loaded, RuleError> {
     let mut loaded = Loaded::default();
     for (path, text) in EMBEDDED_RULES {
         loaded.push(parse_file(&format!("builtin:{path}"), text)?);
     }
+    // Files are grouped in directories by topic; listings, SARIF and docs go by id.
+    loaded.rules.sort_by(|a, b| a.id.cmp(&b.id));
     Ok(loaded)
 }
 
@@ -440,5 +684,60 @@ calls = ["pickle.loads"]
     fn bad_qname_rejected() {
         let text = GOOD.replace("pickle.loads", "pickle..loads");
         assert!(parse_rule_file("t.toml", &text).is_err());
+    }
+
+    fn with_pattern(pattern: &str) -> String {
+        GOOD.replace("[[pattern]]\ncalls = [\"pickle.loads\"]\n", pattern)
+    }
+
+    #[test]
+    fn new_pattern_forms_parse() {
+        for pattern in [
+            "[[pattern]]\ncalls = [\"*.conf.update\"]\n",
+            "[[pattern]]\nassigns = [\"SECRET_KEY\", \"*.config[SECRET_KEY]\", \"flask.Flask().secret_key\"]\n  [[pattern.when]]\n  literal_string = true\n",
+            "[[pattern]]\nsubclasses = [\"pickle.Unpickler\"]\n  [[pattern.when]]\n  method = \"find_class\"\n  absent = true\n",
+            "[[pattern]]\ncalls = [\"jwt.decode\"]\nnot_files = [\"*/tests/*\"]\n  [[pattern.when]]\n  arg = \"options\"\n  key = \"verify_signature\"\n  equals = false\n",
+        ] {
+            let text = with_pattern(pattern);
+            assert!(parse_rule_file("t.toml", &text).is_ok(), "{pattern}");
+        }
+    }
+
+    #[test]
+    fn bad_pattern_forms_rejected() {
+        for (pattern, problem) in [
+            (
+                "[[pattern]]\ncalls = [\"a.b\"]\nassigns = [\"X\"]\n",
+                "one of",
+            ),
+            (
+                "[[pattern]]\nassigns = [\"a b\"]\n",
+                "not an assignment target",
+            ),
+            (
+                "[[pattern]]\nassigns = [\"X[]\"]\n",
+                "not an assignment target",
+            ),
+            ("[[pattern]]\ncalls = [\"*.a()\"]\n", "receiver-free"),
+            (
+                "[[pattern]]\nassigns = [\"X\"]\n  [[pattern.when]]\n  arg = \"y\"\n  equals = 1\n",
+                "assigned value",
+            ),
+            (
+                "[[pattern]]\ncalls = [\"a.b\"]\n  [[pattern.when]]\n  method = \"m\"\n  absent = true\n",
+                "needs `arg`",
+            ),
+            (
+                "[[pattern]]\nsubclasses = [\"a.B\"]\n  [[pattern.when]]\n  method = \"m\"\n  equals = 1\n",
+                "absent = true",
+            ),
+            (
+                "[[pattern]]\nassigns = [\"X\"]\n  [[pattern.when]]\n  literal_string = false\n",
+                "only take `true`",
+            ),
+        ] {
+            let err = parse_rule_file("t.toml", &with_pattern(pattern)).unwrap_err();
+            assert!(err.message.contains(problem), "{pattern}: {}", err.message);
+        }
     }
 }

@@ -8,11 +8,12 @@
 
 mod load;
 mod model;
+pub mod select;
 pub mod taint;
 mod taint_schema;
 
 pub(crate) use load::line_col;
-pub use load::{Loaded, Parsed, RuleError, load_dir, parse_file, parse_rule_file};
+pub use load::{Loaded, Parsed, RuleError, builtin_rules, load_dir, parse_file, parse_rule_file};
 pub use model::{ConditionSpec, LiteralSpec, PatternSpec, RuleFile};
 pub use taint::{TaintModel, TaintRule};
 
@@ -28,6 +29,39 @@ pub enum Literal {
     None,
 }
 
+/// A glob from a rule file, where `*` matches any run of characters (`/` included).
+#[derive(Debug, Clone)]
+pub struct Glob {
+    /// The glob as written.
+    pub text: String,
+    regex: regex::Regex,
+}
+
+impl Glob {
+    /// Compiles `text`; `ignore_case` makes ASCII letters match either case.
+    pub fn new(text: &str, ignore_case: bool) -> Result<Glob, String> {
+        let body: Vec<String> = text.split('*').map(regex::escape).collect();
+        let flags = if ignore_case { "(?i)" } else { "" };
+        let regex = regex::Regex::new(&format!("{flags}^{}$", body.join("(?s:.*)")))
+            .map_err(|e| format!("glob `{text}` is too large: {e}"))?;
+        Ok(Glob {
+            text: text.to_string(),
+            regex,
+        })
+    }
+
+    /// Whether `s` matches the whole glob.
+    pub fn is_match(&self, s: &str) -> bool {
+        self.regex.is_match(s)
+    }
+}
+
+impl PartialEq for Glob {
+    fn eq(&self, other: &Glob) -> bool {
+        self.text == other.text && self.regex.as_str() == other.regex.as_str()
+    }
+}
+
 /// What a condition checks about its argument.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Test {
@@ -38,6 +72,17 @@ pub enum Test {
     NotIn(Vec<String>),
     /// Whether the argument is (`true`) or may not be (`false`) a constant.
     Constant(bool),
+    /// A list, tuple or set display with an element equal to one of these strings.
+    Contains(Vec<String>),
+    /// A string literal matching this glob (`true`), or not matching it (`false`).
+    Matches(Glob, bool),
+    /// The argument's source text matches this glob, ignoring ASCII case.
+    SourceMatches(Glob),
+    /// A non-empty constant string (or bytes).
+    LiteralString,
+    /// The constant text the value starts with (before any interpolated or computed part)
+    /// matches this glob (`true`), or does not (`false`).
+    Prefix(Glob, bool),
 }
 
 /// A condition on one call argument.
@@ -45,13 +90,48 @@ pub enum Test {
 pub struct Condition {
     pub arg: Option<String>,
     pub position: Option<usize>,
+    /// Narrows the selected value to this string key of a dict display (`{"k": v}`).
+    pub key: Option<String>,
+    /// Class patterns: the method of the class body this condition is about.
+    pub method: Option<String>,
     pub test: Test,
+}
+
+/// The left-hand side an assignment pattern matches (`assigns` in a rule file).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Target {
+    pub base: TargetBase,
+    /// `x["KEY"] = ...`: the string key of a subscript target.
+    pub key: Option<String>,
+    /// The target as the rule file spells it, used in messages.
+    pub spelled: String,
+}
+
+/// What the object part of an assignment target must be.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TargetBase {
+    /// A plain name: `SECRET_KEY = ...` in any scope.
+    Name(String),
+    /// `*.a.b`: an attribute chain ending in these names, on any object.
+    Suffix(Vec<String>),
+    /// A qualified name the target resolves to (`flask.Flask().secret_key`).
+    Qualified(String),
 }
 
 /// Qualified callee names and the argument conditions that must all hold.
 #[derive(Debug, Clone)]
 pub struct Pattern {
+    /// Qualified callee names; entries starting with `*.` match a callee's trailing
+    /// attribute names on any receiver.
     pub calls: Vec<String>,
+    /// Assignment targets (a pattern has calls, assigns or subclasses).
+    pub assigns: Vec<Target>,
+    /// Class definitions whose bases resolve to one of these names.
+    pub subclasses: Vec<String>,
+    /// Globs on the file path (`/`-separated); when non-empty, one must match.
+    pub files: Vec<Glob>,
+    /// Globs on the file path; none may match.
+    pub not_files: Vec<Glob>,
     pub conditions: Vec<Condition>,
     pub severity: Severity,
     pub confidence: Confidence,
@@ -73,6 +153,8 @@ pub struct Rule {
     pub vulnerable: String,
     pub fixed: String,
     pub references: Vec<String>,
+    /// The documentation page (SARIF `helpUri`); `None` for a user rule that names none.
+    pub help_uri: Option<String>,
     pub tags: Vec<String>,
     pub patterns: Vec<Pattern>,
     /// Set for `kind = "taint"` rules, which match data flows instead of patterns.
@@ -88,22 +170,64 @@ pub struct Rule {
 fn pattern_clauses(p: &Pattern) -> Vec<Vec<Vec<String>>> {
     let mut keywords = Vec::new();
     for c in &p.conditions {
-        let needs_given = matches!(c.test, Test::Equals(_) | Test::In(_) | Test::Constant(true));
+        let needs_given = matches!(
+            c.test,
+            Test::Equals(_)
+                | Test::In(_)
+                | Test::Constant(true)
+                | Test::Contains(_)
+                | Test::Matches(..)
+                | Test::SourceMatches(_)
+                | Test::LiteralString
+                | Test::Prefix(_, true)
+        );
         if let (true, Some(kw), None) = (needs_given, &c.arg, c.position) {
             keywords.push(vec![kw.clone()]);
         }
     }
-    p.calls
+    let mut clauses: Vec<Vec<Vec<String>>> = p
+        .calls
         .iter()
-        .map(|call| {
-            let mut clause = vec![
+        .map(|call| match call.strip_prefix("*.") {
+            // A call on any receiver spells each trailing attribute name.
+            Some(suffix) => suffix.split('.').map(|s| vec![s.to_string()]).collect(),
+            None => vec![
                 vec![first_segment(call).to_string()],
                 vec![last_segment(call).to_string()],
-            ];
-            clause.extend(keywords.iter().cloned());
-            clause
+            ],
         })
-        .collect()
+        .collect();
+    clauses.extend(p.assigns.iter().map(target_clause));
+    clauses.extend(p.subclasses.iter().map(|base| {
+        vec![
+            vec![first_segment(base).to_string()],
+            vec![last_segment(base).to_string()],
+        ]
+    }));
+    for clause in &mut clauses {
+        clause.extend(keywords.iter().cloned());
+    }
+    clauses
+}
+
+/// The words an assignment to `t` spells: the name, each attribute of a `*.` chain, or the
+/// first and last segments of a qualified name; and a subscript's key (written as a string
+/// literal, so also a whole word of the text).
+fn target_clause(t: &Target) -> Vec<Vec<String>> {
+    let mut clause: Vec<Vec<String>> = match &t.base {
+        TargetBase::Name(n) => vec![vec![n.clone()]],
+        TargetBase::Suffix(segs) => segs.iter().map(|s| vec![s.clone()]).collect(),
+        TargetBase::Qualified(q) => vec![
+            vec![first_segment(q).to_string()],
+            vec![last_segment(q).to_string()],
+        ],
+    };
+    if let Some(k) = &t.key
+        && !k.is_empty()
+    {
+        clause.push(vec![k.clone()]);
+    }
+    clause
 }
 
 /// Two groups: the first segments and the last segments of `names` (without `()`).
@@ -184,6 +308,10 @@ pub struct RuleSet {
     taint_model: TaintModel,
     /// qualified callee name → (rule index, pattern index)
     by_call: HashMap<String, Vec<(usize, usize)>>,
+    /// `*.a.b` callees: (trailing attribute names, rule index, pattern index).
+    by_suffix: Vec<(Vec<String>, usize, usize)>,
+    /// (rule index, pattern index) of assignment and class patterns.
+    forms: Vec<(usize, usize)>,
 }
 
 impl RuleSet {
@@ -204,10 +332,20 @@ impl RuleSet {
             }
         }
         let mut by_call: HashMap<String, Vec<(usize, usize)>> = HashMap::new();
+        let mut by_suffix = Vec::new();
+        let mut forms = Vec::new();
         for (ri, rule) in rules.iter().enumerate() {
             for (pi, pattern) in rule.patterns.iter().enumerate() {
                 for call in &pattern.calls {
-                    by_call.entry(call.clone()).or_default().push((ri, pi));
+                    match call.strip_prefix("*.") {
+                        Some(suffix) => {
+                            by_suffix.push((suffix.split('.').map(String::from).collect(), ri, pi))
+                        }
+                        None => by_call.entry(call.clone()).or_default().push((ri, pi)),
+                    }
+                }
+                if !pattern.assigns.is_empty() || !pattern.subclasses.is_empty() {
+                    forms.push((ri, pi));
                 }
             }
         }
@@ -215,6 +353,8 @@ impl RuleSet {
             rules,
             taint_model: TaintModel::default(),
             by_call,
+            by_suffix,
+            forms,
         })
     }
 
@@ -282,6 +422,16 @@ impl RuleSet {
     /// The patterns whose `calls` contain `qname`.
     pub fn patterns_for_call(&self, qname: &str) -> &[(usize, usize)] {
         self.by_call.get(qname).map(Vec::as_slice).unwrap_or(&[])
+    }
+
+    /// The `*.a.b` call patterns: (trailing attribute names, rule index, pattern index).
+    pub fn suffix_patterns(&self) -> &[(Vec<String>, usize, usize)] {
+        &self.by_suffix
+    }
+
+    /// The assignment and class patterns, as (rule index, pattern index).
+    pub fn form_patterns(&self) -> &[(usize, usize)] {
+        &self.forms
     }
 
     /// Finds a rule by id or name, ignoring ASCII case.

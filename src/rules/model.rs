@@ -29,6 +29,9 @@ pub struct RuleFile {
     pub fixed: String,
     #[serde(default)]
     pub references: Vec<String>,
+    /// The rule's documentation page (SARIF `helpUri`). Built-in rules default to their
+    /// generated page; user rules have none unless they set it.
+    pub help_uri: Option<Spanned<String>>,
     #[serde(default)]
     pub tags: Vec<String>,
     /// Call patterns; the rule matches a call when any pattern matches it.
@@ -58,8 +61,24 @@ pub struct RuleFile {
 #[serde(deny_unknown_fields)]
 pub struct PatternSpec {
     /// Qualified names, e.g. `pickle.loads`, `yaml.load`, `pickle.Unpickler().load`, or a
-    /// builtin such as `eval`.
+    /// builtin such as `eval`; `*.conf.update` matches those trailing attribute names on
+    /// any receiver.
+    #[serde(default)]
     pub calls: Vec<String>,
+    /// Assignment targets: `SECRET_KEY`, `*.secret_key`, `*.config[SECRET_KEY]`,
+    /// `flask.Flask().secret_key`. Conditions without `arg`/`position` test the value.
+    #[serde(default)]
+    pub assigns: Vec<String>,
+    /// Class definitions whose (transitive) bases resolve to one of these names.
+    /// Conditions name a `method` of the class body.
+    #[serde(default)]
+    pub subclasses: Vec<String>,
+    /// Globs on the scanned file's path; when given, one must match.
+    #[serde(default)]
+    pub files: Vec<String>,
+    /// Globs on the scanned file's path; none may match.
+    #[serde(default)]
+    pub not_files: Vec<String>,
     /// All conditions must hold for the pattern to match.
     #[serde(default)]
     pub when: Vec<Spanned<ConditionSpec>>,
@@ -88,6 +107,10 @@ pub struct ConditionSpec {
     pub arg: Option<String>,
     /// The 0-based positional index of the argument.
     pub position: Option<usize>,
+    /// Narrows the argument (or assigned value) to this string key of a dict display.
+    pub key: Option<String>,
+    /// Class patterns: the method of the class body (tests: `absent`, `present`).
+    pub method: Option<String>,
     /// Holds when the argument is certainly not passed.
     pub absent: Option<bool>,
     /// Holds when the argument is passed (or may be, through `*args`/`**kwargs`).
@@ -105,4 +128,19 @@ pub struct ConditionSpec {
     /// `true`: the argument is a constant (literals, through plain assignments and `+`/`%`);
     /// `false`: it is passed and may not be.
     pub constant: Option<bool>,
+    /// Holds when the argument is a list, tuple or set display holding one of these strings.
+    pub contains: Option<Vec<String>>,
+    /// Holds when the argument is a string literal matching this glob (`*` = any run).
+    pub matches: Option<String>,
+    /// Holds when the argument is a string literal not matching this glob.
+    pub not_matches: Option<String>,
+    /// Holds when the argument's source text matches this glob, ignoring ASCII case.
+    pub source_matches: Option<String>,
+    /// Holds when the constant text the argument starts with matches this glob.
+    pub prefix_matches: Option<String>,
+    /// Holds when the argument is passed and the constant text it starts with does not
+    /// match this glob (an argument with no constant start has the prefix `""`).
+    pub prefix_not_matches: Option<String>,
+    /// Holds when the argument is a non-empty constant string or bytes.
+    pub literal_string: Option<bool>,
 }

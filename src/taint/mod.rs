@@ -440,5 +440,7 @@ fn make_finding(
         fingerprint: String::new(),
         flow,
         suppressed: false,
+        covered: Vec::new(),
+        test_code: false,
     }
 }
