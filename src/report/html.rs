@@ -443,7 +443,7 @@ impl<'a> Writer<'a, '_> {
         let _ = writeln!(
             o,
             "</dl><details class=\"settings\"><summary>All resolved settings</summary><pre>{}</pre></details></section>",
-            escape(&s.show())
+            escape(&s.show(self.report.rules))
         );
     }
 
