@@ -392,6 +392,18 @@ impl RuleSet {
         Ok(set)
     }
 
+    /// Keeps only the taint sources of the threat models in `keep` (`--threat-model`), in
+    /// the shared model and in each taint rule's own.
+    pub fn with_threat_models(mut self, keep: &[crate::settings::ThreatModel]) -> RuleSet {
+        self.taint_model.retain_threat_models(keep);
+        for r in &mut self.rules {
+            if let Some(t) = &mut r.taint {
+                t.local.retain_threat_models(keep);
+            }
+        }
+        self
+    }
+
     /// The shared taint model (from taint-model files).
     pub fn taint_model(&self) -> &TaintModel {
         &self.taint_model
