@@ -147,6 +147,7 @@ pub fn explain(rule: &Rule) -> String {
     let f = crate::report::inert::code_fence(&rule.fixed);
     let _ = writeln!(out, "## Fixed\n\n{f}python\n{}\n{f}\n", rule.fixed);
     let _ = writeln!(out, "## How to fix\n\n{}\n", rule.help);
+    out.push_str(&crate::fix::describe(rule));
     // Rule files often name their CWE page among their references too: list each link once.
     let mut refs: Vec<String> = Vec::new();
     for r in rule
@@ -235,6 +236,7 @@ fn describe_condition(c: &Condition) -> String {
         Test::SourceMatches(g) => format!("{arg} is written like `{}`", g.text),
         Test::LiteralString => format!("{arg} is a non-empty constant string"),
         Test::Prefix(g, true) => format!("{arg} starts with constant text matching `{}`", g.text),
+        Test::Lacks(n) => format!("{arg} is a list holding none of {}", names(n)),
         Test::Prefix(g, false) => {
             format!(
                 "{arg} does not start with constant text matching `{}`",

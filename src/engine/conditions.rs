@@ -136,6 +136,17 @@ pub fn value_holds<'t>(
             is_constant(model, node, scope, node.start_byte(), 0)
                 && nonempty_string(model, node, scope, 0)
         }
+        (Test::Lacks(names), ArgState::Given(node)) => {
+            assigned(model, node, scope).into_iter().any(|(n, s)| {
+                matches!(n.kind(), "list" | "tuple" | "set")
+                    && !children(n).into_iter().any(|e| {
+                        model
+                            .resolve(e, s)
+                            .iter()
+                            .any(|v| model.is_a(v).iter().any(|q| names.contains(q)))
+                    })
+            })
+        }
         (Test::Prefix(glob, want), ArgState::Given(node)) => {
             glob.is_match(&constant_prefix(model, node, scope, 0).0) == *want
         }
@@ -146,7 +157,8 @@ pub fn value_holds<'t>(
             | Test::Matches(..)
             | Test::SourceMatches(_)
             | Test::LiteralString
-            | Test::Prefix(..),
+            | Test::Prefix(..)
+            | Test::Lacks(_),
             _,
         ) => false,
     }
