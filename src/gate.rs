@@ -264,9 +264,36 @@ fn strict_note(files: usize) -> String {
     )
 }
 
-/// Human-readable warnings: per-file diagnostics and unused suppressions.
+/// The `--show-skipped` listing and the count of skipped Python files. Each line starts with
+/// a fixed word, never with a path from the scanned tree.
+fn skipped_lines(result: &ScanResult, list: bool) -> String {
+    let mut out = String::new();
+    if list {
+        for s in &result.skipped {
+            out.push_str(&format!(
+                "skipped[{}]: {}\n",
+                s.reason.as_str(),
+                inert::path(&s.path)
+            ));
+        }
+    }
+    if let Some(line) = crate::discover::skip_summary(&result.skipped) {
+        out.push_str(&line);
+        out.push('\n');
+    }
+    out
+}
+
+/// Human-readable warnings: notes on discovery, per-file diagnostics and unused
+/// suppressions.
 fn warnings(result: &ScanResult) -> String {
     let mut out = String::new();
+    for n in &result.walk_notes {
+        out.push_str(&format!(
+            "pyaudit: note: {}\n",
+            crate::report::terminal::escape(n)
+        ));
+    }
     for d in &result.diagnostics {
         text::render_diagnostic(&mut out, d);
     }
@@ -282,6 +309,7 @@ fn human(
     show_suppressed: bool,
     baseline: Option<&std::path::Path>,
     strict_failed: bool,
+    show_skipped: bool,
     quiet: bool,
 ) -> String {
     let mut out = String::new();
@@ -298,6 +326,7 @@ fn human(
     }
     text::render_summary(&mut out, report.result, &report.findings);
     text::render_tally(&mut out, &report.tally);
+    out.push_str(&skipped_lines(report.result, show_skipped));
     if let (Some(path), n) = (baseline, report.baselined)
         && n > 0
     {
@@ -401,6 +430,7 @@ pub fn finish(
             settings.ci.show_suppressed,
             settings.ci.baseline.as_deref(),
             strict_failed,
+            settings.ci.show_skipped,
             quiet,
         ))
         .into_owned(),
@@ -427,6 +457,7 @@ pub fn finish(
                     settings.ci.show_suppressed,
                     settings.ci.baseline.as_deref(),
                     strict_failed,
+                    settings.ci.show_skipped,
                     settings.ci.quiet,
                 );
                 stdout
@@ -440,6 +471,7 @@ pub fn finish(
                 let mut summary = String::new();
                 text::render_summary(&mut summary, result, &report.findings);
                 text::render_tally(&mut summary, &report.tally);
+                summary.push_str(&skipped_lines(result, settings.ci.show_skipped));
                 if strict_failed {
                     summary.push_str(&strict_note(not_fully_scanned));
                 }

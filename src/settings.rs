@@ -50,12 +50,13 @@ pub struct CiArgs {
     #[arg(long, value_name = "FILE", conflicts_with = "baseline")]
     pub write_baseline: Option<PathBuf>,
 
-    /// Read settings from FILE instead of searching for pyproject.toml / pyaudit.toml.
+    /// Read settings from FILE instead of searching for pyproject.toml / pyaudit.toml. The
+    /// file is trusted: its `rules-dirs` may point anywhere.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
 
-    /// Ignore configuration files.
-    #[arg(long, conflicts_with = "config")]
+    /// Ignore the configuration files of the scanned tree (only a `--config` FILE applies).
+    #[arg(long)]
     pub isolated: bool,
 
     /// Directory that reported paths are relative to, and where the search for a
@@ -71,6 +72,10 @@ pub struct CiArgs {
     /// Print the resolved settings and exit.
     #[arg(long)]
     pub show_settings: bool,
+
+    /// List every Python file the walk skipped, with the reason.
+    #[arg(long)]
+    pub show_skipped: bool,
 
     /// Which findings to report: `default` (high and medium confidence) or `audit` (also
     /// the low-confidence ones, for a manual review).
@@ -203,6 +208,32 @@ pub struct Settings {
     test_matchers: Vec<(GlobMatcher, bool)>,
 }
 
+/// Checks that `dir` resolves, symbolic links followed, inside the project root or inside
+/// `cfg_dir`, the directory of the configuration file naming it (which may lie above a
+/// `--project-root` in a subdirectory).
+fn check_inside(root: &ProjectRoot, cfg_dir: &Path, dir: &Path) -> Result<(), String> {
+    let shown = dir.display();
+    let real = std::fs::canonicalize(dir)
+        .map_err(|e| format!("rules-dirs: `{shown}` cannot be resolved: {e}"))?;
+    let real_root = std::fs::canonicalize(root.path()).map_err(|e| {
+        format!(
+            "rules-dirs: the project root {} cannot be resolved: {e}",
+            root.path().display()
+        )
+    })?;
+    let inside_cfg = std::fs::canonicalize(cfg_dir).is_ok_and(|c| real.starts_with(c));
+    if !real.starts_with(&real_root) && !inside_cfg {
+        return Err(format!(
+            "rules-dirs: `{shown}` resolves to {}, outside the project root {}; a \
+             repository's configuration may only load rules from inside it (name other \
+             directories with --rules, or use --config)",
+            real.display(),
+            real_root.display()
+        ));
+    }
+    Ok(())
+}
+
 fn rule_list(cli: &[String], cfg: &Option<toml::Spanned<Vec<String>>>) -> RuleList {
     if !cli.is_empty() {
         return RuleList {
@@ -223,14 +254,16 @@ impl Settings {
     pub fn resolve(cli: CliLists, ci: &CiArgs) -> Result<Settings, String> {
         let root = ProjectRoot::new(ci.project_root.as_deref())
             .map_err(|e| format!("cannot find the current directory: {e}"))?;
-        let config = if ci.isolated {
-            None
-        } else if let Some(path) = &ci.config {
+        // `--config` names the one file to use (with `--isolated` too: the workflow's
+        // trusted file, nothing from the repository).
+        let config = if let Some(path) = &ci.config {
             Some(
                 config::load(path)
                     .map_err(|e| e.to_string())?
                     .ok_or_else(|| format!("{}: has no [tool.pyaudit] table", path.display()))?,
             )
+        } else if ci.isolated {
+            None
         } else {
             config::discover(root.path(), root.cwd()).map_err(|e| e.to_string())?
         };
@@ -258,8 +291,17 @@ impl Settings {
             });
         }
         let mut rules_dirs = cli.rules_dirs.to_vec();
-        if let Some(dir) = &cfg_dir {
-            rules_dirs.extend(values.rules_dirs.iter().flatten().map(|d| dir.join(d)));
+        if let (Some(dir), Some(c)) = (&cfg_dir, &config) {
+            for d in values.rules_dirs.iter().flatten() {
+                let joined = dir.join(d.get_ref());
+                // A file named with --config is the workflow's own; a discovered one comes
+                // from the scanned repository and may only use rules inside it.
+                if ci.config.is_none() {
+                    check_inside(&root, dir, &joined)
+                        .map_err(|m| c.error_at(d.span().start, m).to_string())?;
+                }
+                rules_dirs.push(joined);
+            }
         }
         let test_paths: Vec<String> = values
             .test_paths
@@ -479,7 +521,7 @@ impl Settings {
     }
 
     /// The resolved settings as TOML, for `--show-settings`.
-    pub fn show(&self) -> String {
+    pub fn show(&self, rules: &RuleSet) -> String {
         #[derive(Serialize)]
         #[serde(rename_all = "kebab-case")]
         struct Shown {
@@ -500,6 +542,10 @@ impl Settings {
             baseline: String,
             rules_dirs: Vec<String>,
             per_file_ignores: BTreeMap<String, Vec<String>>,
+            /// Rules and taint models that did not come with pyaudit, so that a reader sees
+            /// what a rules directory added or changed.
+            user_rules: Vec<String>,
+            user_taint_models: Vec<String>,
             profile: Profile,
             threat_model: Vec<ThreatModel>,
             test_paths: Vec<String>,
@@ -540,6 +586,12 @@ impl Settings {
                 .iter()
                 .map(|p| (p.glob.clone(), p.rules.names.clone()))
                 .collect(),
+            user_rules: rules
+                .user_rules()
+                .into_iter()
+                .map(|(id, file)| format!("{id} ({file})"))
+                .collect(),
+            user_taint_models: rules.user_models().to_vec(),
             profile: self.profile,
             threat_model: self.threat_models.clone(),
             test_paths: self.test_paths.clone(),

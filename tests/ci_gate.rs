@@ -407,6 +407,7 @@ fn sarif_with_a_data_flow_has_code_flows_and_validates() {
             },
         ],
         suppressed: false,
+        fix: None,
         covered: Vec::new(),
         test_code: false,
     };

@@ -262,7 +262,11 @@ impl Engine {
                         .all(|c| conditions::holds(model, site.node, site.scope, c))
                 {
                     fired.push(ri);
-                    findings.push(self.finding(path, source, site.node, ri, pi, name));
+                    let mut f = self.finding(path, source, site.node, ri, pi, name);
+                    f.fix = pattern.fix.as_ref().and_then(|spec| {
+                        crate::fix::compute(spec, site.node, source.text.as_bytes(), name)
+                    });
+                    findings.push(f);
                 }
             }
             // Calls come in source order (pre-order walk), so the kept findings are the
@@ -322,6 +326,7 @@ pub(crate) fn pattern_finding(
         fingerprint: String::new(),
         flow: Vec::new(),
         suppressed: false,
+        fix: None,
         covered: Vec::new(),
         test_code: false,
     }

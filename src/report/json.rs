@@ -145,7 +145,7 @@ pub(super) fn json_finding<'a>(
 /// Renders the report as pretty-printed JSON.
 pub fn render(report: &Report) -> String {
     let path = |p: &std::path::Path| p.to_string_lossy().into_owned();
-    let mut lines = LineCache::default();
+    let mut lines = LineCache::new(report.result);
     let findings = report
         .findings
         .iter()

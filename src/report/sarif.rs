@@ -39,6 +39,19 @@ struct Run {
     invocations: Vec<Invocation>,
     results: Vec<SarifResult>,
     column_kind: &'static str,
+    properties: RunProperties,
+}
+
+/// What the run took from outside pyaudit itself, so a reviewer sees it in the log.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct RunProperties {
+    /// Rules loaded from rule directories: `ID (file)`.
+    user_rules: Vec<String>,
+    /// Taint-model files loaded from rule directories.
+    user_taint_models: Vec<String>,
+    /// Python files discovery left out, by reason.
+    skipped_files: std::collections::BTreeMap<&'static str, usize>,
 }
 
 #[derive(Serialize)]
@@ -397,10 +410,32 @@ fn notification(root: &ProjectRoot, d: &Diagnostic) -> Notification {
     }
 }
 
+/// Notes on discovery: how many Python files were skipped and why, and how files were listed.
+fn walk_notifications(report: &Report) -> Vec<Notification> {
+    let note = |id: &'static str, msg: String| Notification {
+        level: "note",
+        message: message(&msg),
+        descriptor: DescriptorReference { id },
+        locations: Vec::new(),
+    };
+    let mut out: Vec<Notification> = crate::discover::skip_summary(&report.result.skipped)
+        .map(|m| note("skipped-files", m))
+        .into_iter()
+        .collect();
+    out.extend(
+        report
+            .result
+            .walk_notes
+            .iter()
+            .map(|n| note("discovery", n.clone())),
+    );
+    out
+}
+
 /// Renders the report as a pretty-printed SARIF 2.1.0 log with one run.
 pub fn render(report: &Report) -> String {
     let mut regions = Regions {
-        lines: LineCache::default(),
+        lines: LineCache::new(report.result),
         root: report.root,
     };
     let rules = report.rules.rules();
@@ -513,10 +548,24 @@ pub fn render(report: &Report) -> String {
                     .diagnostics
                     .iter()
                     .map(|d| notification(report.root, d))
+                    .chain(walk_notifications(report))
                     .collect(),
             }],
             results,
             column_kind: "utf16CodeUnits",
+            properties: RunProperties {
+                user_rules: report
+                    .rules
+                    .user_rules()
+                    .into_iter()
+                    .map(|(id, file)| format!("{id} ({file})"))
+                    .collect(),
+                user_taint_models: report.rules.user_models().to_vec(),
+                skipped_files: crate::discover::skip_counts(&report.result.skipped)
+                    .into_iter()
+                    .map(|(r, n)| (r.as_str(), n))
+                    .collect(),
+            },
         }],
     };
     let mut out = serde_json::to_string_pretty(&log).expect("SARIF structs always serialize");

@@ -79,6 +79,8 @@ pub enum Parsed {
 pub struct Loaded {
     pub rules: Vec<Rule>,
     pub models: Vec<TaintModel>,
+    /// The files the taint models came from (empty for the built-in ones).
+    pub model_files: Vec<String>,
 }
 
 impl Loaded {
@@ -377,7 +379,17 @@ fn compile_pattern(
         }
         conditions.push(cond);
     }
+    let fix = match &p.fix {
+        Some(f) => {
+            f.get_ref()
+                .validate()
+                .map_err(|e| ctx.err(f.span().start, e))?;
+            Some(f.get_ref().clone())
+        }
+        None => None,
+    };
     Ok(Pattern {
+        fix,
         calls: p.calls.clone(),
         assigns,
         subclasses,
@@ -625,18 +637,20 @@ pub fn load_dir(dir: &Path) -> Result<Loaded, RuleError> {
     files.sort();
     let mut loaded = Loaded::default();
     for path in files {
-        let bytes = std::fs::read(&path).map_err(|e| io_err(&path, e))?;
         let name = path.display().to_string();
-        let text = String::from_utf8(bytes).map_err(|e| RuleError {
-            file: name.clone(),
-            line: 0,
-            col: 0,
-            message: format!(
-                "rule file is not UTF-8 (byte {})",
-                e.utf8_error().valid_up_to()
-            ),
-        })?;
-        loaded.push(parse_file(&name, &text)?);
+        let text = crate::bounded_read::read_text(&path, crate::bounded_read::DATA_LIMIT).map_err(
+            |e| RuleError {
+                file: name.clone(),
+                line: 0,
+                col: 0,
+                message: format!("rule file {e}"),
+            },
+        )?;
+        let parsed = parse_file(&name, &text)?;
+        if matches!(parsed, Parsed::Model(_)) {
+            loaded.model_files.push(name);
+        }
+        loaded.push(parsed);
     }
     Ok(loaded)
 }

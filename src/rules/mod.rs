@@ -139,6 +139,8 @@ pub struct Pattern {
     pub severity: Severity,
     pub confidence: Confidence,
     pub message: String,
+    /// How to fix a match automatically, if the rule says.
+    pub fix: Option<crate::fix::FixSpec>,
 }
 
 /// A loaded, validated rule.
@@ -312,6 +314,8 @@ pub struct RuleSet {
     taint_model: TaintModel,
     /// qualified callee name → (rule index, pattern index)
     by_call: HashMap<String, Vec<(usize, usize)>>,
+    /// Taint-model files loaded from rule directories (not built in), in load order.
+    user_models: Vec<String>,
     /// `*.a.b` callees: (trailing attribute names, rule index, pattern index).
     by_suffix: Vec<(Vec<String>, usize, usize)>,
     /// (rule index, pattern index) of assignment and class patterns.
@@ -357,6 +361,7 @@ impl RuleSet {
             rules,
             taint_model: TaintModel::default(),
             by_call,
+            user_models: Vec::new(),
             by_suffix,
             forms,
         })
@@ -368,6 +373,7 @@ impl RuleSet {
         for m in &loaded.models {
             set.taint_model.extend(m);
         }
+        set.user_models = loaded.model_files;
         Ok(set)
     }
 
@@ -383,6 +389,7 @@ impl RuleSet {
             let more = load_dir(dir)?;
             loaded.rules.extend(more.rules);
             loaded.models.extend(more.models);
+            loaded.model_files.extend(more.model_files);
         }
         RuleSet::from_loaded(loaded)
     }
@@ -391,9 +398,37 @@ impl RuleSet {
     /// selecting one taint rule keeps every source.
     pub fn retain(self, keep: impl Fn(&Rule) -> bool) -> Result<RuleSet, RuleError> {
         let model = self.taint_model;
+        let user_models = self.user_models;
         let mut set = RuleSet::new(self.rules.into_iter().filter(|r| keep(r)).collect())?;
         set.taint_model = model;
+        set.user_models = user_models;
         Ok(set)
+    }
+
+    /// Keeps only the taint sources of the threat models in `keep` (`--threat-model`), in
+    /// the shared model and in each taint rule's own.
+    pub fn with_threat_models(mut self, keep: &[crate::settings::ThreatModel]) -> RuleSet {
+        self.taint_model.retain_threat_models(keep);
+        for r in &mut self.rules {
+            if let Some(t) = &mut r.taint {
+                t.local.retain_threat_models(keep);
+            }
+        }
+        self
+    }
+
+    /// Rules loaded from rule directories rather than built in: (id, file).
+    pub fn user_rules(&self) -> Vec<(&str, &str)> {
+        self.rules
+            .iter()
+            .filter(|r| !r.origin.starts_with("builtin:"))
+            .map(|r| (r.id.as_str(), r.origin.as_str()))
+            .collect()
+    }
+
+    /// Taint-model files loaded from rule directories rather than built in.
+    pub fn user_models(&self) -> &[String] {
+        &self.user_models
     }
 
     /// The shared taint model (from taint-model files).
