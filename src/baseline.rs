@@ -59,8 +59,8 @@ impl Baseline {
 
     /// Reads a baseline file.
     pub fn read(path: &Path) -> Result<Baseline, String> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| format!("{}: cannot read baseline: {e}", path.display()))?;
+        let text = crate::bounded_read::read_text(path, crate::bounded_read::DATA_LIMIT)
+            .map_err(|e| format!("{}: baseline {e}", path.display()))?;
         let b: Baseline = serde_json::from_str(&text).map_err(|e| {
             format!(
                 "{}:{}:{}: not a pyaudit baseline: {e}",

@@ -4,6 +4,7 @@
 //! Unknown keys and wrong types are errors with `file:line:col` (serde `deny_unknown_fields`
 //! plus the spans the `toml` crate reports), so a typo never silently does nothing.
 
+use crate::bounded_read::{self, BoundedReadError};
 use crate::finding::{Confidence, Severity};
 use crate::rules::line_col;
 use serde::Deserialize;
@@ -33,7 +34,15 @@ pub struct ConfigFile {
     pub fail_on: Option<Severity>,
     pub min_confidence: Option<Confidence>,
     /// Directories of extra rule files, relative to the config file.
-    pub rules_dirs: Option<Vec<PathBuf>>,
+    pub rules_dirs: Option<Vec<Spanned<PathBuf>>>,
+    /// Which findings are reported: `default` or `audit` (see docs/configuration.md).
+    pub profile: Option<crate::settings::Profile>,
+    /// Globs for test code, replacing the defaults (`tests/`, `test_*.py`, ...).
+    pub test_paths: Option<Vec<String>>,
+    /// Whether findings in test code fail the gate.
+    pub gate_tests: Option<bool>,
+    /// Where untrusted data comes from: `remote` (default) and/or `local`.
+    pub threat_model: Option<Vec<crate::settings::ThreatModel>>,
 }
 
 #[derive(Deserialize)]
@@ -113,12 +122,13 @@ pub fn load(path: &Path) -> Result<Option<Config>, ConfigError> {
 
 /// [`load`], naming the file `shown` in the result and in errors.
 fn load_named(path: &Path, shown: &Path) -> Result<Option<Config>, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
-        file: shown.display().to_string(),
-        line: 0,
-        col: 0,
-        message: format!("cannot read: {e}"),
-    })?;
+    let text =
+        bounded_read::read_text(path, bounded_read::CONFIG_LIMIT).map_err(|e| ConfigError {
+            file: shown.display().to_string(),
+            line: 0,
+            col: 0,
+            message: e.to_string(),
+        })?;
     let parsed = if is_pyproject(path) {
         toml::from_str::<PyProject>(&text).map(|p| p.tool.and_then(|t| t.pyaudit))
     } else {
@@ -148,13 +158,26 @@ pub fn discover(root: &Path, cwd: &Path) -> Result<Option<Config>, ConfigError> 
     for dir in root.ancestors() {
         let shown = |p: &Path| p.strip_prefix(cwd).unwrap_or(p).to_path_buf();
         let own = dir.join("pyaudit.toml");
-        if own.is_file() {
+        // `symlink_metadata`: a dangling link or a FIFO named pyaudit.toml is still the
+        // config file, and must be refused rather than passed over.
+        if std::fs::symlink_metadata(&own).is_ok() {
             return load_named(&own, &shown(&own));
         }
         let pyproject = dir.join("pyproject.toml");
+        let bytes = match bounded_read::read(&pyproject, bounded_read::CONFIG_LIMIT) {
+            Ok(b) => b,
+            Err(BoundedReadError::NotFound) => continue,
+            Err(e) => {
+                return Err(ConfigError {
+                    file: shown(&pyproject).display().to_string(),
+                    line: 0,
+                    col: 0,
+                    message: e.to_string(),
+                });
+            }
+        };
         // Most pyproject files never mention pyaudit: do not make their syntax our problem.
-        let mentions = std::fs::read(&pyproject)
-            .is_ok_and(|b| b.windows(b"pyaudit".len()).any(|w| w == b"pyaudit"));
+        let mentions = bytes.windows(b"pyaudit".len()).any(|w| w == b"pyaudit");
         if mentions && let Some(config) = load_named(&pyproject, &shown(&pyproject))? {
             return Ok(Some(config));
         }

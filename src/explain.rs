@@ -147,6 +147,7 @@ pub fn explain(rule: &Rule) -> String {
     let f = crate::report::inert::code_fence(&rule.fixed);
     let _ = writeln!(out, "## Fixed\n\n{f}python\n{}\n{f}\n", rule.fixed);
     let _ = writeln!(out, "## How to fix\n\n{}\n", rule.help);
+    out.push_str(&crate::fix::describe(rule));
     // Rule files often name their CWE page among their references too: list each link once.
     let mut refs: Vec<String> = Vec::new();
     for r in rule
@@ -216,6 +217,11 @@ fn describe_condition(c: &Condition) -> String {
             .collect::<Vec<_>>()
             .join(", ")
     };
+    match (&c.test, &c.method) {
+        (Test::Absent, Some(_)) => return format!("{arg} is not defined in the class"),
+        (Test::Present, Some(_)) => return format!("{arg} is defined in the class"),
+        _ => {}
+    }
     match &c.test {
         Test::Absent => format!("{arg} is absent"),
         Test::Present => format!("{arg} is passed"),
@@ -229,5 +235,13 @@ fn describe_condition(c: &Condition) -> String {
         Test::Matches(g, false) => format!("{arg} is a string not matching `{}`", g.text),
         Test::SourceMatches(g) => format!("{arg} is written like `{}`", g.text),
         Test::LiteralString => format!("{arg} is a non-empty constant string"),
+        Test::Prefix(g, true) => format!("{arg} starts with constant text matching `{}`", g.text),
+        Test::Lacks(n) => format!("{arg} is a list holding none of {}", names(n)),
+        Test::Prefix(g, false) => {
+            format!(
+                "{arg} does not start with constant text matching `{}`",
+                g.text
+            )
+        }
     }
 }

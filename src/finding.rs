@@ -5,9 +5,12 @@ use std::fmt;
 use std::path::PathBuf;
 
 /// How bad a finding is if it is real. Ordered from least to most severe.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
+    #[default]
     Low,
     Medium,
     High,
@@ -156,8 +159,25 @@ pub struct Finding {
     pub fingerprint: String,
     /// Data-flow steps from source to sink; empty for plain call rules.
     pub flow: Vec<FlowStep>,
-    /// Set when an in-source `# pyaudit: ignore` silences this finding.
+    /// Set when an in-source `# pyaudit: ignore` silences this finding (the gate also sets
+    /// it on a merged finding when one of the findings it covers is silenced).
     pub suppressed: bool,
+    /// The automatic fix, when the rule has one that applies exactly here.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fix: Option<crate::fix::Fix>,
+    /// Findings of call rules on the same call that this taint finding stands for (see
+    /// [`crate::dedup`]); `--select`, `--ignore` and suppressions answer to their ids too.
+    pub covered: Vec<Finding>,
+    /// Set by the gate when the file is test code (`test-paths`): reported, but not gating.
+    pub test_code: bool,
+}
+
+impl Finding {
+    /// The ids of the rules this finding answers to: its own, then those it covers.
+    pub fn rule_ids(&self) -> impl Iterator<Item = &str> {
+        std::iter::once(self.rule_id.as_str())
+            .chain(self.covered.iter().map(|c| c.rule_id.as_str()))
+    }
 }
 
 /// The kind of trouble a file gave the scanner.

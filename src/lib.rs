@@ -8,12 +8,16 @@
 //! `# pyaudit: ignore` comments; [`gate`] applies the [`baseline`] and decides the exit code.
 
 pub mod baseline;
+pub mod bounded_read;
 pub mod cli;
 pub mod config;
+pub mod dedup;
 pub mod discover;
 pub mod engine;
 pub mod explain;
 pub mod finding;
+pub mod fix;
+pub mod fixer;
 pub mod gate;
 pub mod report;
 pub mod rule_docs;

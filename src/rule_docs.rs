@@ -99,7 +99,12 @@ pub fn rule_page(rule: &Rule) -> String {
     let source = builtin_source(rule);
     let mut out = marker_line(source);
     out.push_str("\n\n");
-    out.push_str(&explain::explain(rule));
+    // A user rule's text is made inert, as in SARIF: the page is rendered where the rule
+    // file's author does not decide what HTML or links may appear.
+    match source {
+        Some(_) => out.push_str(&explain::explain(rule)),
+        None => out.push_str(&crate::report::inert::markdown(&explain::explain(rule))),
+    }
     if !out.ends_with('\n') {
         out.push('\n');
     }
@@ -122,6 +127,22 @@ pub fn rule_page(rule: &Rule) -> String {
 /// Escapes text for a Markdown table cell.
 fn cell(text: &str) -> String {
     text.replace('|', "\\|").replace('\n', " ")
+}
+
+/// A table cell from a user rule's text: made inert, on one line, and with every pipe the
+/// sanitiser left unescaped (those in code spans) escaped, as tables need even there.
+fn inert_cell(text: &str) -> String {
+    let md = crate::report::inert::markdown(&text.replace(['\r', '\n'], " "));
+    let mut out = String::with_capacity(md.len());
+    let mut backslashes = 0;
+    for c in md.chars() {
+        if c == '|' && backslashes % 2 == 0 {
+            out.push('\\');
+        }
+        backslashes = if c == '\\' { backslashes + 1 } else { 0 };
+        out.push(c);
+    }
+    out
 }
 
 /// The index page: one table row per rule, linking to its page.
@@ -152,7 +173,11 @@ pub fn index_page(rules: &RuleSet) -> String {
             sev = r.severity,
             conf = r.confidence,
             cwe = cwes.join(", "),
-            summary = cell(r.summary.trim()),
+            summary = if builtin_source(r).is_some() {
+                cell(r.summary.trim())
+            } else {
+                inert_cell(r.summary.trim())
+            },
         );
     }
     let _ = write!(

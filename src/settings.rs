@@ -17,7 +17,8 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, Clone, Default, Args)]
 pub struct CiArgs {
     /// Output format: text, concise (a line per finding), json, json-lines, sarif (2.1.0),
-    /// github (Actions annotations), gitlab (Code Quality) or junit (XML).
+    /// github (Actions annotations), gitlab (Code Quality), junit (XML) or html (a
+    /// self-contained report).
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
 
@@ -50,12 +51,13 @@ pub struct CiArgs {
     #[arg(long, value_name = "FILE", conflicts_with = "baseline")]
     pub write_baseline: Option<PathBuf>,
 
-    /// Read settings from FILE instead of searching for pyproject.toml / pyaudit.toml.
+    /// Read settings from FILE instead of searching for pyproject.toml / pyaudit.toml. The
+    /// file is trusted: its `rules-dirs` may point anywhere.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
 
-    /// Ignore configuration files.
-    #[arg(long, conflicts_with = "config")]
+    /// Ignore the configuration files of the scanned tree (only a `--config` FILE applies).
+    #[arg(long)]
     pub isolated: bool,
 
     /// Directory that reported paths are relative to, and where the search for a
@@ -72,6 +74,23 @@ pub struct CiArgs {
     #[arg(long)]
     pub show_settings: bool,
 
+    /// List every Python file the walk skipped, with the reason.
+    #[arg(long)]
+    pub show_skipped: bool,
+
+    /// Which findings to report: `default` (high and medium confidence) or `audit` (also
+    /// the low-confidence ones, for a manual review).
+    #[arg(long, value_enum, value_name = "PROFILE")]
+    pub profile: Option<Profile>,
+
+    /// Let findings in test code (`test-paths`) fail the gate too.
+    #[arg(long)]
+    pub gate_tests: bool,
+
+    /// Where untrusted data comes from: remote (requests; the default) and/or local
+    /// (command line, environment, stdin, files), comma-separated.
+    #[arg(long, value_enum, value_name = "MODELS", value_delimiter = ',')]
+    pub threat_model: Vec<ThreatModel>,
     /// Print findings and file warnings only: no summary line.
     #[arg(long, short = 'q')]
     pub quiet: bool,
@@ -80,6 +99,62 @@ pub struct CiArgs {
     #[arg(long)]
     pub statistics: bool,
 }
+
+/// `--profile` values: which findings a run reports.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum, Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Profile {
+    /// The findings we can stand behind: high and medium confidence.
+    #[default]
+    Default,
+    /// Adds the low-confidence findings (unknown-origin commands, unproven loaders) for a
+    /// manual review.
+    Audit,
+}
+
+/// `--threat-model` values: which kinds of taint source count as untrusted.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    clap::ValueEnum,
+    Serialize,
+    serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum ThreatModel {
+    /// Data from the network: request data, GraphQL arguments.
+    Remote,
+    /// Data from the machine: command line, environment, stdin, files read from disk.
+    Local,
+}
+
+impl ThreatModel {
+    /// The lowercase name used in model files and on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ThreatModel::Remote => "remote",
+            ThreatModel::Local => "local",
+        }
+    }
+}
+
+/// Where test code lives unless `test-paths` says otherwise. Globs without `/` match any
+/// path component, like `per-file-ignores`.
+pub const DEFAULT_TEST_PATHS: &[&str] = &[
+    "tests",
+    "test",
+    "testing",
+    "test_*.py",
+    "*_test.py",
+    "conftest.py",
+];
 
 /// The command-line values that the configuration file can also set.
 #[derive(Debug, Clone, Copy)]
@@ -125,6 +200,39 @@ pub struct Settings {
     pub min_confidence: Confidence,
     pub rules_dirs: Vec<PathBuf>,
     pub ci: CiArgs,
+    pub profile: Profile,
+    /// Findings in test code fail the gate too.
+    pub gate_tests: bool,
+    /// Sorted, deduplicated, never empty.
+    pub threat_models: Vec<ThreatModel>,
+    test_paths: Vec<String>,
+    test_matchers: Vec<(GlobMatcher, bool)>,
+}
+
+/// Checks that `dir` resolves, symbolic links followed, inside the project root or inside
+/// `cfg_dir`, the directory of the configuration file naming it (which may lie above a
+/// `--project-root` in a subdirectory).
+fn check_inside(root: &ProjectRoot, cfg_dir: &Path, dir: &Path) -> Result<(), String> {
+    let shown = dir.display();
+    let real = std::fs::canonicalize(dir)
+        .map_err(|e| format!("rules-dirs: `{shown}` cannot be resolved: {e}"))?;
+    let real_root = std::fs::canonicalize(root.path()).map_err(|e| {
+        format!(
+            "rules-dirs: the project root {} cannot be resolved: {e}",
+            root.path().display()
+        )
+    })?;
+    let inside_cfg = std::fs::canonicalize(cfg_dir).is_ok_and(|c| real.starts_with(c));
+    if !real.starts_with(&real_root) && !inside_cfg {
+        return Err(format!(
+            "rules-dirs: `{shown}` resolves to {}, outside the project root {}; a \
+             repository's configuration may only load rules from inside it (name other \
+             directories with --rules, or use --config)",
+            real.display(),
+            real_root.display()
+        ));
+    }
+    Ok(())
 }
 
 fn rule_list(cli: &[String], cfg: &Option<toml::Spanned<Vec<String>>>) -> RuleList {
@@ -147,14 +255,16 @@ impl Settings {
     pub fn resolve(cli: CliLists, ci: &CiArgs) -> Result<Settings, String> {
         let root = ProjectRoot::new(ci.project_root.as_deref())
             .map_err(|e| format!("cannot find the current directory: {e}"))?;
-        let config = if ci.isolated {
-            None
-        } else if let Some(path) = &ci.config {
+        // `--config` names the one file to use (with `--isolated` too: the workflow's
+        // trusted file, nothing from the repository).
+        let config = if let Some(path) = &ci.config {
             Some(
                 config::load(path)
                     .map_err(|e| e.to_string())?
                     .ok_or_else(|| format!("{}: has no [tool.pyaudit] table", path.display()))?,
             )
+        } else if ci.isolated {
+            None
         } else {
             config::discover(root.path(), root.cwd()).map_err(|e| e.to_string())?
         };
@@ -182,8 +292,42 @@ impl Settings {
             });
         }
         let mut rules_dirs = cli.rules_dirs.to_vec();
-        if let Some(dir) = &cfg_dir {
-            rules_dirs.extend(values.rules_dirs.iter().flatten().map(|d| dir.join(d)));
+        if let (Some(dir), Some(c)) = (&cfg_dir, &config) {
+            for d in values.rules_dirs.iter().flatten() {
+                let joined = dir.join(d.get_ref());
+                // A file named with --config is the workflow's own; a discovered one comes
+                // from the scanned repository and may only use rules inside it.
+                if ci.config.is_none() {
+                    check_inside(&root, dir, &joined)
+                        .map_err(|m| c.error_at(d.span().start, m).to_string())?;
+                }
+                rules_dirs.push(joined);
+            }
+        }
+        let test_paths: Vec<String> = values
+            .test_paths
+            .clone()
+            .unwrap_or_else(|| DEFAULT_TEST_PATHS.iter().map(|s| s.to_string()).collect());
+        let mut test_matchers = Vec::new();
+        for glob in &test_paths {
+            let pattern = glob.trim_start_matches("./").trim_end_matches('/');
+            let m = Glob::new(pattern)
+                .map_err(|e| format!("test-paths: bad glob `{glob}`: {e}"))?
+                .compile_matcher();
+            test_matchers.push((m, !pattern.contains('/')));
+        }
+        let mut threat_models = if ci.threat_model.is_empty() {
+            values
+                .threat_model
+                .clone()
+                .unwrap_or_else(|| vec![ThreatModel::Remote])
+        } else {
+            ci.threat_model.clone()
+        };
+        threat_models.sort();
+        threat_models.dedup();
+        if threat_models.is_empty() {
+            threat_models.push(ThreatModel::Remote);
         }
         // As in Ruff, `--select` starts over: the configured `extend-select` goes too.
         let mut extend_select = Vec::new();
@@ -216,6 +360,11 @@ impl Settings {
                 .unwrap_or(Confidence::Low),
             rules_dirs,
             root,
+            profile: ci.profile.or(values.profile).unwrap_or_default(),
+            gate_tests: ci.gate_tests || values.gate_tests.unwrap_or(false),
+            threat_models,
+            test_paths,
+            test_matchers,
             config,
             ci: ci.clone(),
         })
@@ -278,6 +427,74 @@ impl Settings {
         })
     }
 
+    /// Why `select` / `ignore` (and their `extend-` lists) switch `rule` off, or `None`
+    /// when it is on. The reason names the configuration file and line when a configured
+    /// list decides, else the command line.
+    pub fn rules_off_reason(
+        &self,
+        rule: &Rule,
+        rules: &RuleSet,
+        sel: &Selection,
+    ) -> Option<String> {
+        if sel.enabled(rule) {
+            return None;
+        }
+        let id = &rule.id;
+        let place = |list: &RuleList, key: &str| match (list.at, &self.config) {
+            (Some(at), Some(c)) => {
+                let (line, _) = crate::rules::line_col(&c.text, at);
+                Some(format!("`{key}` in {}:{line}", slash_path(&c.path)))
+            }
+            _ => None,
+        };
+        let hits = |list: &RuleList| any_matches(&list.names, rule, rules.rules());
+        let ignored = std::iter::once((&self.ignore, "ignore"))
+            .chain(self.extend_ignore.iter().map(|l| (l, "extend-ignore")))
+            .find(|(l, _)| hits(l));
+        Some(match ignored {
+            Some((l, key)) => match place(l, key) {
+                Some(at) => format!("rule {id} is switched off by {at}"),
+                None => format!("rule {id} is switched off by --{key} on the command line"),
+            },
+            None => match place(&self.select, "select") {
+                Some(at) => format!("rule {id} is not selected by {at}"),
+                None => format!("rule {id} is not selected by --select on the command line"),
+            },
+        })
+    }
+
+    /// Why `per-file-ignores` hides rule `id`/`name` in the file at `path`, if it does.
+    pub fn per_file_reason(&self, path: &Path, rule: &Rule, rules: &RuleSet) -> Option<String> {
+        if !self.ignored_in_file(path, rule, rules) {
+            return None;
+        }
+        let c = self.config.as_ref()?;
+        Some(format!(
+            "rule {} is switched off for this file by `per-file-ignores` in {}",
+            rule.id,
+            slash_path(&c.path)
+        ))
+    }
+
+    /// Whether the file at `path` (as the scan reached it) is test code by `test-paths`.
+    /// Globs are matched against the path relative to the project root.
+    pub fn is_test_code(&self, path: &Path) -> bool {
+        // Components above the root (a checkout under `/home/ci/test/`) do not count.
+        let rel = self
+            .root
+            .relative(path)
+            .unwrap_or_else(|| path.to_path_buf());
+        let rel = rel.as_path();
+        self.test_matchers.iter().any(|(m, by_component)| {
+            if *by_component {
+                rel.components()
+                    .any(|c| m.is_match(Path::new(c.as_os_str())))
+            } else {
+                m.is_match(rel)
+            }
+        })
+    }
+
     /// Whether `per-file-ignores` turns off rule `id`/`name` for the file at `path` (as the
     /// scan reached it). Globs with `/` match the path relative to the configuration file's
     /// directory; globs without match any single component.
@@ -305,7 +522,7 @@ impl Settings {
     }
 
     /// The resolved settings as TOML, for `--show-settings`.
-    pub fn show(&self) -> String {
+    pub fn show(&self, rules: &RuleSet) -> String {
         #[derive(Serialize)]
         #[serde(rename_all = "kebab-case")]
         struct Shown {
@@ -326,6 +543,14 @@ impl Settings {
             baseline: String,
             rules_dirs: Vec<String>,
             per_file_ignores: BTreeMap<String, Vec<String>>,
+            /// Rules and taint models that did not come with pyaudit, so that a reader sees
+            /// what a rules directory added or changed.
+            user_rules: Vec<String>,
+            user_taint_models: Vec<String>,
+            profile: Profile,
+            threat_model: Vec<ThreatModel>,
+            test_paths: Vec<String>,
+            gate_tests: bool,
         }
         let opt = |p: &Option<PathBuf>| p.as_deref().map(slash_path).unwrap_or_default();
         let shown = Shown {
@@ -362,6 +587,16 @@ impl Settings {
                 .iter()
                 .map(|p| (p.glob.clone(), p.rules.names.clone()))
                 .collect(),
+            user_rules: rules
+                .user_rules()
+                .into_iter()
+                .map(|(id, file)| format!("{id} ({file})"))
+                .collect(),
+            user_taint_models: rules.user_models().to_vec(),
+            profile: self.profile,
+            threat_model: self.threat_models.clone(),
+            test_paths: self.test_paths.clone(),
+            gate_tests: self.gate_tests,
         };
         let body = toml::to_string(&shown).unwrap_or_else(|e| format!("# cannot show: {e}\n"));
         format!("# pyaudit settings (command line > configuration file > defaults)\n{body}")

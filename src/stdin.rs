@@ -33,6 +33,13 @@ pub fn scan_bytes(engine: &Engine, name: &Path, bytes: &[u8], max_bytes: u64) ->
             .any(|d| d.kind == DiagnosticKind::Binary),
     );
     result.files_parsed = usize::from(outcome.parsed);
+    let lines = crate::scan::extra_lines(bytes, &outcome.findings);
+    result.lines = std::sync::Arc::new(
+        lines
+            .into_iter()
+            .map(|(l, t)| ((name.to_path_buf(), l), t))
+            .collect(),
+    );
     result.findings = outcome.findings;
     result.diagnostics = outcome.diagnostics;
     result.unused_suppressions = outcome.unused_suppressions;

@@ -407,6 +407,9 @@ fn sarif_with_a_data_flow_has_code_flows_and_validates() {
             },
         ],
         suppressed: false,
+        fix: None,
+        covered: Vec::new(),
+        test_code: false,
     };
     let result = pyaudit::scan::ScanResult {
         findings: vec![finding],
@@ -417,6 +420,8 @@ fn sarif_with_a_data_flow_has_code_flows_and_validates() {
     let report = Report {
         result: &result,
         findings: result.findings.iter().collect(),
+        hidden: Vec::new(),
+        tally: Default::default(),
         rules: &rules,
         root: &root,
         baselined: 0,

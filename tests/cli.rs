@@ -169,7 +169,13 @@ fn discovery_honours_ignores_excludes_and_shebangs() {
         .filter(|l| l.contains(": PYA101"))
         .map(|l| l.split(':').next().unwrap())
         .collect();
-    assert_eq!(files, vec!["proj/bin/tool", "proj/src/main.py"], "{out}");
+    // Hidden folders other than VCS metadata are scanned (a repository must not be able to
+    // hide code in `.github/scripts`).
+    assert_eq!(
+        files,
+        vec!["proj/.hidden/h.py", "proj/bin/tool", "proj/src/main.py"],
+        "{out}"
+    );
 
     // A file named explicitly is always scanned, whatever its name or ignore rules.
     let o = pyaudit(&["scan", "proj/data.txt", "proj/generated/g.py"], d);

@@ -175,7 +175,15 @@ fn rules_and_explain_honour_rules_dirs_and_help_uri_is_optional() {
         );
         assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
         let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-        v["runs"][0]["tool"]["driver"]["rules"][0].clone()
+        // Every loaded rule is described (switched-off ones too: their findings are kept
+        // as suppressed results).
+        v["runs"][0]["tool"]["driver"]["rules"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["id"] == "ACME001")
+            .cloned()
+            .unwrap()
     };
     let rule = sarif(d);
     assert_eq!(rule["id"], "ACME001");

@@ -101,10 +101,24 @@ fn fixtures_match_their_annotations() {
         }
         let outcome = engine.analyse(file, &bytes);
         let got: BTreeSet<(usize, String)> = outcome.findings.iter().map(key).collect();
-        for (line, id) in exp.must.difference(&got) {
+        // A finding merged into a taint finding on the same call (`covered`) still counts
+        // as reported by its rule, but never as a finding the annotations must list.
+        let covered: BTreeSet<(usize, String)> = outcome
+            .findings
+            .iter()
+            .flat_map(|f| f.covered.iter().map(key))
+            .collect();
+        let reported: BTreeSet<(usize, String)> = got.union(&covered).cloned().collect();
+        for (line, id) in exp.must.difference(&reported) {
             problems.push(format!("{rel}:{line}: MISSED {id}"));
         }
-        for (line, id) in got.difference(&exp.must) {
+        let wrong_cover = covered.intersection(&exp.must_not).cloned();
+        let unexpected: BTreeSet<(usize, String)> = got
+            .difference(&exp.must)
+            .cloned()
+            .chain(wrong_cover)
+            .collect();
+        for (line, id) in &unexpected {
             let kind = if exp.must_not.contains(&(*line, id.clone())) {
                 "FALSE ALARM (marked ok)"
             } else {

@@ -502,3 +502,33 @@ fn suppression_comments_must_begin_the_comment() {
     );
     assert_eq!(o.status.code(), Some(1));
 }
+
+#[test]
+fn user_rule_pages_are_inert() {
+    let tmp = hostile_rule_tree();
+    let o = pyaudit(
+        &[
+            "rules", "--rules", "myrules", "--format", "markdown", "--output", "pages",
+        ],
+        tmp.path(),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let page = std::fs::read_to_string(tmp.path().join("pages/EVIL001.md")).unwrap();
+    // The generated-file marker (an HTML comment) and the footer's link to the index are
+    // pyaudit's own.
+    let body = page.split_once('\n').unwrap().1;
+    let body = body.rsplit_once("\n---\n").unwrap().0;
+    assert_markdown_inert(body);
+    let index = std::fs::read_to_string(tmp.path().join("pages/README.md")).unwrap();
+    let row = index.lines().find(|l| l.contains("EVIL001")).unwrap();
+    // The summary is the last cell (the id's link to its page is pyaudit's own).
+    let summary = row.rsplit_once(" |  | ").unwrap().1;
+    assert!(summary.starts_with("Summary \\<img"), "{row}");
+    assert_markdown_inert(summary);
+    // Built-in pages are unchanged: the committed docs still match (tests/rule_docs.rs).
+    let builtin = std::fs::read_to_string(tmp.path().join("pages/PYA101.md")).unwrap();
+    let committed =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/rules/PYA101.md"))
+            .unwrap();
+    assert_eq!(builtin, committed);
+}

@@ -136,9 +136,31 @@ pub fn value_holds<'t>(
             is_constant(model, node, scope, node.start_byte(), 0)
                 && nonempty_string(model, node, scope, 0)
         }
-        (Test::Contains(_) | Test::Matches(..) | Test::SourceMatches(_) | Test::LiteralString, _) => {
-            false
+        (Test::Lacks(names), ArgState::Given(node)) => {
+            assigned(model, node, scope).into_iter().any(|(n, s)| {
+                matches!(n.kind(), "list" | "tuple" | "set")
+                    && !children(n).into_iter().any(|e| {
+                        model
+                            .resolve(e, s)
+                            .iter()
+                            .any(|v| model.is_a(v).iter().any(|q| names.contains(q)))
+                    })
+            })
         }
+        (Test::Prefix(glob, want), ArgState::Given(node)) => {
+            glob.is_match(&constant_prefix(model, node, scope, 0).0) == *want
+        }
+        // Nothing is known of a splatted argument's text: its constant start is empty.
+        (Test::Prefix(glob, want), ArgState::Maybe) => glob.is_match("") == *want,
+        (
+            Test::Contains(_)
+            | Test::Matches(..)
+            | Test::SourceMatches(_)
+            | Test::LiteralString
+            | Test::Prefix(..)
+            | Test::Lacks(_),
+            _,
+        ) => false,
     }
 }
 
@@ -219,6 +241,79 @@ fn select_key<'t>(model: &Model<'t>, arg: ArgState<'t>, scope: ScopeId, key: &st
         }
     }
     state
+}
+
+/// The constant text an expression's string value starts with, and whether that is the
+/// whole value: the literal parts of an f-string before its first `{...}`, the left operand
+/// of `+` (and the right one when the left is wholly constant), the format string of `%` up
+/// to its first `%`, and a name's value when one plain assignment reaches it.
+fn constant_prefix<'t>(
+    model: &Model<'t>,
+    node: Node<'t>,
+    scope: ScopeId,
+    depth: usize,
+) -> (String, bool) {
+    if depth > 32 {
+        return (String::new(), false);
+    }
+    match node.kind() {
+        "string" => {
+            let mut text = String::new();
+            for part in children(node) {
+                match part.kind() {
+                    "string_start" | "string_end" => {}
+                    "string_content" => text.push_str(model.text(part)),
+                    _ => return (text, false),
+                }
+            }
+            (text, true)
+        }
+        "concatenated_string" => {
+            let mut text = String::new();
+            for part in children(node) {
+                let (p, whole) = constant_prefix(model, part, scope, depth + 1);
+                text.push_str(&p);
+                if !whole {
+                    return (text, false);
+                }
+            }
+            (text, true)
+        }
+        "parenthesized_expression" => match node.named_child(0) {
+            Some(inner) => constant_prefix(model, inner, scope, depth + 1),
+            None => (String::new(), false),
+        },
+        "binary_operator" => {
+            let op = node.child_by_field_name("operator").map(|o| o.kind());
+            let Some(left) = node.child_by_field_name("left") else {
+                return (String::new(), false);
+            };
+            let (mut text, whole) = constant_prefix(model, left, scope, depth + 1);
+            match op {
+                Some("+") if whole => {
+                    let (rest, whole) = match node.child_by_field_name("right") {
+                        Some(r) => constant_prefix(model, r, scope, depth + 1),
+                        None => (String::new(), false),
+                    };
+                    text.push_str(&rest);
+                    (text, whole)
+                }
+                Some("+") => (text, false),
+                Some("%") => {
+                    if let Some(i) = text.find('%') {
+                        text.truncate(i);
+                    }
+                    (text, false)
+                }
+                _ => (String::new(), false),
+            }
+        }
+        "identifier" => match assigned(model, node, scope).as_slice() {
+            [(value, home)] => constant_prefix(model, *value, *home, depth + 1),
+            _ => (String::new(), false),
+        },
+        _ => (String::new(), false),
+    }
 }
 
 /// Whether a constant expression spells a non-empty string: some string literal in it has

@@ -220,6 +220,7 @@ impl Engine {
         fingerprint::assign(&mut outcome.findings);
         outcome.unused_suppressions =
             crate::suppress::apply(root, &source.text, path, &mut outcome.findings, &self.rules);
+        crate::dedup::merge(&mut outcome.findings, &self.rules);
         outcome
     }
 
@@ -261,7 +262,11 @@ impl Engine {
                         .all(|c| conditions::holds(model, site.node, site.scope, c))
                 {
                     fired.push(ri);
-                    findings.push(self.finding(path, source, site.node, ri, pi, name));
+                    let mut f = self.finding(path, source, site.node, ri, pi, name);
+                    f.fix = pattern.fix.as_ref().and_then(|spec| {
+                        crate::fix::compute(spec, site.node, source.text.as_bytes(), name)
+                    });
+                    findings.push(f);
                 }
             }
             // Calls come in source order (pre-order walk), so the kept findings are the
@@ -321,6 +326,9 @@ pub(crate) fn pattern_finding(
         fingerprint: String::new(),
         flow: Vec::new(),
         suppressed: false,
+        fix: None,
+        covered: Vec::new(),
+        test_code: false,
     }
 }
 

@@ -11,7 +11,7 @@ use std::path::Path;
 /// Renders the active findings, one line each.
 pub fn render(report: &Report) -> String {
     let mut out = String::new();
-    let mut lines = LineCache::default();
+    let mut lines = LineCache::new(report.result);
     for f in report.active() {
         let _ = writeln!(
             out,

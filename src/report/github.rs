@@ -51,7 +51,7 @@ fn file_property(report: &Report, path: &Path) -> Option<String> {
 /// relative to the project root, which is where GitHub looks for them.
 pub fn render(report: &Report) -> String {
     let mut out = String::new();
-    let mut lines = LineCache::default();
+    let mut lines = LineCache::new(report.result);
     for f in report.active() {
         let name = report.rule_name(f);
         let title = escape_property(&format!("{} {} [{}]", f.rule_id, name, f.severity));

@@ -51,6 +51,10 @@ pub(super) struct JsonFinding<'a> {
     line_text: &'a str,
     fingerprint: &'a str,
     suppressed: bool,
+    /// Ids of the rules whose findings on the same call this one stands for.
+    covers: Vec<&'a str>,
+    /// In test code (`test-paths`): reported, but not gating unless `--gate-tests`.
+    test_code: bool,
     flow: Vec<JsonStep<'a>>,
 }
 
@@ -90,6 +94,12 @@ struct Summary {
     internal_errors: usize,
     fail_on: Severity,
     gate_failed: bool,
+    /// Findings each filter hid (see `pyaudit scan --format sarif` for the findings).
+    hidden: BTreeMap<crate::gate::HiddenKind, usize>,
+    /// Reported findings in test code that do not gate.
+    test_code: usize,
+    /// Reported findings outside test code below `fail_on`.
+    below_fail_on: usize,
 }
 
 fn pos(lines: &mut LineCache, f: &Finding, p: Position) -> JsonPos {
@@ -118,6 +128,8 @@ pub(super) fn json_finding<'a>(
         line_text: &f.line_text,
         fingerprint: &f.fingerprint,
         suppressed: f.suppressed,
+        covers: f.covered.iter().map(|c| c.rule_id.as_str()).collect(),
+        test_code: f.test_code,
         flow: f
             .flow
             .iter()
@@ -133,7 +145,7 @@ pub(super) fn json_finding<'a>(
 /// Renders the report as pretty-printed JSON.
 pub fn render(report: &Report) -> String {
     let path = |p: &std::path::Path| p.to_string_lossy().into_owned();
-    let mut lines = LineCache::default();
+    let mut lines = LineCache::new(report.result);
     let findings = report
         .findings
         .iter()
@@ -187,6 +199,9 @@ pub fn render(report: &Report) -> String {
             internal_errors: report.result.internal_errors,
             fail_on: report.fail_on,
             gate_failed: report.gate_failed,
+            hidden: report.tally.hidden.clone(),
+            test_code: report.tally.test_code,
+            below_fail_on: report.tally.below_fail_on,
         },
     };
     let mut out = serde_json::to_string_pretty(&doc).expect("JSON report always serializes");

@@ -10,7 +10,7 @@ use super::location::LineCache;
 /// Renders one line per finding (suppressed ones included, flagged, as in `json`).
 pub fn render(report: &Report) -> String {
     let mut out = String::new();
-    let mut lines = LineCache::default();
+    let mut lines = LineCache::new(report.result);
     for f in &report.findings {
         let obj = json_finding(report, &mut lines, f);
         out.push_str(&serde_json::to_string(&obj).expect("a finding always serializes"));

@@ -37,7 +37,7 @@ pub fn render(report: &Report) -> String {
         out,
         "  <testsuite name=\"pyaudit\" tests=\"{tests}\" failures=\"{failures}\" errors=\"0\" skipped=\"0\" time=\"{secs:.3}\">"
     );
-    let mut lines = LineCache::default();
+    let mut lines = LineCache::new(report.result);
     for f in &active {
         let path = xml(&report.root.display(&f.path));
         let col = lines.column(f, f.start, char_col);

@@ -2,9 +2,9 @@
 //! project root, RFC 3986 file URIs and UTF-16 columns.
 
 use crate::finding::{Finding, Position};
-use crate::source::{SourceText, decode};
-use std::collections::HashMap;
+use crate::scan::{LineTexts, ScanResult};
 use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
 
 /// The directory results are reported relative to. GitHub resolves SARIF and annotation
 /// paths against the repository root, so this is the current directory (where CI runs)
@@ -181,23 +181,29 @@ pub fn utf16_col(line: &str, byte_col: usize) -> usize {
     line[..b].chars().map(char::len_utf16).sum::<usize>() + 1
 }
 
-/// Lines of scanned files, read again on demand: a finding carries only the text of its
-/// first line, and columns on other lines (multi-line calls, data-flow steps) need theirs.
+/// Lines of scanned files beyond each finding's first: a finding carries only the text of
+/// its first line, and columns on other lines (multi-line calls, data-flow steps) need
+/// theirs. The scan keeps those lines ([`crate::scan::ScanResult::lines`]); nothing is read
+/// from disk again, so a file changed or swapped after the scan cannot affect the report.
 #[derive(Debug, Default)]
 pub struct LineCache {
-    files: HashMap<PathBuf, Option<SourceText>>,
+    lines: Arc<LineTexts>,
 }
 
 impl LineCache {
-    /// The text of 1-based `line` of `path`, decoded exactly as the scanner decoded it
-    /// (so byte columns line up), or `None` if the file cannot be read now.
+    /// The lines the scan kept.
+    pub fn new(result: &ScanResult) -> LineCache {
+        LineCache {
+            lines: Arc::clone(&result.lines),
+        }
+    }
+
+    /// The text of 1-based `line` of `path` as the scanner decoded it (so byte columns line
+    /// up), or `None` if the scan did not keep it.
     pub fn line(&mut self, path: &Path, line: usize) -> Option<&str> {
-        let src = self.files.entry(path.to_path_buf()).or_insert_with(|| {
-            let bytes = std::fs::read(path).ok()?;
-            decode(&bytes).ok().map(|(s, _)| s)
-        });
-        let src = src.as_ref()?;
-        (line >= 1 && line <= src.line_count()).then(|| src.line(line))
+        self.lines
+            .get(&(path.to_path_buf(), line))
+            .map(String::as_str)
     }
 
     /// The text of `line` in the file of `f`, taken from the finding when it is its first.
@@ -210,7 +216,7 @@ impl LineCache {
     }
 
     /// 1-based column of `pos` in `f`'s file, counted by `count` (characters or UTF-16
-    /// units). Falls back to bytes if the file changed or vanished since the scan.
+    /// units). Falls back to bytes for a line the scan did not keep (too long).
     pub fn column(&mut self, f: &Finding, pos: Position, count: fn(&str, usize) -> usize) -> usize {
         match self.finding_line(f, pos.line) {
             Some(text) => count(text, pos.byte_col),

@@ -3,6 +3,7 @@
 pub mod concise;
 pub mod github;
 pub mod gitlab;
+pub mod html;
 pub mod inert;
 pub mod json;
 pub mod jsonl;
@@ -40,6 +41,8 @@ pub enum Format {
     Gitlab,
     /// JUnit XML: one failing test case per finding.
     Junit,
+    /// A self-contained HTML audit report (see docs/output.md).
+    Html,
 }
 
 impl Format {
@@ -56,6 +59,10 @@ impl Format {
 pub struct Report<'a> {
     pub result: &'a ScanResult,
     pub findings: Vec<&'a Finding>,
+    /// Findings a filter hid, with the reason (SARIF keeps them as suppressed results).
+    pub hidden: Vec<(&'a Finding, crate::gate::Hidden)>,
+    /// What each filter hid and what does not gate, for summaries.
+    pub tally: crate::gate::Tally,
     pub rules: &'a RuleSet,
     pub root: &'a ProjectRoot,
     /// Findings hidden because the baseline lists them.

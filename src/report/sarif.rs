@@ -39,6 +39,19 @@ struct Run {
     invocations: Vec<Invocation>,
     results: Vec<SarifResult>,
     column_kind: &'static str,
+    properties: RunProperties,
+}
+
+/// What the run took from outside pyaudit itself, so a reviewer sees it in the log.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct RunProperties {
+    /// Rules loaded from rule directories: `ID (file)`.
+    user_rules: Vec<String>,
+    /// Taint-model files loaded from rule directories.
+    user_taint_models: Vec<String>,
+    /// Python files discovery left out, by reason.
+    skipped_files: std::collections::BTreeMap<&'static str, usize>,
 }
 
 #[derive(Serialize)]
@@ -95,6 +108,21 @@ struct ReportingDescriptor {
     help_uri: Option<String>,
     default_configuration: Configuration,
     properties: RuleProperties,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    relationships: Vec<Relationship>,
+}
+
+/// Ties a sub-rule descriptor to the rule it is part of.
+#[derive(Serialize)]
+struct Relationship {
+    target: RuleReference,
+    kinds: Vec<&'static str>,
+}
+
+#[derive(Serialize)]
+struct RuleReference {
+    id: String,
+    index: usize,
 }
 
 #[derive(Serialize)]
@@ -147,18 +175,28 @@ struct SarifResult {
     code_flows: Vec<CodeFlow>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     suppressions: Vec<Suppression>,
+    /// 0-100; test code ranks lower than the same finding elsewhere.
+    rank: f64,
     properties: ResultProperties,
 }
 
 #[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
 struct ResultProperties {
     severity: Severity,
     confidence: crate::finding::Confidence,
+    /// Rules whose findings on the same call this one stands for (see `crate::dedup`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    covers: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    tags: Vec<&'static str>,
 }
 
 #[derive(Serialize)]
 struct Suppression {
     kind: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    justification: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -307,7 +345,41 @@ fn rule_descriptor(rule: &Rule) -> ReportingDescriptor {
             problem_severity: if lvl == "note" { "recommendation" } else { lvl },
             security_severity: rule.severity.security_severity(),
         },
+        relationships: Vec::new(),
     }
+}
+
+/// The id of the sub-rule for a rule's findings at a severity other than its own.
+fn sub_rule_id(rule_id: &str, severity: Severity) -> String {
+    format!("{rule_id}/{severity}")
+}
+
+/// A descriptor for the findings of `rule` (at `index`) that have `severity`: GitHub shows
+/// the severity of a result's rule descriptor, not of the result, so a rule whose findings
+/// differ in severity gets one descriptor per severity it produces.
+fn sub_rule_descriptor(rule: &Rule, index: usize, severity: Severity) -> ReportingDescriptor {
+    let mut d = rule_descriptor(rule);
+    let lvl = level(severity);
+    d.id = sub_rule_id(&rule.id, severity);
+    d.name = format!("{}/{severity}", rule.name);
+    d.short_description = text(format!("{} ({severity} findings)", rule.summary.trim()));
+    d.default_configuration = Configuration { level: lvl };
+    d.properties.problem_severity = if lvl == "note" { "recommendation" } else { lvl };
+    d.properties.security_severity = severity.security_severity();
+    d.relationships = vec![Relationship {
+        target: RuleReference {
+            id: rule.id.clone(),
+            index,
+        },
+        kinds: vec!["subset"],
+    }];
+    d
+}
+
+/// SARIF `rank` (0-100): the severity's weight, a tenth of it in test code.
+fn rank(f: &Finding) -> f64 {
+    let base: f64 = f.severity.security_severity().parse().unwrap_or(5.0) * 10.0;
+    if f.test_code { base / 10.0 } else { base }
 }
 
 fn notification(root: &ProjectRoot, d: &Diagnostic) -> Notification {
@@ -338,14 +410,57 @@ fn notification(root: &ProjectRoot, d: &Diagnostic) -> Notification {
     }
 }
 
+/// Notes on discovery: how many Python files were skipped and why, and how files were listed.
+fn walk_notifications(report: &Report) -> Vec<Notification> {
+    let note = |id: &'static str, msg: String| Notification {
+        level: "note",
+        message: message(&msg),
+        descriptor: DescriptorReference { id },
+        locations: Vec::new(),
+    };
+    let mut out: Vec<Notification> = crate::discover::skip_summary(&report.result.skipped)
+        .map(|m| note("skipped-files", m))
+        .into_iter()
+        .collect();
+    out.extend(
+        report
+            .result
+            .walk_notes
+            .iter()
+            .map(|n| note("discovery", n.clone())),
+    );
+    out
+}
+
 /// Renders the report as a pretty-printed SARIF 2.1.0 log with one run.
 pub fn render(report: &Report) -> String {
     let mut regions = Regions {
-        lines: LineCache::default(),
+        lines: LineCache::new(report.result),
         root: report.root,
     };
-    let mut results = Vec::with_capacity(report.findings.len());
-    for f in &report.findings {
+    let rules = report.rules.rules();
+    let mut descriptors: Vec<ReportingDescriptor> = rules.iter().map(rule_descriptor).collect();
+    // (rule index, severity) -> index of its sub-rule descriptor, in a fixed order.
+    let mut subs: std::collections::BTreeMap<(usize, Severity), usize> = Default::default();
+    let all = report
+        .findings
+        .iter()
+        .map(|f| (*f, None))
+        .chain(report.hidden.iter().map(|(f, h)| (*f, Some(h))));
+    let all: Vec<(&Finding, Option<&crate::gate::Hidden>)> = all.collect();
+    for (f, _) in &all {
+        if let Some(rule) = rules.get(f.rule_index)
+            && rule.severity != f.severity
+        {
+            subs.entry((f.rule_index, f.severity)).or_insert(0);
+        }
+    }
+    for ((ri, sev), slot) in subs.iter_mut() {
+        *slot = descriptors.len();
+        descriptors.push(sub_rule_descriptor(&rules[*ri], *ri, *sev));
+    }
+    let mut results = Vec::with_capacity(all.len());
+    for (f, hidden) in all {
         let code_flows = if f.flow.is_empty() {
             Vec::new()
         } else {
@@ -363,9 +478,26 @@ pub fn render(report: &Report) -> String {
                 thread_flows: vec![ThreadFlow { locations }],
             }]
         };
+        let (rule_id, rule_index) = match subs.get(&(f.rule_index, f.severity)) {
+            Some(&i) => (sub_rule_id(&f.rule_id, f.severity), i),
+            None => (f.rule_id.clone(), f.rule_index),
+        };
+        let mut suppressions = Vec::new();
+        if f.suppressed {
+            suppressions.push(Suppression {
+                kind: "inSource",
+                justification: None,
+            });
+        }
+        if let Some(h) = hidden {
+            suppressions.push(Suppression {
+                kind: "external",
+                justification: Some(h.justification()),
+            });
+        }
         results.push(SarifResult {
-            rule_id: f.rule_id.clone(),
-            rule_index: f.rule_index,
+            rule_id,
+            rule_index,
             level: level(f.severity),
             message: message(&f.message),
             locations: vec![Location {
@@ -374,14 +506,17 @@ pub fn render(report: &Report) -> String {
             }],
             partial_fingerprints: [(FINGERPRINT_KEY, f.fingerprint.clone())].into(),
             code_flows,
-            suppressions: if f.suppressed {
-                vec![Suppression { kind: "inSource" }]
-            } else {
-                Vec::new()
-            },
+            suppressions,
+            rank: rank(f),
             properties: ResultProperties {
                 severity: f.severity,
                 confidence: f.confidence,
+                covers: f.covered.iter().map(|c| c.rule_id.clone()).collect(),
+                tags: if f.test_code {
+                    vec!["test"]
+                } else {
+                    Vec::new()
+                },
             },
         });
     }
@@ -395,7 +530,7 @@ pub fn render(report: &Report) -> String {
                     version: env!("CARGO_PKG_VERSION"),
                     semantic_version: env!("CARGO_PKG_VERSION"),
                     information_uri: env!("CARGO_PKG_REPOSITORY"),
-                    rules: report.rules.rules().iter().map(rule_descriptor).collect(),
+                    rules: descriptors,
                 },
             },
             original_uri_base_ids: [(
@@ -413,10 +548,24 @@ pub fn render(report: &Report) -> String {
                     .diagnostics
                     .iter()
                     .map(|d| notification(report.root, d))
+                    .chain(walk_notifications(report))
                     .collect(),
             }],
             results,
             column_kind: "utf16CodeUnits",
+            properties: RunProperties {
+                user_rules: report
+                    .rules
+                    .user_rules()
+                    .into_iter()
+                    .map(|(id, file)| format!("{id} ({file})"))
+                    .collect(),
+                user_taint_models: report.rules.user_models().to_vec(),
+                skipped_files: crate::discover::skip_counts(&report.result.skipped)
+                    .into_iter()
+                    .map(|(r, n)| (r.as_str(), n))
+                    .collect(),
+            },
         }],
     };
     let mut out = serde_json::to_string_pretty(&log).expect("SARIF structs always serialize");

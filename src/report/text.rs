@@ -61,6 +61,9 @@ pub fn render_finding(out: &mut String, f: &Finding, rules: &RuleSet) {
     if f.suppressed {
         styled(out, DIM, " (suppressed)");
     }
+    if f.test_code {
+        styled(out, DIM, " (test code)");
+    }
     out.push('\n');
 
     let gutter = f.start.line.to_string().len();
@@ -112,6 +115,11 @@ fn render_notes(out: &mut String, f: &Finding, rules: &RuleSet, pad: &str) {
                 escape(&step.note)
             );
         }
+    }
+    if !f.covered.is_empty() {
+        let ids: Vec<String> = f.covered.iter().map(|c| escape(&c.rule_id)).collect();
+        styled(out, DIM, &format!("{pad} = "));
+        let _ = writeln!(out, "also covers: {} (same call)", ids.join(", "));
     }
     if let Some(rule) = rules.rules().get(f.rule_index) {
         styled(out, DIM, &format!("{pad} = "));
@@ -219,4 +227,32 @@ pub fn render_summary(out: &mut String, result: &ScanResult, shown: &[&Finding])
         );
     }
     out.push_str(".\n");
+}
+
+/// The line after the summary that says what the filters hid and what does not gate;
+/// nothing when there is nothing to say. Comment suppressions and the baseline have their
+/// own wording elsewhere in the summary.
+pub fn render_tally(out: &mut String, tally: &crate::gate::Tally) {
+    let hidden: Vec<String> = tally
+        .hidden
+        .iter()
+        .filter(|(k, n)| **n > 0 && **k != crate::gate::HiddenKind::Baseline)
+        .map(|(k, n)| format!("{n} {}", k.label()))
+        .collect();
+    if !hidden.is_empty() {
+        let _ = writeln!(out, "Hidden: {}.", hidden.join(", "));
+    }
+    let mut quiet = Vec::new();
+    if tally.test_code > 0 {
+        quiet.push(format!("{} in test code (--gate-tests)", tally.test_code));
+    }
+    if tally.below_fail_on > 0 {
+        quiet.push(format!(
+            "{} below --fail-on {}",
+            tally.below_fail_on, tally.fail_on
+        ));
+    }
+    if !quiet.is_empty() {
+        let _ = writeln!(out, "Not gating: {}.", quiet.join(", "));
+    }
 }

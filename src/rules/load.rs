@@ -79,6 +79,8 @@ pub enum Parsed {
 pub struct Loaded {
     pub rules: Vec<Rule>,
     pub models: Vec<TaintModel>,
+    /// The files the taint models came from (empty for the built-in ones).
+    pub model_files: Vec<String>,
 }
 
 impl Loaded {
@@ -377,7 +379,17 @@ fn compile_pattern(
         }
         conditions.push(cond);
     }
+    let fix = match &p.fix {
+        Some(f) => {
+            f.get_ref()
+                .validate()
+                .map_err(|e| ctx.err(f.span().start, e))?;
+            Some(f.get_ref().clone())
+        }
+        None => None,
+    };
     Ok(Pattern {
+        fix,
         calls: p.calls.clone(),
         assigns,
         subclasses,
@@ -526,6 +538,15 @@ fn compile_condition_of(
     if let Some(glob) = &c.source_matches {
         tests.push(Test::SourceMatches(glob_of(ctx, offset, glob, true)?));
     }
+    if let Some(glob) = &c.prefix_matches {
+        tests.push(Test::Prefix(glob_of(ctx, offset, glob, false)?, true));
+    }
+    if let Some(glob) = &c.prefix_not_matches {
+        tests.push(Test::Prefix(glob_of(ctx, offset, glob, false)?, false));
+    }
+    if let Some(names) = &c.lacks {
+        tests.push(Test::Lacks(check_names(ctx, offset, names)?));
+    }
     if c.literal_string == Some(true) {
         tests.push(Test::LiteralString);
     }
@@ -551,7 +572,8 @@ fn compile_condition_of(
         0 => Err(ctx.err(
             offset,
             "a `when` condition needs one test: absent, present, equals, is_none, in, not_in, \
-             constant, contains, matches, not_matches, source_matches or literal_string",
+             constant, contains, matches, not_matches, source_matches, prefix_matches, \
+             prefix_not_matches, lacks or literal_string",
         )),
         _ => Err(ctx.err(
             offset,
@@ -615,18 +637,20 @@ pub fn load_dir(dir: &Path) -> Result<Loaded, RuleError> {
     files.sort();
     let mut loaded = Loaded::default();
     for path in files {
-        let bytes = std::fs::read(&path).map_err(|e| io_err(&path, e))?;
         let name = path.display().to_string();
-        let text = String::from_utf8(bytes).map_err(|e| RuleError {
-            file: name.clone(),
-            line: 0,
-            col: 0,
-            message: format!(
-                "rule file is not UTF-8 (byte {})",
-                e.utf8_error().valid_up_to()
-            ),
-        })?;
-        loaded.push(parse_file(&name, &text)?);
+        let text = crate::bounded_read::read_text(&path, crate::bounded_read::DATA_LIMIT).map_err(
+            |e| RuleError {
+                file: name.clone(),
+                line: 0,
+                col: 0,
+                message: format!("rule file {e}"),
+            },
+        )?;
+        let parsed = parse_file(&name, &text)?;
+        if matches!(parsed, Parsed::Model(_)) {
+            loaded.model_files.push(name);
+        }
+        loaded.push(parsed);
     }
     Ok(loaded)
 }

@@ -80,6 +80,12 @@ pub enum Test {
     SourceMatches(Glob),
     /// A non-empty constant string (or bytes).
     LiteralString,
+    /// The constant text the value starts with (before any interpolated or computed part)
+    /// matches this glob (`true`), or does not (`false`).
+    Prefix(Glob, bool),
+    /// A list, tuple or set display none of whose elements resolves to one of these names
+    /// (a call counts as its callee's name with `()`).
+    Lacks(Vec<String>),
 }
 
 /// A condition on one call argument.
@@ -133,6 +139,8 @@ pub struct Pattern {
     pub severity: Severity,
     pub confidence: Confidence,
     pub message: String,
+    /// How to fix a match automatically, if the rule says.
+    pub fix: Option<crate::fix::FixSpec>,
 }
 
 /// A loaded, validated rule.
@@ -176,6 +184,8 @@ fn pattern_clauses(p: &Pattern) -> Vec<Vec<Vec<String>>> {
                 | Test::Matches(..)
                 | Test::SourceMatches(_)
                 | Test::LiteralString
+                | Test::Prefix(_, true)
+                | Test::Lacks(_)
         );
         if let (true, Some(kw), None) = (needs_given, &c.arg, c.position) {
             keywords.push(vec![kw.clone()]);
@@ -304,6 +314,8 @@ pub struct RuleSet {
     taint_model: TaintModel,
     /// qualified callee name → (rule index, pattern index)
     by_call: HashMap<String, Vec<(usize, usize)>>,
+    /// Taint-model files loaded from rule directories (not built in), in load order.
+    user_models: Vec<String>,
     /// `*.a.b` callees: (trailing attribute names, rule index, pattern index).
     by_suffix: Vec<(Vec<String>, usize, usize)>,
     /// (rule index, pattern index) of assignment and class patterns.
@@ -349,6 +361,7 @@ impl RuleSet {
             rules,
             taint_model: TaintModel::default(),
             by_call,
+            user_models: Vec::new(),
             by_suffix,
             forms,
         })
@@ -360,6 +373,7 @@ impl RuleSet {
         for m in &loaded.models {
             set.taint_model.extend(m);
         }
+        set.user_models = loaded.model_files;
         Ok(set)
     }
 
@@ -375,6 +389,7 @@ impl RuleSet {
             let more = load_dir(dir)?;
             loaded.rules.extend(more.rules);
             loaded.models.extend(more.models);
+            loaded.model_files.extend(more.model_files);
         }
         RuleSet::from_loaded(loaded)
     }
@@ -383,9 +398,37 @@ impl RuleSet {
     /// selecting one taint rule keeps every source.
     pub fn retain(self, keep: impl Fn(&Rule) -> bool) -> Result<RuleSet, RuleError> {
         let model = self.taint_model;
+        let user_models = self.user_models;
         let mut set = RuleSet::new(self.rules.into_iter().filter(|r| keep(r)).collect())?;
         set.taint_model = model;
+        set.user_models = user_models;
         Ok(set)
+    }
+
+    /// Keeps only the taint sources of the threat models in `keep` (`--threat-model`), in
+    /// the shared model and in each taint rule's own.
+    pub fn with_threat_models(mut self, keep: &[crate::settings::ThreatModel]) -> RuleSet {
+        self.taint_model.retain_threat_models(keep);
+        for r in &mut self.rules {
+            if let Some(t) = &mut r.taint {
+                t.local.retain_threat_models(keep);
+            }
+        }
+        self
+    }
+
+    /// Rules loaded from rule directories rather than built in: (id, file).
+    pub fn user_rules(&self) -> Vec<(&str, &str)> {
+        self.rules
+            .iter()
+            .filter(|r| !r.origin.starts_with("builtin:"))
+            .map(|r| (r.id.as_str(), r.origin.as_str()))
+            .collect()
+    }
+
+    /// Taint-model files loaded from rule directories rather than built in.
+    pub fn user_models(&self) -> &[String] {
+        &self.user_models
     }
 
     /// The shared taint model (from taint-model files).

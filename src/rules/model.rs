@@ -88,6 +88,8 @@ pub struct PatternSpec {
     pub confidence: Option<Confidence>,
     /// Overrides the rule's message for matches of this pattern.
     pub message: Option<String>,
+    /// The automatic fix for matches of this pattern (`--fix`).
+    pub fix: Option<Spanned<crate::fix::FixSpec>>,
 }
 
 /// A literal value in a rule file, compared with a Python literal in the scanned code.
@@ -136,6 +138,14 @@ pub struct ConditionSpec {
     pub not_matches: Option<String>,
     /// Holds when the argument's source text matches this glob, ignoring ASCII case.
     pub source_matches: Option<String>,
+    /// Holds when the constant text the argument starts with matches this glob.
+    pub prefix_matches: Option<String>,
+    /// Holds when the argument is passed and the constant text it starts with does not
+    /// match this glob (an argument with no constant start has the prefix `""`).
+    pub prefix_not_matches: Option<String>,
+    /// Holds when the argument is a list, tuple or set display with no element that
+    /// resolves to one of these names.
+    pub lacks: Option<Vec<String>>,
     /// Holds when the argument is a non-empty constant string or bytes.
     pub literal_string: Option<bool>,
 }

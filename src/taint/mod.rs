@@ -440,5 +440,8 @@ fn make_finding(
         fingerprint: String::new(),
         flow,
         suppressed: false,
+        fix: None,
+        covered: Vec::new(),
+        test_code: false,
     }
 }
