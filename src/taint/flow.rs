@@ -228,9 +228,15 @@ impl<'c, 'a, 't> Frame<'c, 'a, 't> {
     /// Removes `key` and every path under it (`self.x` kills `self.x.y`).
     pub fn kill(&mut self, key: &str) {
         if let Some(s) = self.state.as_mut() {
-            s.retain(|k, _| {
-                !(k == key || (k.starts_with(key) && k.as_bytes().get(key.len()) == Some(&b'.')))
-            });
+            s.remove(key);
+            // `key.` … `key/` (the byte after `.`) holds exactly the paths under `key`.
+            let under: Vec<String> = s
+                .range(format!("{key}.")..format!("{key}/"))
+                .map(|(k, _)| k.clone())
+                .collect();
+            for k in under {
+                s.remove(&k);
+            }
         }
     }
 

@@ -1,6 +1,6 @@
 //! Taint values, the path steps they carry, and the per-function state of variables.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::rc::Rc;
 
 /// Paths longer than this keep their first and last steps only: the middle of a long chain
@@ -85,8 +85,10 @@ pub enum Val {
     },
 }
 
-/// Variables known to be tainted at a program point; absent means clean.
-pub type State = HashMap<String, Val>;
+/// Variables known to be tainted at a program point; absent means clean. Ordered, so the
+/// paths under a name (`self.x.y` under `self.x`) are one range: killing a name costs a
+/// lookup, not a pass over every variable (which made long functions quadratic).
+pub type State = BTreeMap<String, Val>;
 
 /// Joins the states of two paths (`None` = unreachable): a variable tainted on either path
 /// is tainted after the join.
