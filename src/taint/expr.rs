@@ -14,6 +14,23 @@ use tree_sitter::Node;
 /// constructor arguments are evaluated a second time.
 const MAX_OBJECT_DEPTH: usize = 12;
 
+/// Programs whose `-c` argument is a command line they run.
+const SHELLS: &[&str] = &[
+    "sh",
+    "bash",
+    "dash",
+    "zsh",
+    "ksh",
+    "csh",
+    "tcsh",
+    "fish",
+    "ash",
+    "busybox",
+    "cmd",
+    "powershell",
+    "pwsh",
+];
+
 /// Longest expression text quoted in a path step.
 const MAX_QUOTE: usize = 60;
 
@@ -126,6 +143,30 @@ impl<'t> Frame<'_, '_, 't> {
         }
     }
 
+    /// For an argument list `[shell, "-c", command, …]` with a literal shell name, the
+    /// index of the command element.
+    fn shell_command_index(&self, els: &[Node<'t>]) -> Option<usize> {
+        let lit = |n: &Node<'t>| {
+            crate::semantic::literal(*n, self.cx.model.source).and_then(|l| match l {
+                crate::rules::Literal::Str(s) => Some(s),
+                _ => None,
+            })
+        };
+        let shell = lit(els.first()?)?;
+        let name = shell.rsplit(['/', '\\']).next().unwrap_or(&shell);
+        let name = name
+            .strip_suffix(".exe")
+            .unwrap_or(name)
+            .to_ascii_lowercase();
+        let flag = lit(els.get(1)?)?;
+        let is_shell = SHELLS.contains(&name.as_str());
+        let runs = matches!(
+            flag.as_str(),
+            "-c" | "/c" | "-lc" | "-ic" | "-Command" | "-command"
+        );
+        (is_shell && runs && els.len() > 2).then_some(2)
+    }
+
     pub(super) fn quote(&self, e: Node) -> String {
         let text = self.cx.model.text(e);
         let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
@@ -216,10 +257,14 @@ impl<'t> Frame<'_, '_, 't> {
             let (taint, head) = if matches!(value.kind(), "list" | "tuple") {
                 let mut taint = None;
                 let mut head = None;
-                for (i, el) in named(value).into_iter().enumerate() {
+                let els = named(value);
+                // `["sh", "-c", cmd]`: the element after the shell's `-c` is a command line
+                // the shell runs, so it chooses the program as much as a first element.
+                let command_at = self.shell_command_index(&els);
+                for (i, el) in els.into_iter().enumerate() {
                     let t = self.eval(el);
-                    if i == 0 {
-                        head = t.clone();
+                    if i == 0 || Some(i) == command_at {
+                        head = head.or(t.clone());
                     }
                     taint = taint.or(t);
                 }
