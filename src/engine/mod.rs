@@ -142,7 +142,8 @@ impl Engine {
         } else {
             vec![true; self.rules.rules().len()]
         };
-        if project.is_some() || export {
+        if export {
+            // Importers may bring the data: every taint rule's sinks matter here.
             for (a, r) in applicable.iter_mut().zip(self.rules.rules()) {
                 *a |= r.taint.is_some();
             }

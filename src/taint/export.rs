@@ -14,7 +14,11 @@ use crate::source::SourceText;
 use std::path::Path;
 
 /// The path steps of `steps` as owned flow steps of `path`.
-pub(crate) fn owned_steps(path: &Path, source: &SourceText, steps: &[Step]) -> Vec<FlowStep> {
+pub(crate) fn owned_steps(
+    path: &Path,
+    source: &SourceText,
+    steps: &[std::rc::Rc<Step>],
+) -> Vec<FlowStep> {
     steps
         .iter()
         .map(|s| match &s.there {

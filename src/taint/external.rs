@@ -223,8 +223,8 @@ pub(crate) fn target<'c>(
     Some((t, rest, true))
 }
 
-fn there(steps: &[FlowStep]) -> Vec<Step> {
-    steps.iter().map(Step::there).collect()
+fn there(steps: &[FlowStep]) -> Vec<Rc<Step>> {
+    steps.iter().map(|s| Rc::new(Step::there(s))).collect()
 }
 
 impl<'t> Frame<'_, '_, 't> {

@@ -38,31 +38,32 @@ pub enum Origin {
     Param(usize),
 }
 
-/// A tainted value: its origin and how it got here. Cheap to clone.
+/// A tainted value: its origin and how it got here. Cheap to clone, and cheap to extend:
+/// steps are shared, so a chain of assignments copies pointers, not notes.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Taint(Rc<(Origin, Vec<Step>)>);
+pub struct Taint(Rc<(Origin, Vec<Rc<Step>>)>);
 
 impl Taint {
     /// A fresh taint with a first step (none for a summarised parameter).
     pub fn new(origin: Origin, first: Option<Step>) -> Taint {
-        Taint(Rc::new((origin, first.into_iter().collect())))
+        Taint(Rc::new((origin, first.into_iter().map(Rc::new).collect())))
     }
 
     pub fn origin(&self) -> Origin {
         self.0.0
     }
 
-    pub fn steps(&self) -> &[Step] {
+    pub fn steps(&self) -> &[Rc<Step>] {
         &self.0.1
     }
 
     /// This taint with one more step.
     pub fn then(&self, step: Step) -> Taint {
-        self.then_all(std::slice::from_ref(&step))
+        self.then_all(&[Rc::new(step)])
     }
 
     /// This taint followed by `more` steps (a callee's part of the path).
-    pub fn then_all(&self, more: &[Step]) -> Taint {
+    pub fn then_all(&self, more: &[Rc<Step>]) -> Taint {
         let mut steps = Vec::with_capacity(self.steps().len() + more.len());
         steps.extend_from_slice(self.steps());
         steps.extend_from_slice(more);
