@@ -377,7 +377,12 @@ fn analyse_all(
             edges[id].dedup();
         }
     }
-    let member = schedule::participants(&edges, &roles);
+    let mut member = schedule::participants(&edges, &roles);
+    if member.iter().filter(|&&m| m).count() > schedule::MAX_PROJECT_FILES {
+        // Whole-program analysis of very large trees is not yet fast enough: their files
+        // are analysed one by one (documented in docs/taint.md).
+        member.iter_mut().for_each(|m| *m = false);
+    }
     let mut in_project = vec![false; candidates.len()];
     for (id, &m) in member.iter().enumerate() {
         in_project[cand_of[id]] = m;

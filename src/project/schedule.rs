@@ -18,6 +18,11 @@ use std::sync::Arc;
 
 /// Rounds an import cycle gets to settle.
 pub const MAX_CYCLE_ROUNDS: usize = 4;
+/// Scans with more participating files than this analyse every file on its own: the
+/// whole-program pass does not yet scale to framework-sized trees at the speed required.
+pub const MAX_PROJECT_FILES: usize = 400;
+/// Cycles of more modules than this get 2 rounds.
+pub const LARGE_CYCLE: usize = 16;
 
 /// Which files take part, from each file's (may hold a source, may hold a sink) and the
 /// import edges.
@@ -168,7 +173,14 @@ where
     }
     let mut overlay: HashMap<FileId, Arc<ModuleSummary>> = HashMap::new();
     let mut last = Vec::new();
-    for _ in 0..MAX_CYCLE_ROUNDS {
+    // A large cycle (a framework's own package) gets fewer rounds: each round re-analyses
+    // every module of it.
+    let rounds = if comp.len() > LARGE_CYCLE {
+        2
+    } else {
+        MAX_CYCLE_ROUNDS
+    };
+    for _ in 0..rounds {
         last = run(Some(&overlay));
         let next: HashMap<FileId, Arc<ModuleSummary>> = last
             .iter()

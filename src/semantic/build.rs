@@ -36,6 +36,7 @@ pub(super) fn build<'t>(root: Node<'t>, source: &'t [u8]) -> Model<'t> {
             star_imports: Vec::new(),
             qnames: Vec::new(),
             python2: None,
+            argument_names: std::cell::OnceCell::new(),
         },
         scope_stack: vec![(0, 0)],
         cond_stack: Vec::new(),

@@ -84,12 +84,41 @@ pub struct Model<'t> {
     /// The first Python 2 only statement (`print x`, `exec "code"`), which tree-sitter
     /// parses without an error but Python 3 rejects.
     pub python2: Option<Node<'t>>,
+    /// Plain names passed as call arguments anywhere in the file, computed on first use.
+    pub argument_names: std::cell::OnceCell<std::collections::HashSet<String>>,
 }
 
 impl<'t> Model<'t> {
     /// Walks `root` once and records scopes, bindings and calls.
     pub fn build(root: Node<'t>, source: &'t [u8]) -> Model<'t> {
         build::build(root, source)
+    }
+
+    /// Whether `name` is passed as a plain-name argument (positional or keyword value) to
+    /// some call of the file: a cheap test before looking for which call.
+    pub fn passed_as_argument(&self, name: &str) -> bool {
+        self.argument_names
+            .get_or_init(|| {
+                let mut out = std::collections::HashSet::new();
+                for site in &self.calls {
+                    let Some(args) = site.node.child_by_field_name("arguments") else {
+                        continue;
+                    };
+                    let mut c = args.walk();
+                    for a in args.named_children(&mut c) {
+                        let v = if a.kind() == "keyword_argument" {
+                            a.child_by_field_name("value")
+                        } else {
+                            Some(a)
+                        };
+                        if let Some(v) = v.filter(|v| v.kind() == "identifier") {
+                            out.insert(self.text(v).to_string());
+                        }
+                    }
+                }
+                out
+            })
+            .contains(name)
     }
 
     /// The source text of a node (empty if it is not valid UTF-8, which the caller's decoded

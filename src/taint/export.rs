@@ -13,6 +13,10 @@ use crate::semantic::{BindingKind, ScopeKind};
 use crate::source::SourceText;
 use std::path::Path;
 
+/// Functions larger than this that name no sink are not summarised per parameter (a
+/// documented limit of the work spent for importers).
+const MAX_RETURN_ONLY_BYTES: usize = 4096;
+
 /// The path steps of `steps` as owned flow steps of `path`.
 pub(crate) fn owned_steps(
     path: &Path,
@@ -90,6 +94,7 @@ pub(crate) fn add_pass(
     make_template: &mut dyn FnMut(&Hit) -> crate::finding::Finding,
 ) {
     let pi = cx.pass_index;
+    let candidates = cx.candidates();
     for (name, kind, def, scope) in exported(cx) {
         let plist = params(cx.model, def);
         let entry = summary.funcs.entry(name).or_insert_with(|| FuncSummary {
@@ -117,6 +122,24 @@ pub(crate) fn add_pass(
             };
         }
         let skip_first = matches!(kind, FuncKind::Method | FuncKind::ClassMethod);
+        // A parameter can only matter to importers if the function may reach a sink (a
+        // sink call, or a call that may lead to one) or returns; pure bookkeeping
+        // functions of large modules are not summarised per parameter.
+        let text = cx.model.text(def);
+        let names_sink = cx
+            .pass
+            .sink_last
+            .iter()
+            .chain(cx.pass.sink_methods.keys())
+            .any(|n| text.contains(n.as_str()));
+        let may_sink = names_sink && candidates.get(&scope).is_some_and(|c| c.1);
+        // Small functions are summarised whatever they call: they are the forwarders and
+        // helpers (`return delete_named(name.strip())`) a chain passes through.
+        let small = text.len() <= MAX_RETURN_ONLY_BYTES;
+        if !may_sink && !small {
+            entry.by_param[pi] = vec![Facts::default(); plist.len()];
+            continue;
+        }
         let mut by_param = Vec::with_capacity(plist.len());
         for i in 0..plist.len() {
             if (skip_first && i == 0) || cx.exhausted() {

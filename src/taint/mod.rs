@@ -350,7 +350,7 @@ impl<'a, 't> FileCtx<'a, 't> {
 
     /// Per scope: (has a source candidate, has a sink candidate). Calls to functions of the
     /// file count as both, since their summaries may return taint or reach a sink.
-    fn candidates(&self) -> HashMap<ScopeId, (bool, bool)> {
+    pub(crate) fn candidates(&self) -> HashMap<ScopeId, (bool, bool)> {
         let model = self.model;
         let mut out: HashMap<ScopeId, (bool, bool)> = HashMap::new();
         for site in &model.calls {

@@ -270,6 +270,9 @@ fn imports(model: &Model, m: &str) -> bool {
 /// so only calls that mention the function are resolved.
 fn passed_to<'t>(model: &Model<'t>, def: Node<'t>, ps: &ParamSource) -> bool {
     let name = def_name(model, def);
+    if !model.passed_as_argument(name) {
+        return false;
+    }
     model.calls.iter().any(|site| {
         let Some(args) = site.node.child_by_field_name("arguments") else {
             return false;
