@@ -331,6 +331,7 @@ fn run_scan(cli: &Cli, args: &ScanArgs, rules: RuleSet) -> Result<ExitCode, CliE
     }
     // Every rule runs: the gate hides the findings of rules switched off, and keeps them
     // as suppressed results, so `select`/`ignore` also see the ids a merged finding covers.
+    let rules = rules.with_threat_models(&settings.threat_models);
     let engine = Engine::new(rules, !args.no_prefilter);
     let opts = ScanOptions {
         paths: args.paths.clone(),

@@ -405,6 +405,18 @@ impl RuleSet {
         Ok(set)
     }
 
+    /// Keeps only the taint sources of the threat models in `keep` (`--threat-model`), in
+    /// the shared model and in each taint rule's own.
+    pub fn with_threat_models(mut self, keep: &[crate::settings::ThreatModel]) -> RuleSet {
+        self.taint_model.retain_threat_models(keep);
+        for r in &mut self.rules {
+            if let Some(t) = &mut r.taint {
+                t.local.retain_threat_models(keep);
+            }
+        }
+        self
+    }
+
     /// Rules loaded from rule directories rather than built in: (id, file).
     pub fn user_rules(&self) -> Vec<(&str, &str)> {
         self.rules
