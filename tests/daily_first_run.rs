@@ -13,12 +13,21 @@ fn self_scan_shows_the_readme_example() {
     let o = pyaudit(&["scan", ".", "--format", "concise", "-q"], repo);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     let whole = stdout(&o);
-    let o = pyaudit(&["scan", "fixtures/examples", "--format", "concise", "-q"], repo);
+    let o = pyaudit(
+        &["scan", "fixtures/examples", "--format", "concise", "-q"],
+        repo,
+    );
     let demo = stdout(&o);
     assert!(!demo.is_empty());
-    assert_eq!(whole, demo, "`pyaudit scan .` here must report only the demo fixture");
+    assert_eq!(
+        whole, demo,
+        "`pyaudit scan .` here must report only the demo fixture"
+    );
     assert!(whole.lines().count() <= 5, "{whole}");
     // A fixture directory named on the command line is still scanned in full.
-    let o = pyaudit(&["scan", "fixtures/seeds", "--format", "concise", "-q"], repo);
+    let o = pyaudit(
+        &["scan", "fixtures/seeds", "--format", "concise", "-q"],
+        repo,
+    );
     assert!(stdout(&o).lines().count() > 3, "{}", stdout(&o));
 }
