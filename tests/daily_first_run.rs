@@ -2,10 +2,25 @@
 //! `[tool.pyaudit]` keeps fixtures and fuzz regressions out, so the result is the README's
 //! example (the demo fixture's findings) and nothing else.
 
-mod common;
-
-use common::{pyaudit, stderr, stdout};
 use std::path::Path;
+use std::process::{Command, Output};
+
+fn pyaudit(args: &[&str], cwd: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_pyaudit"))
+        .args(args)
+        .current_dir(cwd)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
 
 #[test]
 fn self_scan_shows_the_readme_example() {
