@@ -117,6 +117,22 @@ pub struct ScanArgs {
     #[arg(long, value_name = "PATH")]
     pub stdin_filename: Option<PathBuf>,
 
+    /// Apply the safe automatic fixes to the files, then report what is left.
+    #[arg(long)]
+    pub fix: bool,
+
+    /// Also apply fixes that can change behaviour (with --fix or --diff).
+    #[arg(long)]
+    pub unsafe_fixes: bool,
+
+    /// Print the fixes as a unified diff instead of applying them; exit 1 if there are any.
+    #[arg(long, conflicts_with = "fix")]
+    pub diff: bool,
+
+    /// After the report, list the findings that have an automatic fix.
+    #[arg(long)]
+    pub show_fixes: bool,
+
     /// Parse every file even when no rule can match it (for checking the prefilter).
     #[arg(long, hide = true)]
     pub no_prefilter: bool,
@@ -299,6 +315,11 @@ fn run_scan(cli: &Cli, args: &ScanArgs, rules: RuleSet) -> Result<ExitCode, CliE
             "`-` (standard input) cannot be combined with other paths".into(),
         ));
     }
+    if stdin && (args.fix || args.diff) {
+        return Err(CliError::Usage(
+            "--fix and --diff work on files, not on standard input".into(),
+        ));
+    }
     if args.stdin_filename.is_some() && !stdin {
         return Err(CliError::Usage(
             "--stdin-filename needs `-` as the path to scan".into(),
@@ -310,6 +331,7 @@ fn run_scan(cli: &Cli, args: &ScanArgs, rules: RuleSet) -> Result<ExitCode, CliE
     }
     // Every rule runs: the gate hides the findings of rules switched off, and keeps them
     // as suppressed results, so `select`/`ignore` also see the ids a merged finding covers.
+    let rules = rules.with_threat_models(&settings.threat_models);
     let engine = Engine::new(rules, !args.no_prefilter);
     let opts = ScanOptions {
         paths: args.paths.clone(),
@@ -328,12 +350,124 @@ fn run_scan(cli: &Cli, args: &ScanArgs, rules: RuleSet) -> Result<ExitCode, CliE
         scan(&engine, &opts).map_err(|e| CliError::Usage(e.to_string()))?
     };
     gate::forget_unused_for_rules_off(&mut result, &selection, engine.rules());
-    gate::finish(
+    if args.fix || args.diff {
+        return run_fixes(cli, args, &settings, &engine, &opts, result);
+    }
+    let code = gate::finish(
         cli.color.into(),
         &settings,
         engine.rules(),
         &result,
         args.strict,
     )
-    .map_err(CliError::Usage)
+    .map_err(CliError::Usage)?;
+    if args.show_fixes {
+        print_show_fixes(&settings, engine.rules(), &result);
+    }
+    Ok(code)
+}
+
+/// Which findings a fix may act on: those the run reports (not suppressed, not turned off
+/// for the file, at least `min-confidence`).
+fn fixable_filter<'a>(
+    settings: &'a Settings,
+    rules: &'a RuleSet,
+) -> impl Fn(&crate::finding::Finding) -> bool + 'a {
+    move |f| {
+        !f.suppressed
+            && f.confidence >= settings.min_confidence
+            && rules
+                .rules()
+                .get(f.rule_index)
+                .is_some_and(|r| !settings.ignored_in_file(&f.path, r, rules))
+    }
+}
+
+/// `--show-fixes`: on stdout after a text report, on stderr after a machine format.
+fn print_show_fixes(settings: &Settings, rules: &RuleSet, result: &crate::scan::ScanResult) {
+    let keep = fixable_filter(settings, rules);
+    let findings: Vec<&crate::finding::Finding> =
+        result.findings.iter().filter(|f| keep(f)).collect();
+    let text = crate::fixer::show_fixes(&findings, &|p| settings.root.display(p));
+    if settings.ci.format.is_machine() {
+        eprint!("{text}");
+    } else {
+        print!("{text}");
+    }
+}
+
+/// `--fix` / `--diff`: fix the files with fixable findings, then (`--fix`) scan again and
+/// report what is left, or (`--diff`) print the diff and exit 1 when there is one.
+fn run_fixes(
+    cli: &Cli,
+    args: &ScanArgs,
+    settings: &Settings,
+    engine: &Engine,
+    opts: &ScanOptions,
+    result: crate::scan::ScanResult,
+) -> Result<ExitCode, CliError> {
+    let keep = fixable_filter(settings, engine.rules());
+    let mut paths: Vec<PathBuf> = result
+        .findings
+        .iter()
+        .filter(|f| keep(f))
+        .filter(|f| {
+            crate::fix::fixes_of(f)
+                .any(|x| args.unsafe_fixes || x.safety == crate::fix::Safety::Safe)
+        })
+        .map(|f| f.path.clone())
+        .collect();
+    paths.dedup();
+    let (fixed, errors) = crate::fixer::fix_files(engine, &paths, &keep, args.unsafe_fixes);
+    for e in &errors {
+        eprintln!("pyaudit: warning: {}", crate::report::inert::lines(e));
+    }
+    let count: usize = fixed.iter().map(|f| f.applied).sum();
+    let files = |n: usize| if n == 1 { "file" } else { "files" };
+    if args.diff {
+        print!(
+            "{}",
+            crate::fixer::unified_diff(&fixed, &|p| settings.root.display(p))
+        );
+        eprintln!(
+            "pyaudit: would fix {count} finding{} in {} {}",
+            if count == 1 { "" } else { "s" },
+            fixed.len(),
+            files(fixed.len())
+        );
+        return Ok(if !errors.is_empty() {
+            ExitCode::from(2)
+        } else if fixed.is_empty() {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(1)
+        });
+    }
+    for f in &fixed {
+        std::fs::write(&f.path, &f.after)
+            .map_err(|e| CliError::Usage(format!("{}: cannot write: {e}", f.path.display())))?;
+    }
+    eprintln!(
+        "pyaudit: fixed {count} finding{} in {} {}",
+        if count == 1 { "" } else { "s" },
+        fixed.len(),
+        files(fixed.len())
+    );
+    let again = scan(engine, opts).map_err(|e| CliError::Usage(e.to_string()))?;
+    let code = gate::finish(
+        cli.color.into(),
+        settings,
+        engine.rules(),
+        &again,
+        args.strict,
+    )
+    .map_err(CliError::Usage)?;
+    if args.show_fixes {
+        print_show_fixes(settings, engine.rules(), &again);
+    }
+    Ok(if errors.is_empty() {
+        code
+    } else {
+        ExitCode::from(2)
+    })
 }

@@ -147,6 +147,7 @@ pub fn explain(rule: &Rule) -> String {
     let f = crate::report::inert::code_fence(&rule.fixed);
     let _ = writeln!(out, "## Fixed\n\n{f}python\n{}\n{f}\n", rule.fixed);
     let _ = writeln!(out, "## How to fix\n\n{}\n", rule.help);
+    out.push_str(&crate::fix::describe(rule));
     // Rule files often name their CWE page among their references too: list each link once.
     let mut refs: Vec<String> = Vec::new();
     for r in rule

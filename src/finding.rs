@@ -129,6 +129,8 @@ pub struct Position {
 /// One step of a data-flow path (taint findings): where a value went and what happened to it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FlowStep {
+    /// The file this step is in (a path may cross modules).
+    pub path: PathBuf,
     pub start: Position,
     pub end: Position,
     /// What happens at this step, e.g. "source: request.get_json()" or "assigned to `cmd`".
@@ -162,6 +164,9 @@ pub struct Finding {
     /// Set when an in-source `# pyaudit: ignore` silences this finding (the gate also sets
     /// it on a merged finding when one of the findings it covers is silenced).
     pub suppressed: bool,
+    /// The automatic fix, when the rule has one that applies exactly here.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fix: Option<crate::fix::Fix>,
     /// Findings of call rules on the same call that this taint finding stands for (see
     /// [`crate::dedup`]); `--select`, `--ignore` and suppressions answer to their ids too.
     pub covered: Vec<Finding>,

@@ -443,6 +443,11 @@ pub fn finish(
         Format::JsonLines => inert::guard_json(report::jsonl::render(&report)),
         Format::Gitlab => inert::guard_json(report::gitlab::render(&report)),
         Format::Junit => inert::guard_xml(report::junit::render(&report)),
+        Format::Html => inert::guard(&report::html::render(
+            &report,
+            &report::html::Extras { settings },
+        ))
+        .into_owned(),
     };
     let mut stdout = anstream::AutoStream::new(std::io::stdout().lock(), color);
     match &settings.ci.output {

@@ -17,7 +17,8 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, Clone, Default, Args)]
 pub struct CiArgs {
     /// Output format: text, concise (a line per finding), json, json-lines, sarif (2.1.0),
-    /// github (Actions annotations), gitlab (Code Quality) or junit (XML).
+    /// github (Actions annotations), gitlab (Code Quality), junit (XML) or html (a
+    /// self-contained report).
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
 

@@ -381,3 +381,79 @@ fn sarif_gives_each_severity_its_own_rule_descriptor() {
     let sub = rules.iter().find(|r| r["id"] == "PYA108/low").unwrap();
     assert_eq!(sub["relationships"][0]["target"]["id"], "PYA108");
 }
+
+#[test]
+fn the_local_threat_model_adds_command_line_environment_stdin_and_file_sources() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    write(
+        d,
+        "tool.py",
+        "import os, sys, pickle, argparse, click\n\
+         \n\
+         def main():\n    \
+             os.system(\"ls \" + sys.argv[1])\n    \
+             pickle.loads(open(\"f.bin\", \"rb\").read())\n    \
+             eval(input())\n    \
+             args = argparse.ArgumentParser().parse_args()\n    \
+             os.system(args.cmd)\n    \
+             os.system(os.environ[\"CMD\"])\n\
+         \n\
+         @click.command()\n\
+         @click.option(\"--name\")\n\
+         def hello(name):\n    \
+             os.system(\"echo \" + name)\n",
+    );
+    let o = pyaudit(&["scan", "tool.py", "--format", "json"], d);
+    assert_eq!(ids(&json_of(&o)), ["PYA101"], "{}", stdout(&o));
+    let o = pyaudit(
+        &[
+            "scan",
+            "tool.py",
+            "--format",
+            "json",
+            "--threat-model",
+            "remote,local",
+        ],
+        d,
+    );
+    let doc = json_of(&o);
+    assert_eq!(
+        ids(&doc),
+        ["PYA201", "PYA203", "PYA202", "PYA201", "PYA201", "PYA201"],
+        "{doc}"
+    );
+    write(d, "pyaudit.toml", "threat-model = [\"local\"]\n");
+    let o = pyaudit(&["scan", "tool.py", "--format", "json"], d);
+    assert_eq!(ids(&json_of(&o)).len(), 6);
+    let o = pyaudit(&["scan", "--show-settings"], d);
+    assert!(
+        stdout(&o).contains("threat-model = [\"local\"]"),
+        "{}",
+        stdout(&o)
+    );
+}
+
+#[test]
+fn round_trips_of_self_produced_bytes_are_silent() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    write(
+        d,
+        "m.py",
+        "import io, pickle, torch\n\
+         \n\
+         def f(x, model):\n    \
+             y = pickle.loads(pickle.dumps(x))\n    \
+             buf = io.BytesIO()\n    \
+             torch.save(model, buf)\n    \
+             buf.seek(0)\n    \
+             return torch.load(buf, weights_only=False), y\n",
+    );
+    let o = pyaudit(
+        &["scan", "m.py", "--format", "json", "--profile", "audit"],
+        d,
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    assert!(ids(&json_of(&o)).is_empty());
+}

@@ -3,6 +3,7 @@
 pub mod concise;
 pub mod github;
 pub mod gitlab;
+pub mod html;
 pub mod inert;
 pub mod json;
 pub mod jsonl;
@@ -40,6 +41,8 @@ pub enum Format {
     Gitlab,
     /// JUnit XML: one failing test case per finding.
     Junit,
+    /// A self-contained HTML audit report (see docs/output.md).
+    Html,
 }
 
 impl Format {

@@ -379,7 +379,17 @@ fn compile_pattern(
         }
         conditions.push(cond);
     }
+    let fix = match &p.fix {
+        Some(f) => {
+            f.get_ref()
+                .validate()
+                .map_err(|e| ctx.err(f.span().start, e))?;
+            Some(f.get_ref().clone())
+        }
+        None => None,
+    };
     Ok(Pattern {
+        fix,
         calls: p.calls.clone(),
         assigns,
         subclasses,

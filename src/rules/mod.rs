@@ -139,6 +139,8 @@ pub struct Pattern {
     pub severity: Severity,
     pub confidence: Confidence,
     pub message: String,
+    /// How to fix a match automatically, if the rule says.
+    pub fix: Option<crate::fix::FixSpec>,
 }
 
 /// A loaded, validated rule.
@@ -401,6 +403,18 @@ impl RuleSet {
         set.taint_model = model;
         set.user_models = user_models;
         Ok(set)
+    }
+
+    /// Keeps only the taint sources of the threat models in `keep` (`--threat-model`), in
+    /// the shared model and in each taint rule's own.
+    pub fn with_threat_models(mut self, keep: &[crate::settings::ThreatModel]) -> RuleSet {
+        self.taint_model.retain_threat_models(keep);
+        for r in &mut self.rules {
+            if let Some(t) = &mut r.taint {
+                t.local.retain_threat_models(keep);
+            }
+        }
+        self
     }
 
     /// Rules loaded from rule directories rather than built in: (id, file).

@@ -88,6 +88,8 @@ pub struct PatternSpec {
     pub confidence: Option<Confidence>,
     /// Overrides the rule's message for matches of this pattern.
     pub message: Option<String>,
+    /// The automatic fix for matches of this pattern (`--fix`).
+    pub fix: Option<Spanned<crate::fix::FixSpec>>,
 }
 
 /// A literal value in a rule file, compared with a Python literal in the scanned code.

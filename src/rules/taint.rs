@@ -16,6 +16,8 @@ pub use super::taint_schema::PersistSpec;
 pub struct Source {
     pub label: String,
     pub kind: SourceKind,
+    /// The threat model the source belongs to (`remote` unless the model file says).
+    pub threat_model: crate::settings::ThreatModel,
 }
 
 /// The two shapes of source.
@@ -104,6 +106,11 @@ pub struct TaintModel {
 }
 
 impl TaintModel {
+    /// Drops the sources whose threat model is not in `keep`.
+    pub fn retain_threat_models(&mut self, keep: &[crate::settings::ThreatModel]) {
+        self.sources.retain(|s| keep.contains(&s.threat_model));
+    }
+
     /// Adds everything `other` declares.
     pub fn extend(&mut self, other: &TaintModel) {
         self.sources.extend(other.sources.iter().cloned());
@@ -271,6 +278,9 @@ fn compile_source(ctx: &Ctx, s: &Spanned<SourceSpec>) -> Result<Source, RuleErro
     Ok(Source {
         label: s.label.trim().to_string(),
         kind,
+        threat_model: s
+            .threat_model
+            .unwrap_or(crate::settings::ThreatModel::Remote),
     })
 }
 

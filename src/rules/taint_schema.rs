@@ -32,6 +32,9 @@ pub struct TaintModelFile {
 pub struct SourceSpec {
     /// Shown in messages and paths, e.g. "Flask request data".
     pub label: String,
+    /// Which threat model the source belongs to: `remote` (the default: network input) or
+    /// `local` (command line, environment, stdin, files); `--threat-model` picks them.
+    pub threat_model: Option<crate::settings::ThreatModel>,
     /// Expression sources: attribute reads or calls whose qualified name is one of these
     /// (`flask.request.args`, `flask.request.get_json()`).
     #[serde(default)]

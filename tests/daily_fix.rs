@@ -1,0 +1,195 @@
+//! End-to-end tests of `--fix`, `--diff`, `--show-fixes` and `--unsafe-fixes` on the built
+//! binary: exact edits, idempotence, the result still parses (checked with Python's own
+//! parser when python3 is available), suppressions and bare-name callees left alone.
+
+mod common;
+
+use common::{pyaudit, stderr, stdout, write};
+use std::path::Path;
+
+const CODE: &str = "\
+import yaml
+import torch
+import numpy as np
+from yaml import load
+
+a = yaml.load(data)
+b = yaml.load(data, Loader=yaml.FullLoader)
+c = yaml.load(data, yaml.Loader)
+d = yaml.load_all(stream, Loader=yaml.UnsafeLoader,)
+e = yaml.full_load(x)  # trailing comment kept
+f = yaml.unsafe_load_all(x)
+g = load(data)
+h = yaml.load(data, **kw)
+i = yaml.load(data)  # pyaudit: ignore[PYA111] reviewed
+m = torch.load(path)
+n = torch.load(path, map_location=\"cpu\", weights_only=False)
+o = np.load(path, allow_pickle=True)
+q = torch.load(
+    path,
+    map_location=\"cpu\",
+)
+";
+
+const SAFE_FIXED: &str = "\
+import yaml
+import torch
+import numpy as np
+from yaml import load
+
+a = yaml.safe_load(data)
+b = yaml.safe_load(data)
+c = yaml.safe_load(data)
+d = yaml.safe_load_all(stream,)
+e = yaml.safe_load(x)  # trailing comment kept
+f = yaml.safe_load_all(x)
+g = load(data)
+h = yaml.load(data, **kw)
+i = yaml.load(data)  # pyaudit: ignore[PYA111] reviewed
+m = torch.load(path, weights_only=True)
+n = torch.load(path, map_location=\"cpu\", weights_only=False)
+o = np.load(path, allow_pickle=True)
+q = torch.load(
+    path,
+    map_location=\"cpu\", weights_only=True,
+)
+";
+
+fn read(d: &Path) -> String {
+    std::fs::read_to_string(d.join("app.py")).unwrap()
+}
+
+/// Python's parser accepts the file (skipped, loudly, without python3).
+fn assert_parses(d: &Path) {
+    let python = std::env::var("PYAUDIT_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
+    match std::process::Command::new(&python)
+        .args(["-c", "import ast,sys; ast.parse(open(sys.argv[1]).read())"])
+        .arg(d.join("app.py"))
+        .output()
+    {
+        Ok(o) => assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr)),
+        Err(e) => eprintln!("!!!!! python3 not available ({e}); parse check skipped"),
+    }
+}
+
+#[test]
+fn diff_shows_exact_edits_and_writes_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    write(d, "app.py", CODE);
+    let o = pyaudit(&["scan", "app.py", "--diff"], d);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.starts_with("--- a/app.py\n+++ b/app.py\n@@ "), "{out}");
+    assert!(out.contains("\n-a = yaml.load(data)\n"), "{out}");
+    assert!(out.contains("\n+a = yaml.safe_load(data)\n"), "{out}");
+    assert!(
+        out.contains("\n+m = torch.load(path, weights_only=True)\n"),
+        "{out}"
+    );
+    assert!(
+        !out.contains("np.load(path)"),
+        "unsafe fix without --unsafe-fixes: {out}"
+    );
+    assert!(
+        stderr(&o).contains("would fix 8 findings in 1 file"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(read(d), CODE, "--diff must not write");
+    // Nothing to fix: exit 0, no diff.
+    write(d, "app.py", "import yaml\nyaml.safe_load(x)\n");
+    let o = pyaudit(&["scan", "app.py", "--diff"], d);
+    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(stdout(&o), "");
+}
+
+#[test]
+fn fix_is_exact_idempotent_and_still_parses() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    write(d, "app.py", CODE);
+    let o = pyaudit(&["scan", "app.py", "--fix"], d);
+    // What is left (bare-name load, the splat, torch weights_only=False, numpy) fails.
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("fixed 8 findings in 1 file"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(read(d), SAFE_FIXED);
+    assert!(
+        stdout(&o).contains("app.py:17"),
+        "numpy finding remains: {}",
+        stdout(&o)
+    );
+    assert_parses(d);
+    // Again: nothing more changes.
+    let o = pyaudit(&["scan", "app.py", "--fix"], d);
+    assert!(
+        stderr(&o).contains("fixed 0 findings in 0 files"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(read(d), SAFE_FIXED);
+    let o = pyaudit(&["scan", "app.py", "--diff"], d);
+    assert_eq!(o.status.code(), Some(0));
+    // Unsafe fixes only when asked for.
+    let o = pyaudit(&["scan", "app.py", "--fix", "--unsafe-fixes"], d);
+    assert!(stderr(&o).contains("fixed 2 findings"), "{}", stderr(&o));
+    let text = read(d);
+    assert!(text.contains("o = np.load(path)\n"), "{text}");
+    assert!(text.contains("weights_only=True)\n"), "{text}");
+    assert!(
+        text.contains("i = yaml.load(data)  # pyaudit: ignore"),
+        "suppressed stays"
+    );
+    assert!(text.contains("g = load(data)\n"), "bare name stays");
+    assert_parses(d);
+}
+
+#[test]
+fn show_fixes_lists_safe_and_unsafe() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    write(d, "app.py", CODE);
+    let o = pyaudit(
+        &[
+            "scan",
+            "app.py",
+            "--show-fixes",
+            "-q",
+            "--format",
+            "concise",
+        ],
+        d,
+    );
+    let out = stdout(&o);
+    assert!(
+        out.contains("8 fixable with --fix, 2 more with --unsafe-fixes:"),
+        "{out}"
+    );
+    assert!(
+        out.contains("  app.py:6: PYA111 use the safe loader (`safe_load`)\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("  app.py:17: PYA107 drop `allow_pickle=True`"),
+        "{out}"
+    );
+    assert!(out.contains("[unsafe]"), "{out}");
+    // stdin cannot be fixed.
+    let o = pyaudit(&["scan", "-", "--fix"], d);
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn rule_pages_document_fixes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let o = pyaudit(&["explain", "PYA107"], tmp.path());
+    let out = stdout(&o);
+    assert!(out.contains("## Automatic fix"), "{out}");
+    assert!(out.contains("**unsafe**"), "{out}");
+    let o = pyaudit(&["explain", "PYA101"], tmp.path());
+    assert!(!stdout(&o).contains("## Automatic fix"));
+}
