@@ -445,7 +445,8 @@ const PROBE: &str = r##"
     return { rule: a.dataset.rule, path: pathOf(a), line: Number(a.dataset.line),
       steps: Array.prototype.map.call(a.querySelectorAll("ol.flow > li"), function (li) {
         var f = li.querySelector(".file");
-        return { line: Number(li.dataset.line), file: f ? f.textContent : null, text: li.textContent };
+        return { line: Number(li.dataset.line), file: f ? f.textContent : null, text: li.textContent,
+          code: li.querySelector("code.line") ? li.querySelector("code.line").textContent : null };
       }) };
   }).filter(function (f) { return f.steps.length > 0; });
   var pre = document.createElement("pre");
@@ -581,6 +582,13 @@ fn report_in_headless_chromium() {
         let want = f["flow"].as_array().unwrap();
         assert_eq!(steps.len(), want.len(), "{shown}");
         assert_eq!(steps[0]["file"], f["path"], "first step names the file");
+        // The source's code line is shown when it is not the finding's own line.
+        if want[0]["start"]["line"] != f["start"]["line"] {
+            assert!(
+                steps[0]["code"].is_string(),
+                "no code for the source: {shown}"
+            );
+        }
         for (s, w) in steps.iter().zip(want) {
             assert_eq!(s["line"], w["start"]["line"]);
             let text = s["text"].as_str().unwrap();

@@ -205,7 +205,7 @@ pub fn render(report: &Report, extras: &Extras) -> String {
     let mut w = Writer {
         out: String::with_capacity(64 * 1024 + report.findings.len() * 700),
         report,
-        lines: LineCache::default(),
+        lines: LineCache::new(report.result),
         next_id: 0,
     };
     w.document(extras);
@@ -337,9 +337,9 @@ impl<'a> Writer<'a, '_> {
             self.report.result.files_scanned,
             if not_full > 0 { " warn" } else { "" },
         );
+        o.push_str("<div class=\"tables\">");
         chart(o, &by_sev);
-
-        o.push_str("<div class=\"tables\"><table class=\"by-rule\"><caption>By rule</caption><thead><tr><th>Rule</th><th>Name</th><th>Severity</th><th>Findings</th></tr></thead><tbody>");
+        o.push_str("<table class=\"by-rule\"><caption>By rule</caption><thead><tr><th>Rule</th><th>Name</th><th>Severity</th><th>Findings</th></tr></thead><tbody>");
         for (id, (n, sev, name)) in &by_rule {
             let _ = write!(
                 o,
@@ -890,11 +890,11 @@ fn rule_about(out: &mut String, r: &Rule) {
 /// A horizontal bar chart of the findings per severity, as inline SVG.
 fn chart(out: &mut String, by_sev: &BTreeMap<Severity, usize>) {
     let max = by_sev.values().copied().max().unwrap_or(0).max(1);
-    let (row, label_w, bar_w) = (26, 80, 360);
+    let (row, label_w, bar_w) = (26, 64, 200);
     let height = row * Severity::ALL.len() + 8;
     let _ = write!(
         out,
-        "<figure class=\"chart\"><svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{height}\" viewBox=\"0 0 {} {height}\" role=\"img\" aria-label=\"findings by severity\">",
+        "<figure class=\"chart\"><figcaption>Findings by severity</figcaption><svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{height}\" viewBox=\"0 0 {} {height}\" role=\"img\" aria-label=\"findings by severity\">",
         label_w + bar_w + 60,
         label_w + bar_w + 60
     );
@@ -911,7 +911,7 @@ fn chart(out: &mut String, by_sev: &BTreeMap<Severity, usize>) {
             y + 16
         );
     }
-    out.push_str("</svg><figcaption>Findings by severity</figcaption></figure>\n");
+    out.push_str("</svg></figure>\n");
 }
 
 #[cfg(test)]
