@@ -40,8 +40,12 @@ def check_hooks():
         where = f".pre-commit-hooks.yaml: hook {h.get('id')!r}"
         for key in ("id", "name", "entry", "language"):
             check(isinstance(h.get(key), str) and h[key], f"{where}: missing `{key}`")
-        check(h.get("language") == "python", f"{where}: language must be python")
-        check(str(h.get("entry", "")).startswith("pyaudit scan"), f"{where}: entry must run `pyaudit scan`")
+        # `script` (pre-commit >= 4.4 calls it `unsupported_script`): the hook script installs
+        # the released wheel when there is one; `python` would always compile.
+        check(h.get("language") == "script", f"{where}: language must be script")
+        check(str(h.get("entry", "")).startswith("scripts/pre-commit-hook scan"),
+              f"{where}: entry must run `scripts/pre-commit-hook scan`")
+        check(h.get("require_serial") is True, f"{where}: require_serial must be true (one first-run install)")
         check(h.get("types") == ["python"], f"{where}: types must be [python]")
         check(h.get("pass_filenames", True) is True, f"{where}: must pass file names")
 

@@ -129,6 +129,8 @@ pub struct Position {
 /// One step of a data-flow path (taint findings): where a value went and what happened to it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FlowStep {
+    /// The file this step is in (a path may cross modules).
+    pub path: PathBuf,
     pub start: Position,
     pub end: Position,
     /// What happens at this step, e.g. "source: request.get_json()" or "assigned to `cmd`".

@@ -19,6 +19,7 @@ pub mod finding;
 pub mod fix;
 pub mod fixer;
 pub mod gate;
+pub mod project;
 pub mod report;
 pub mod rule_docs;
 pub mod rules;

@@ -142,14 +142,25 @@ pub type LineTexts = std::collections::HashMap<(PathBuf, usize), String>;
 
 /// The lines of `bytes` (decoded as the engine decodes them) that `findings` touch beyond
 /// their first line.
-pub(crate) fn extra_lines(bytes: &[u8], findings: &[Finding]) -> Vec<(usize, String)> {
+pub(crate) fn extra_lines<'f>(
+    path: &Path,
+    bytes: &[u8],
+    findings: impl Iterator<Item = &'f Finding>,
+) -> Vec<(usize, String)> {
+    // Only lines of this file: a path may cross into other modules, whose reports hold
+    // their own lines.
     let mut wanted: Vec<usize> = findings
-        .iter()
         .flat_map(|f| {
-            let steps = f.flow.iter().flat_map(|s| [s.start.line, s.end.line]);
-            std::iter::once(f.end.line)
+            let here = f.path == path;
+            let steps = f
+                .flow
+                .iter()
+                .filter(move |s| s.path == path)
+                .flat_map(|s| [s.start.line, s.end.line]);
+            here.then_some(f.end.line)
+                .into_iter()
                 .chain(steps)
-                .filter(move |&l| l != f.start.line || f.line_text.is_empty())
+                .filter(move |&l| !here || l != f.start.line || f.line_text.is_empty())
         })
         .collect();
     wanted.sort_unstable();
@@ -254,10 +265,13 @@ pub fn scan_candidates(
         .map_err(|e| ScanError::ThreadPool(e.to_string()))?;
     let budget = ByteBudget::new(ANALYSIS_BUDGET_BYTES);
     let outcomes: Vec<Option<FileReport>> = pool.install(|| {
-        candidates
-            .par_iter()
-            .map(|c| analyse_candidate(engine, c, opts.max_file_bytes, &budget))
-            .collect()
+        analyse_all(
+            engine,
+            candidates,
+            opts.max_file_bytes,
+            &budget,
+            &mut diagnostics,
+        )
     });
     let mut result = ScanResult {
         roots: opts.paths.clone(),
@@ -278,8 +292,12 @@ pub fn scan_candidates(
             .unused_suppressions
             .extend(report.unused_suppressions);
     }
+    crate::project::findings::merge(&mut result.findings, engine.rules());
     for f in &mut result.findings {
         f.path = display_path(&f.path);
+        for step in &mut f.flow {
+            step.path = display_path(&step.path);
+        }
     }
     for d in &mut diagnostics {
         d.path = display_path(&d.path);
@@ -311,32 +329,109 @@ struct FileReport {
     unused_suppressions: Vec<crate::suppress::UnusedSuppression>,
 }
 
-fn analyse_candidate(
+/// Analyses every candidate: files that can take part in a cross-module flow as one
+/// project (see [`crate::project::schedule`]), the others one by one.
+fn analyse_all(
     engine: &Engine,
-    c: &Candidate,
+    candidates: &[Candidate],
     max_bytes: u64,
     budget: &ByteBudget,
-) -> Option<FileReport> {
-    let diag = |kind, message: String| FileReport {
-        path: c.path.clone(),
-        lines: Vec::new(),
-        findings: Vec::new(),
-        diagnostics: vec![Diagnostic {
-            path: c.path.clone(),
-            kind,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Vec<Option<FileReport>> {
+    use crate::project::{ProjectIndex, imports, schedule};
+    // Per candidate: (may hold a source, may hold a sink) and its imports.
+    type Probe = ((bool, bool), Vec<imports::ImportRef>);
+    let probes: Vec<Option<Probe>> = candidates
+        .par_iter()
+        .map(|c| {
+            let (bytes, _held) = read_candidate(c, max_bytes, budget).ok()??;
+            let role = engine.taint_role(&bytes)?;
+            Some((role, imports::scan(&bytes)))
+        })
+        .collect();
+    let probed: Vec<usize> = (0..candidates.len())
+        .filter(|&i| probes[i].is_some())
+        .collect();
+    if probed.is_empty() {
+        return candidates
+            .par_iter()
+            .map(|c| analyse_candidate(c, max_bytes, budget, |p, b| engine.analyse(p, b)))
+            .collect();
+    }
+    let index = ProjectIndex::new(probed.iter().map(|&i| candidates[i].path.clone()).collect());
+    // Index ids are in path order; map them back to candidates.
+    let mut cand_of = vec![0; index.files().len()];
+    let mut roles = vec![(false, false); index.files().len()];
+    let mut edges = vec![Vec::new(); index.files().len()];
+    for &i in &probed {
+        let Some(id) = index.id(&candidates[i].path) else {
+            continue;
+        };
+        cand_of[id] = i;
+        if let Some((role, imps)) = &probes[i] {
+            roles[id] = *role;
+            for imp in imps {
+                edges[id].extend(index.dependencies(id, imp));
+            }
+            edges[id].sort_unstable();
+            edges[id].dedup();
+        }
+    }
+    let member = schedule::participants(&edges, &roles);
+    let mut in_project = vec![false; candidates.len()];
+    for (id, &m) in member.iter().enumerate() {
+        in_project[cand_of[id]] = m;
+    }
+    let mut out: Vec<Option<FileReport>> = candidates
+        .par_iter()
+        .zip(&in_project)
+        .map(|(c, &p)| {
+            (!p).then(|| analyse_candidate(c, max_bytes, budget, |p, b| engine.analyse(p, b)))
+                .flatten()
+        })
+        .collect();
+    let (solved, unsettled) = schedule::solve(&index, &edges, &member, |view, export| {
+        let c = &candidates[cand_of[view.me]];
+        let mut summary = None;
+        let report = analyse_candidate(c, max_bytes, budget, |p, b| {
+            let (o, s) = engine.analyse_in(p, b, Some(view), export);
+            summary = s;
+            o
+        });
+        (report, summary)
+    });
+    for (id, report) in solved {
+        out[cand_of[id]] = report;
+    }
+    for id in unsettled {
+        diagnostics.push(Diagnostic {
+            path: candidates[cand_of[id]].path.clone(),
+            kind: DiagnosticKind::Incomplete,
             line: None,
-            message,
-        }],
-        scanned: false,
-        parsed: false,
-        internal_error: false,
-        unused_suppressions: Vec::new(),
-    };
+            message: format!(
+                "this module is in an import cycle whose summaries did not settle within {} \
+                 rounds; flows through the cycle may be missing",
+                schedule::MAX_CYCLE_ROUNDS
+            ),
+        });
+    }
+    out
+}
+
+/// The bytes of a candidate with the budget they hold, `Ok(None)` for a file the walk
+/// only admitted if it has a Python shebang and it has none, or the report on why it cannot
+/// be read.
+fn read_candidate<'b>(
+    c: &Candidate,
+    max_bytes: u64,
+    budget: &'b ByteBudget,
+) -> Result<Option<(Vec<u8>, BudgetGuard<'b>)>, Box<FileReport>> {
+    let diag = |kind, message: String| Box::new(FileReport::diagnostic(c, kind, message));
     // Opening a FIFO or device named on the command line could block forever.
     if let Ok(meta) = std::fs::metadata(&c.path)
         && !meta.is_file()
     {
-        return Some(diag(
+        return Err(diag(
             DiagnosticKind::Unreadable,
             "not a regular file; not analysed".into(),
         ));
@@ -344,7 +439,7 @@ fn analyse_candidate(
     let file = match std::fs::File::open(&c.path) {
         Ok(f) => f,
         Err(e) => {
-            return Some(diag(
+            return Err(diag(
                 DiagnosticKind::Unreadable,
                 format!("cannot read: {e}"),
             ));
@@ -352,7 +447,7 @@ fn analyse_candidate(
     };
     let len = file.metadata().map(|m| m.len()).unwrap_or(0);
     if len > max_bytes {
-        return Some(diag(
+        return Err(diag(
             DiagnosticKind::TooLarge,
             format!(
                 "{len} bytes is over the {max_bytes}-byte limit (--max-file-size); not analysed"
@@ -360,31 +455,69 @@ fn analyse_candidate(
         ));
     }
     // Held until the analysis is done, so large files are not in memory side by side.
-    let _held = budget.acquire(len);
+    let held = budget.acquire(len);
     let mut bytes = Vec::with_capacity(len as usize);
     // `take` guards against a file that grows while we read it.
     if let Err(e) = file.take(max_bytes + 1).read_to_end(&mut bytes) {
-        return Some(diag(
+        return Err(diag(
             DiagnosticKind::Unreadable,
             format!("cannot read: {e}"),
         ));
     }
     if bytes.len() as u64 > max_bytes {
-        return Some(diag(
+        return Err(diag(
             DiagnosticKind::TooLarge,
             format!("over the {max_bytes}-byte limit (--max-file-size); not analysed"),
         ));
     }
     if c.needs_shebang && !c.explicit && !has_python_shebang(&bytes) {
-        return None;
+        return Ok(None);
     }
-    let analysed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        engine.analyse(&c.path, &bytes)
-    }));
+    Ok(Some((bytes, held)))
+}
+
+impl FileReport {
+    /// A file that was not analysed, with why.
+    fn diagnostic(c: &Candidate, kind: DiagnosticKind, message: String) -> FileReport {
+        FileReport {
+            path: c.path.clone(),
+            lines: Vec::new(),
+            findings: Vec::new(),
+            diagnostics: vec![Diagnostic {
+                path: c.path.clone(),
+                kind,
+                line: None,
+                message,
+            }],
+            scanned: false,
+            parsed: false,
+            internal_error: false,
+            unused_suppressions: Vec::new(),
+        }
+    }
+}
+
+fn analyse_candidate(
+    c: &Candidate,
+    max_bytes: u64,
+    budget: &ByteBudget,
+    run: impl FnOnce(&Path, &[u8]) -> crate::engine::FileOutcome,
+) -> Option<FileReport> {
+    let diag = |kind, message: String| FileReport::diagnostic(c, kind, message);
+    let (bytes, _held) = match read_candidate(c, max_bytes, budget) {
+        Ok(Some(b)) => b,
+        Ok(None) => return None,
+        Err(report) => return Some(*report),
+    };
+    let analysed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(&c.path, &bytes)));
     Some(match analysed {
         Ok(outcome) => FileReport {
             path: c.path.clone(),
-            lines: extra_lines(&bytes, &outcome.findings),
+            lines: extra_lines(
+                &c.path,
+                &bytes,
+                outcome.findings.iter().chain(&outcome.exported_sinks),
+            ),
             scanned: !outcome
                 .diagnostics
                 .iter()

@@ -33,7 +33,7 @@ pub fn scan_bytes(engine: &Engine, name: &Path, bytes: &[u8], max_bytes: u64) ->
             .any(|d| d.kind == DiagnosticKind::Binary),
     );
     result.files_parsed = usize::from(outcome.parsed);
-    let lines = crate::scan::extra_lines(bytes, &outcome.findings);
+    let lines = crate::scan::extra_lines(name, bytes, outcome.findings.iter());
     result.lines = std::sync::Arc::new(
         lines
             .into_iter()

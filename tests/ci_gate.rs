@@ -396,11 +396,13 @@ fn sarif_with_a_data_flow_has_code_flows_and_validates() {
         fingerprint: "0123456789abcdef".into(),
         flow: vec![
             FlowStep {
+                path: tmp.path().join("app.py"),
                 start: pos(2, 7),
                 end: pos(2, 25),
                 note: "source: request.get_data()".into(),
             },
             FlowStep {
+                path: tmp.path().join("app.py"),
                 start: pos(3, 4),
                 end: pos(3, 22),
                 note: "sink: pickle.loads".into(),

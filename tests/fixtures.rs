@@ -8,6 +8,7 @@
 use pyaudit::engine::Engine;
 use pyaudit::finding::Finding;
 use pyaudit::rules::RuleSet;
+use pyaudit::scan::{ScanOptions, scan};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
@@ -65,6 +66,50 @@ fn key(f: &Finding) -> (usize, String) {
     (f.start.line, f.rule_id.clone())
 }
 
+/// The groups of fixtures scanned together: each project under `fixtures/projects/` is one
+/// scan, and so is each other top-level folder of `fixtures/` (a multi-module fixture such
+/// as `taint/crossmod/` needs its neighbours).
+fn scan_units(root: &Path) -> Vec<PathBuf> {
+    let mut units = Vec::new();
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(root)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.is_dir())
+        .collect();
+    entries.sort();
+    for dir in entries {
+        if dir.file_name().is_some_and(|n| n == "projects") {
+            let mut projects: Vec<PathBuf> = std::fs::read_dir(&dir)
+                .unwrap()
+                .flatten()
+                .map(|e| e.path())
+                .filter(|p| p.is_dir())
+                .collect();
+            projects.sort();
+            units.extend(projects);
+        } else {
+            units.push(dir);
+        }
+    }
+    units
+}
+
+/// Scans `dir` as one project and returns the findings per file.
+fn scan_unit(engine: &Engine, dir: &Path) -> std::collections::BTreeMap<PathBuf, Vec<Finding>> {
+    let opts = ScanOptions {
+        paths: vec![dir.to_path_buf()],
+        threads: 2,
+        ..ScanOptions::default()
+    };
+    let result = scan(engine, &opts).expect("fixture scan runs");
+    let mut out: std::collections::BTreeMap<PathBuf, Vec<Finding>> = Default::default();
+    for f in result.findings {
+        out.entry(f.path.clone()).or_default().push(f);
+    }
+    out
+}
+
 #[test]
 fn fixtures_match_their_annotations() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
@@ -83,58 +128,81 @@ fn fixtures_match_their_annotations() {
     let mut flagged_by_rule: BTreeSet<String> = BTreeSet::new();
     let mut ok_by_rule: BTreeSet<String> = BTreeSet::new();
     let (mut total_must, mut total_must_not) = (0, 0);
-    for file in &files {
-        let rel = file.strip_prefix(&root).unwrap().display().to_string();
-        let bytes = std::fs::read(file).unwrap();
-        let text = String::from_utf8_lossy(&bytes);
-        let exp = parse_expectations(&text);
-        total_must += exp.must.len();
-        total_must_not += exp.must_not.len();
-        for (_, id) in &exp.must {
-            if rules.find(id).is_none() {
-                problems.push(format!("{rel}: annotation names unknown rule {id}"));
+    let (mut project_must, mut project_must_not) = (0, 0);
+    let mut scanned = 0;
+    for unit in scan_units(&root) {
+        let got_all = scan_unit(&engine, &unit);
+        let plain_all = scan_unit(&unfiltered, &unit);
+        let mut unit_files = Vec::new();
+        fixture_files(&unit, &mut unit_files);
+        for (path, fs) in &got_all {
+            if !unit_files.contains(path) {
+                problems.push(format!(
+                    "{}: {} finding(s) in a file that is not a fixture",
+                    path.display(),
+                    fs.len()
+                ));
             }
-            flagged_by_rule.insert(id.clone());
         }
-        for (_, id) in &exp.must_not {
-            ok_by_rule.insert(id.clone());
-        }
-        let outcome = engine.analyse(file, &bytes);
-        let got: BTreeSet<(usize, String)> = outcome.findings.iter().map(key).collect();
-        // A finding merged into a taint finding on the same call (`covered`) still counts
-        // as reported by its rule, but never as a finding the annotations must list.
-        let covered: BTreeSet<(usize, String)> = outcome
-            .findings
-            .iter()
-            .flat_map(|f| f.covered.iter().map(key))
-            .collect();
-        let reported: BTreeSet<(usize, String)> = got.union(&covered).cloned().collect();
-        for (line, id) in exp.must.difference(&reported) {
-            problems.push(format!("{rel}:{line}: MISSED {id}"));
-        }
-        let wrong_cover = covered.intersection(&exp.must_not).cloned();
-        let unexpected: BTreeSet<(usize, String)> = got
-            .difference(&exp.must)
-            .cloned()
-            .chain(wrong_cover)
-            .collect();
-        for (line, id) in &unexpected {
-            let kind = if exp.must_not.contains(&(*line, id.clone())) {
-                "FALSE ALARM (marked ok)"
-            } else {
-                "UNEXPECTED finding (no ruleid annotation)"
-            };
-            problems.push(format!("{rel}:{line}: {kind} {id}"));
-        }
-        let plain = unfiltered.analyse(file, &bytes);
-        if plain.findings != outcome.findings {
-            problems.push(format!(
-                "{rel}: findings differ with the prefilter disabled: {:?} vs {:?}",
-                plain.findings.iter().map(key).collect::<Vec<_>>(),
-                outcome.findings.iter().map(key).collect::<Vec<_>>()
-            ));
+        let in_projects = unit.parent().is_some_and(|p| p.ends_with("projects"));
+        for file in &unit_files {
+            scanned += 1;
+            let rel = file.strip_prefix(&root).unwrap().display().to_string();
+            let bytes = std::fs::read(file).unwrap();
+            let text = String::from_utf8_lossy(&bytes);
+            let exp = parse_expectations(&text);
+            total_must += exp.must.len();
+            total_must_not += exp.must_not.len();
+            if in_projects {
+                project_must += exp.must.len();
+                project_must_not += exp.must_not.len();
+            }
+            for (_, id) in &exp.must {
+                if rules.find(id).is_none() {
+                    problems.push(format!("{rel}: annotation names unknown rule {id}"));
+                }
+                flagged_by_rule.insert(id.clone());
+            }
+            for (_, id) in &exp.must_not {
+                ok_by_rule.insert(id.clone());
+            }
+            let findings = got_all.get(file).cloned().unwrap_or_default();
+            let got: BTreeSet<(usize, String)> = findings.iter().map(key).collect();
+            // A finding merged into a taint finding on the same call (`covered`) still
+            // counts as reported by its rule, but never as a finding the annotations list.
+            let covered: BTreeSet<(usize, String)> = findings
+                .iter()
+                .flat_map(|f| f.covered.iter().map(key))
+                .collect();
+            let reported: BTreeSet<(usize, String)> = got.union(&covered).cloned().collect();
+            for (line, id) in exp.must.difference(&reported) {
+                problems.push(format!("{rel}:{line}: MISSED {id}"));
+            }
+            let wrong_cover = covered.intersection(&exp.must_not).cloned();
+            let unexpected: BTreeSet<(usize, String)> = got
+                .difference(&exp.must)
+                .cloned()
+                .chain(wrong_cover)
+                .collect();
+            for (line, id) in &unexpected {
+                let kind = if exp.must_not.contains(&(*line, id.clone())) {
+                    "FALSE ALARM (marked ok)"
+                } else {
+                    "UNEXPECTED finding (no ruleid annotation)"
+                };
+                problems.push(format!("{rel}:{line}: {kind} {id}"));
+            }
+            let plain = plain_all.get(file).cloned().unwrap_or_default();
+            if plain != findings {
+                problems.push(format!(
+                    "{rel}: findings differ with the prefilter disabled: {:?} vs {:?}",
+                    plain.iter().map(key).collect::<Vec<_>>(),
+                    findings.iter().map(key).collect::<Vec<_>>()
+                ));
+            }
         }
     }
+    assert_eq!(scanned, files.len(), "every fixture belongs to one scan");
     for rule in rules.rules() {
         if !flagged_by_rule.contains(&rule.id) {
             problems.push(format!("rule {} has no `# ruleid:` fixture case", rule.id));
@@ -144,7 +212,8 @@ fn fixtures_match_their_annotations() {
         }
     }
     eprintln!(
-        "fixtures: {} files, {total_must} must-flag and {total_must_not} must-not-flag annotations",
+        "fixtures: {} files, {total_must} must-flag and {total_must_not} must-not-flag annotations \
+         ({project_must} and {project_must_not} in fixtures/projects)",
         files.len()
     );
     assert!(

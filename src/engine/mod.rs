@@ -4,6 +4,7 @@ mod assignments;
 mod conditions;
 pub mod fingerprint;
 mod prefilter;
+mod roundtrip;
 
 pub use conditions::{ArgState, find_arg, holds, is_constant};
 pub use prefilter::Prefilter;
@@ -45,6 +46,9 @@ pub struct FileOutcome {
     pub parsed: bool,
     /// `# pyaudit: ignore` comments that silenced nothing.
     pub unused_suppressions: Vec<crate::suppress::UnusedSuppression>,
+    /// Findings at this file's sinks as other modules will report them (for the lines
+    /// the report needs).
+    pub exported_sinks: Vec<Finding>,
 }
 
 /// The rules plus the per-run machinery to apply them.
@@ -97,18 +101,53 @@ impl Engine {
 
     /// Analyses one file's bytes. `path` is only used to label results.
     pub fn analyse(&self, path: &Path, bytes: &[u8]) -> FileOutcome {
+        self.analyse_in(path, bytes, None, false).0
+    }
+
+    /// Whether the taint engine could use this file in a flow: (it may hold a source,
+    /// it may hold a sink). A file with neither can only pass data along.
+    pub fn taint_role(&self, bytes: &[u8]) -> Option<(bool, bool)> {
+        if self.taint.is_empty() {
+            return None;
+        }
+        let applicable = self.prefilter.applicable(bytes);
+        let source = self
+            .rules
+            .rules()
+            .iter()
+            .zip(&applicable)
+            .any(|(r, &a)| a && r.taint.is_some());
+        Some((source, self.taint.may_hold_sink(bytes)))
+    }
+
+    /// Analyses one file as a module of a project: calls into other modules use the
+    /// summaries `project` holds, and with `export` the file's own summary is returned for
+    /// its importers (every taint rule then applies, since importers may bring the data).
+    pub fn analyse_in(
+        &self,
+        path: &Path,
+        bytes: &[u8],
+        project: Option<crate::project::ProjectView>,
+        export: bool,
+    ) -> (FileOutcome, Option<crate::project::ModuleSummary>) {
         let mut outcome = FileOutcome::default();
+        let mut summary = None;
         let diag = |kind, line, message: String| Diagnostic {
             path: path.to_path_buf(),
             kind,
             line,
             message,
         };
-        let applicable = if self.use_prefilter {
+        let mut applicable = if self.use_prefilter {
             self.prefilter.applicable(bytes)
         } else {
             vec![true; self.rules.rules().len()]
         };
+        if project.is_some() || export {
+            for (a, r) in applicable.iter_mut().zip(self.rules.rules()) {
+                *a |= r.taint.is_some();
+            }
+        }
         // A file no rule can match is still parsed if it has suppression comments, so that
         // those can be reported as unused. Otherwise it only needs the binary check: decoding
         // and indexing lines would be wasted work on most of a typical tree.
@@ -118,7 +157,7 @@ impl Engine {
                     .diagnostics
                     .push(diag(issue.kind, issue.line, issue.message));
             }
-            return outcome;
+            return (outcome, summary);
         }
         let (source, issue) = match decode(bytes) {
             Ok(ok) => ok,
@@ -126,7 +165,7 @@ impl Engine {
                 outcome
                     .diagnostics
                     .push(diag(issue.kind, issue.line, issue.message));
-                return outcome;
+                return (outcome, summary);
             }
         };
         if let Some(issue) = issue {
@@ -140,7 +179,7 @@ impl Engine {
                 None,
                 "the parser gave up on this file".into(),
             ));
-            return outcome;
+            return (outcome, summary);
         };
         outcome.parsed = true;
         let root = tree.root_node();
@@ -193,14 +232,18 @@ impl Engine {
             .findings
             .sort_by(|a, b| (a.start, &a.rule_id).cmp(&(b.start, &b.rule_id)));
         if !self.taint.is_empty() {
-            self.taint.analyse(
+            let t = self.taint.analyse(
                 path,
                 &source,
                 &model,
                 &self.rules,
                 &applicable,
+                project,
+                export,
                 &mut outcome.findings,
             );
+            outcome.diagnostics.extend(t.diagnostics);
+            summary = t.summary;
             outcome
                 .findings
                 .sort_by(|a, b| (a.start, &a.rule_id).cmp(&(b.start, &b.rule_id)));
@@ -218,10 +261,33 @@ impl Engine {
             ));
         }
         fingerprint::assign(&mut outcome.findings);
+        for f in &mut outcome.findings {
+            // Reported at a sink in another file: fingerprinted with that file's findings.
+            if f.path != path {
+                f.fingerprint.clear();
+            }
+        }
+        // Findings at sinks in other files took their suppressions there; sinks other
+        // modules may reach are findings of this file, for its suppressions.
+        let (mut local, remote): (Vec<Finding>, Vec<Finding>) =
+            std::mem::take(&mut outcome.findings)
+                .into_iter()
+                .partition(|f| f.path == path);
+        outcome.findings = std::mem::take(&mut local);
+        let own = outcome.findings.len();
+        if let Some(s) = summary.as_mut() {
+            outcome.findings.append(&mut s.sinks);
+        }
         outcome.unused_suppressions =
             crate::suppress::apply(root, &source.text, path, &mut outcome.findings, &self.rules);
+        if let Some(s) = summary.as_mut() {
+            s.sinks = outcome.findings.split_off(own);
+            outcome.exported_sinks = s.sinks.clone();
+            s.seal();
+        }
+        outcome.findings.extend(remote);
         crate::dedup::merge(&mut outcome.findings, &self.rules);
-        outcome
+        (outcome, summary)
     }
 
     fn match_calls(
@@ -260,6 +326,7 @@ impl Engine {
                         .conditions
                         .iter()
                         .all(|c| conditions::holds(model, site.node, site.scope, c))
+                    && !roundtrip::self_produced(model, site.node, site.scope, name)
                 {
                     fired.push(ri);
                     let mut f = self.finding(path, source, site.node, ri, pi, name);

@@ -410,6 +410,33 @@ fn notification(root: &ProjectRoot, d: &Diagnostic) -> Notification {
     }
 }
 
+/// Where a data-flow step is: in its own file, which may not be the finding's.
+fn step_location(
+    regions: &mut Regions,
+    f: &Finding,
+    step: &crate::finding::FlowStep,
+) -> PhysicalLocation {
+    if step.path.as_os_str().is_empty() || step.path == f.path {
+        return regions.location(f, step.start, step.end);
+    }
+    let mut column = |p: Position| {
+        regions
+            .lines
+            .line(&step.path, p.line)
+            .map_or(p.byte_col + 1, |l| utf16_col(l, p.byte_col))
+    };
+    let region = Region {
+        start_line: step.start.line,
+        start_column: Some(column(step.start)),
+        end_line: Some(step.end.line),
+        end_column: Some(column(step.end)),
+    };
+    PhysicalLocation {
+        artifact_location: artifact(regions.root, &step.path),
+        region: Some(region),
+    }
+}
+
 /// Notes on discovery: how many Python files were skipped and why, and how files were listed.
 fn walk_notifications(report: &Report) -> Vec<Notification> {
     let note = |id: &'static str, msg: String| Notification {
@@ -469,7 +496,7 @@ pub fn render(report: &Report) -> String {
                 .iter()
                 .map(|step| ThreadFlowLocation {
                     location: Location {
-                        physical_location: regions.location(f, step.start, step.end),
+                        physical_location: step_location(&mut regions, f, step),
                         message: Some(message(&step.note)),
                     },
                 })

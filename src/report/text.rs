@@ -106,14 +106,20 @@ fn render_notes(out: &mut String, f: &Finding, rules: &RuleSet, pad: &str) {
     if !f.flow.is_empty() {
         styled(out, DIM, &format!("{pad} = "));
         out.push_str("data flow:\n");
+        // A path may cross modules: the file is named where it changes.
+        let mut file = f.path.as_path();
         for (i, step) in f.flow.iter().enumerate() {
-            let _ = writeln!(
-                out,
-                "{pad}     {}. line {}: {}",
-                i + 1,
-                step.start.line,
-                escape(&step.note)
-            );
+            let place = if step.path.as_os_str().is_empty() || step.path == file {
+                format!("line {}", step.start.line)
+            } else {
+                file = step.path.as_path();
+                format!(
+                    "{}:{}",
+                    escape(&step.path.display().to_string()),
+                    step.start.line
+                )
+            };
+            let _ = writeln!(out, "{pad}     {}. {place}: {}", i + 1, escape(&step.note));
         }
     }
     if !f.covered.is_empty() {

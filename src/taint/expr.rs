@@ -19,7 +19,7 @@ const MAX_QUOTE: usize = 60;
 
 /// How an argument was passed.
 #[derive(Debug, Clone)]
-enum ArgKey<'t> {
+pub(super) enum ArgKey<'t> {
     Pos(usize),
     Kw(&'t str),
     Splat,
@@ -38,10 +38,10 @@ fn param_index(key: &ArgKey, offset: usize, plist: &[Param]) -> Option<usize> {
 
 /// One evaluated argument.
 #[derive(Debug, Clone)]
-struct Arg<'t> {
-    node: Node<'t>,
-    key: ArgKey<'t>,
-    taint: Option<Taint>,
+pub(super) struct Arg<'t> {
+    pub node: Node<'t>,
+    pub key: ArgKey<'t>,
+    pub taint: Option<Taint>,
     /// For a list or tuple display: the taint of its first element.
     head: Option<Taint>,
 }
@@ -239,6 +239,9 @@ impl<'t> Frame<'_, '_, 't> {
     }
 
     fn call(&mut self, e: Node<'t>) -> Option<Taint> {
+        if !self.cx.tick() {
+            return None;
+        }
         let f = e.child_by_field_name("function")?;
         let args = self.args(e);
         let model = self.cx.model;
@@ -273,7 +276,7 @@ impl<'t> Frame<'_, '_, 't> {
             result = result.or(t);
         } else if let Some(t) = self.apply_object_method(e, f) {
             result = result.or(Some(t));
-        } else if self.cx.path.is_some() && args.iter().any(|a| a.taint.is_some()) {
+        } else if self.cx.project.is_some() {
             let t = self.apply_external(e, f, &args);
             result = result.or(t);
         }
@@ -366,6 +369,7 @@ impl<'t> Frame<'_, '_, 't> {
                         call,
                         callee: name.clone(),
                         taint: t,
+                        remote: None,
                     });
                 }
             }
@@ -531,42 +535,6 @@ impl<'t> Frame<'_, '_, 't> {
                 self.hits.push(Hit {
                     taint: into.then_all(h.taint.steps()),
                     ..h.clone()
-                });
-            }
-        }
-        result
-    }
-
-    /// Follows tainted arguments into a function of another module of the project.
-    fn apply_external(&mut self, call: Node<'t>, f: Node<'t>, args: &[Arg<'t>]) -> Option<Taint> {
-        let cx = self.cx;
-        let target = super::crossmod::target(cx.model, self.scope, f)?;
-        let mut result = None;
-        for a in args {
-            let Some(t) = &a.taint else {
-                continue;
-            };
-            let (position, keyword) = match a.key {
-                ArgKey::Pos(p) => (Some(p), None),
-                ArgKey::Kw(k) => (None, Some(k)),
-                ArgKey::Splat => continue,
-            };
-            let Some(summary) = cx.external(&target, position, keyword) else {
-                continue;
-            };
-            let func = &target.func;
-            let into = t.then(self.step(a.node, format!("passed to `{func}()` of another module")));
-            if let Some(text) = &summary.returns {
-                let back = into.then(self.step(call, format!("{text}; returned by `{func}()`")));
-                result = result.or(Some(back));
-            }
-            for (rule, sink, callee, text) in &summary.hits {
-                self.hits.push(Hit {
-                    rule: *rule,
-                    sink: *sink,
-                    call,
-                    callee: callee.clone(),
-                    taint: into.then(self.step(call, text.clone())),
                 });
             }
         }

@@ -121,6 +121,7 @@ impl<'c, 'a, 't> Frame<'c, 'a, 't> {
             start: node.start_byte(),
             end: node.end_byte(),
             note,
+            there: None,
         }
     }
 
@@ -132,7 +133,7 @@ impl<'c, 'a, 't> Frame<'c, 'a, 't> {
         let mut cursor = node.walk();
         let stmts: Vec<Node<'t>> = node.named_children(&mut cursor).collect();
         for s in stmts {
-            if self.state.is_none() {
+            if self.state.is_none() || !self.cx.tick() {
                 break;
             }
             self.stmt(s);

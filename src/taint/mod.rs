@@ -7,8 +7,9 @@
 //! a parameter reaches (sinks, the return value) and what the function returns by itself.
 //! `docs/taint.md` lists what is and is not followed.
 
-mod crossmod;
+mod export;
 mod expr;
+mod external;
 mod flow;
 mod guards;
 mod model_writes;
@@ -16,27 +17,46 @@ mod names;
 mod pass;
 mod trace;
 
-use crate::finding::{Finding, FlowStep};
+use crate::finding::{Diagnostic, DiagnosticKind, Finding, FlowStep};
+use crate::project::{ModuleSummary, ProjectView};
 use crate::rules::{RuleSet, TaintModel};
 use crate::semantic::{Model, ScopeId, ScopeKind};
 use crate::source::SourceText;
+use aho_corasick::AhoCorasick;
 use flow::Frame;
 use pass::Pass;
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::rc::Rc;
+use std::sync::Arc;
 use trace::{Origin, Taint};
 use tree_sitter::Node;
 
-/// How many summaries may be under construction at once (a call chain `a → b → c → d`):
-/// bounds both stack depth and work on hostile input. Deeper calls are not followed.
-const MAX_SUMMARY_NESTING: usize = 4;
+/// How many summaries of one file may be under construction at once (a call chain
+/// `a → b → c …` inside the file): bounds stack depth on hostile input. Calls between
+/// modules do not count: they use finished summaries.
+const MAX_SUMMARY_NESTING: usize = 8;
+
+/// The work budget of one file's taint analysis, in statements and calls interpreted
+/// (all passes together). Real modules use a small fraction; when a generated or hostile
+/// file uses it up, what was found is kept and the file gets a diagnostic.
+pub const WORK_BUDGET: usize = 4_000_000;
 
 /// The compiled taint rules of a rule set.
 #[derive(Debug)]
 pub struct TaintEngine {
     passes: Vec<Pass>,
+    /// Last names of every sink: a file mentioning none has no sink of its own.
+    sink_hints: Option<AhoCorasick>,
+}
+
+/// What one file's taint analysis produced besides findings.
+#[derive(Debug, Default)]
+pub struct TaintOutcome {
+    /// The module's owned summary, when asked for.
+    pub summary: Option<ModuleSummary>,
+    pub diagnostics: Vec<Diagnostic>,
 }
 
 impl TaintEngine {
@@ -62,7 +82,16 @@ impl TaintEngine {
                 passes.push(Pass::new(rules, &model, vec![i]));
             }
         }
-        TaintEngine { passes }
+        let mut hints: Vec<String> = passes
+            .iter()
+            .flat_map(|p| p.sink_last.iter().chain(p.sink_methods.keys()).cloned())
+            .collect();
+        hints.sort();
+        hints.dedup();
+        let sink_hints = (!hints.is_empty())
+            .then(|| AhoCorasick::new(&hints).ok())
+            .flatten();
+        TaintEngine { passes, sink_hints }
     }
 
     /// Whether any taint rule is loaded.
@@ -70,8 +99,16 @@ impl TaintEngine {
         self.passes.is_empty()
     }
 
+    /// Whether `bytes` mention a sink name (so the module may hold a sink).
+    pub fn may_hold_sink(&self, bytes: &[u8]) -> bool {
+        self.sink_hints.as_ref().is_some_and(|h| h.is_match(bytes))
+    }
+
     /// Runs every pass with an applicable rule over one parsed file and appends its findings;
     /// call-rule findings that a taint finding on the same call supersedes are removed.
+    /// With a project view, calls into other modules use their summaries, and with
+    /// `export` this module's summary is built for its importers.
+    #[allow(clippy::too_many_arguments)]
     pub fn analyse(
         &self,
         path: &Path,
@@ -79,26 +116,71 @@ impl TaintEngine {
         model: &Model,
         rules: &RuleSet,
         applicable: &[bool],
+        project: Option<ProjectView>,
+        export: bool,
         findings: &mut Vec<Finding>,
-    ) {
+    ) -> TaintOutcome {
+        let mut out = TaintOutcome::default();
+        let imports = if project.is_some() || export {
+            external::ImportMap::build(model)
+        } else {
+            external::ImportMap::empty()
+        };
+        let mut summary = export.then(ModuleSummary::default);
+        let work = Cell::new(0);
         let mut taint_findings = Vec::new();
-        for pass in &self.passes {
+        for (pi, pass) in self.passes.iter().enumerate() {
             if !pass.rules.iter().any(|&r| applicable[r]) {
                 continue;
             }
-            let cx = FileCtx::new(pass, rules, applicable, model, Some(path));
+            let cx = FileCtx::new(pass, pi, rules, applicable, model, project, &imports, &work);
             for hit in cx.run() {
                 let mut f = make_finding(path, source, rules, pass, &hit);
-                model_writes::name_source(&mut f.message, model, &hit);
+                if hit.remote.is_none() {
+                    model_writes::name_source(&mut f.message, model, &hit);
+                }
                 taint_findings.push(f);
             }
+            if let Some(sum) = summary.as_mut() {
+                let mut template = |h: &Hit| make_finding(path, source, rules, pass, h);
+                export::add_pass(&cx, path, source, sum, &mut template);
+            }
         }
+        if let Some(sum) = summary.as_mut() {
+            let cx = FileCtx::new(
+                &self.passes[0],
+                0,
+                rules,
+                applicable,
+                model,
+                project,
+                &imports,
+                &work,
+            );
+            export::add_names(&cx, sum);
+        }
+        if work.get() > WORK_BUDGET {
+            out.diagnostics.push(Diagnostic {
+                path: path.to_path_buf(),
+                kind: DiagnosticKind::Incomplete,
+                line: None,
+                message: format!(
+                    "the taint analysis of this file used up its work budget ({WORK_BUDGET} \
+                     steps); flows found so far are reported, later ones may be missing"
+                ),
+            });
+            if let Some(s) = summary.as_mut() {
+                s.partial = true;
+            }
+        }
+        out.summary = summary;
         if taint_findings.is_empty() {
-            return;
+            return out;
         }
         findings.retain(|f| {
             !taint_findings.iter().any(|t| {
-                t.start == f.start
+                t.path == f.path
+                    && t.start == f.start
                     && rules.rules()[t.rule_index]
                         .taint
                         .as_ref()
@@ -106,6 +188,7 @@ impl TaintEngine {
             })
         });
         findings.extend(taint_findings);
+        out
     }
 }
 
@@ -120,14 +203,24 @@ fn is_empty(m: &TaintModel) -> bool {
         && m.propagators.into_receiver.is_empty()
 }
 
+/// A sink in another module reached through a call: the finding as reported there and
+/// the callee's part of the path.
+#[derive(Debug)]
+pub(crate) struct RemoteHit {
+    pub at: Arc<Finding>,
+    pub steps: Vec<FlowStep>,
+}
+
 /// A tainted value reaching a sink.
 #[derive(Debug, Clone)]
 pub(crate) struct Hit<'t> {
     pub rule: usize,
     pub sink: usize,
+    /// The sink call, or for a sink in another module the call that leads there.
     pub call: Node<'t>,
     pub callee: String,
     pub taint: Taint,
+    pub remote: Option<Rc<RemoteHit>>,
 }
 
 /// What a function does with a parameter (or, for `None`, by itself).
@@ -161,6 +254,8 @@ type SummaryKey = (usize, Entry);
 /// Everything one pass over one file shares.
 pub(crate) struct FileCtx<'a, 't> {
     pub pass: &'a Pass,
+    /// The pass's index in the engine (summaries of other modules are per pass).
+    pub pass_index: usize,
     pub rules: &'a RuleSet,
     pub applicable: &'a [bool],
     pub model: &'a Model<'t>,
@@ -170,24 +265,24 @@ pub(crate) struct FileCtx<'a, 't> {
     active: RefCell<Vec<SummaryKey>>,
     /// Hits from real sources, reported as findings.
     found: RefCell<Vec<Hit<'t>>>,
-    /// The file analysed, when other modules may be followed from it (not for a callee
-    /// module being summarised: one level only).
-    pub path: Option<&'a Path>,
-    module_files: RefCell<HashMap<crossmod::ExtTarget, Option<PathBuf>>>,
-    external: RefCell<HashMap<ExtKey, Option<Rc<crossmod::ExtSummary>>>>,
-    loads: Cell<usize>,
+    /// The rest of the project, when other modules may be followed.
+    pub project: Option<ProjectView<'a>>,
+    pub imports: &'a external::ImportMap,
+    /// Work done on this file so far (all passes).
+    work: &'a Cell<usize>,
 }
 
-/// A summary of another module's function: file, function, position or keyword.
-type ExtKey = (PathBuf, String, Option<usize>, Option<String>);
-
 impl<'a, 't> FileCtx<'a, 't> {
+    #[allow(clippy::too_many_arguments)]
     fn new(
         pass: &'a Pass,
+        pass_index: usize,
         rules: &'a RuleSet,
         applicable: &'a [bool],
         model: &'a Model<'t>,
-        path: Option<&'a Path>,
+        project: Option<ProjectView<'a>>,
+        imports: &'a external::ImportMap,
+        work: &'a Cell<usize>,
     ) -> Self {
         let scope_of_def = model
             .scopes
@@ -198,6 +293,7 @@ impl<'a, 't> FileCtx<'a, 't> {
             .collect();
         FileCtx {
             pass,
+            pass_index,
             rules,
             applicable,
             model,
@@ -205,53 +301,22 @@ impl<'a, 't> FileCtx<'a, 't> {
             summaries: RefCell::new(HashMap::new()),
             active: RefCell::new(Vec::new()),
             found: RefCell::new(Vec::new()),
-            path,
-            module_files: RefCell::new(HashMap::new()),
-            external: RefCell::new(HashMap::new()),
-            loads: Cell::new(0),
+            project,
+            imports,
+            work,
         }
     }
 
-    /// What parameter `position` (or `keyword`) of the other-module function `target`
-    /// reaches, when its file is found in the importer's tree.
-    pub fn external(
-        &self,
-        target: &crossmod::ExtTarget,
-        position: Option<usize>,
-        keyword: Option<&str>,
-    ) -> Option<Rc<crossmod::ExtSummary>> {
-        let importer = self.path?;
-        let file = self
-            .module_files
-            .borrow_mut()
-            .entry(target.clone())
-            .or_insert_with(|| crossmod::module_file(importer, target))
-            .clone()?;
-        let key = (
-            file,
-            target.func.clone(),
-            position,
-            keyword.map(str::to_string),
-        );
-        if let Some(s) = self.external.borrow().get(&key) {
-            return s.clone();
-        }
-        if self.loads.get() >= crossmod::MAX_LOADS_PER_FILE {
-            return None;
-        }
-        self.loads.set(self.loads.get() + 1);
-        let summary = crossmod::summarise(
-            self.pass,
-            self.rules,
-            self.applicable,
-            &key.0,
-            &target.func,
-            position,
-            keyword,
-        )
-        .map(Rc::new);
-        self.external.borrow_mut().insert(key, summary.clone());
-        summary
+    /// Counts one unit of work; false once the budget is used up.
+    pub fn tick(&self) -> bool {
+        let w = self.work.get() + 1;
+        self.work.set(w);
+        w <= WORK_BUDGET
+    }
+
+    /// Whether the work budget is used up.
+    pub fn exhausted(&self) -> bool {
+        self.work.get() > WORK_BUDGET
     }
 
     /// The scope a `def` (or `class`) opens.
@@ -275,7 +340,10 @@ impl<'a, 't> FileCtx<'a, 't> {
         }
         let mut hits = self.found.take();
         let mut seen = std::collections::HashSet::new();
-        hits.retain(|h| seen.insert((h.rule, h.call.id())));
+        hits.retain(|h| {
+            let at = h.remote.as_ref().map(|r| (r.at.path.clone(), r.at.start));
+            seen.insert((h.rule, h.call.id(), at))
+        });
         hits.sort_by_key(|h| (h.call.start_byte(), h.rule));
         hits
     }
@@ -319,7 +387,7 @@ impl<'a, 't> FileCtx<'a, 't> {
                 _ => false,
             };
             let other_module =
-                self.path.is_some() && crossmod::target(model, site.scope, f).is_some();
+                self.project.is_some() && external::target(self, site.scope, f).is_some();
             let local = local || other_module;
             // Method sinks (`cursor.execute`) and persisting calls match on the name alone.
             let sink = local
@@ -407,19 +475,24 @@ fn make_finding(
         Origin::Source(l) => pass.labels[l].as_str(),
         Origin::Param(_) => "a parameter",
     };
+    let message = sink
+        .message
+        .replace("{call}", &hit.callee)
+        .replace("{source}", label);
+    let mut flow = export::owned_steps(path, source, hit.taint.steps());
+    if let Some(r) = &hit.remote {
+        // Reported at the sink, in its own file, with the whole path.
+        flow.extend(r.steps.iter().cloned());
+        let mut f = (*r.at).clone();
+        f.rule_index = hit.rule;
+        f.message = message;
+        f.flow = flow;
+        return f;
+    }
     let start = source.position(hit.call.start_byte());
     let end = source.position(hit.call.end_byte());
-    let mut flow: Vec<FlowStep> = hit
-        .taint
-        .steps()
-        .iter()
-        .map(|s| FlowStep {
-            start: source.position(s.start),
-            end: source.position(s.end),
-            note: s.note.clone(),
-        })
-        .collect();
     flow.push(FlowStep {
+        path: path.to_path_buf(),
         start,
         end,
         note: format!("sink: `{}()` {}", hit.callee, sink.label),
@@ -432,10 +505,7 @@ fn make_finding(
         end,
         severity: sink.severity,
         confidence: sink.confidence,
-        message: sink
-            .message
-            .replace("{call}", &hit.callee)
-            .replace("{source}", label),
+        message,
         line_text: crate::engine::line_text(source, start.line),
         fingerprint: String::new(),
         flow,

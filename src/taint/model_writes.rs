@@ -95,6 +95,7 @@ impl<'a, 't> Frame<'_, 'a, 't> {
                     call,
                     callee: self.quote(f),
                     taint,
+                    remote: None,
                 });
             }
         }

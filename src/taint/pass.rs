@@ -161,6 +161,7 @@ impl Pass {
                         def_name(model, def),
                         self.labels[*label]
                     ),
+                    there: None,
                 };
                 let taint = Taint::new(Origin::Source(*label), Some(step));
                 let val = if ps.attributes.is_empty() {

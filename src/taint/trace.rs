@@ -13,6 +13,20 @@ pub struct Step {
     pub start: usize,
     pub end: usize,
     pub note: String,
+    /// A step in another module (from its summary): the byte offsets are unused.
+    pub there: Option<Rc<crate::finding::FlowStep>>,
+}
+
+impl Step {
+    /// A step of another module's path.
+    pub fn there(step: &crate::finding::FlowStep) -> Step {
+        Step {
+            start: 0,
+            end: 0,
+            note: step.note.clone(),
+            there: Some(Rc::new(step.clone())),
+        }
+    }
 }
 
 /// Where a taint came from.

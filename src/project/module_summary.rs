@@ -1,0 +1,126 @@
+//! What one module offers the rest of the project, as owned data (no syntax tree): its
+//! imports, classes, module-level singletons and the taint summaries of its functions.
+//!
+//! A summary is built once, when its module is analysed, and read by every module that
+//! imports it; importers never re-parse the file.
+
+use crate::finding::{Finding, FlowStep};
+use std::collections::BTreeMap;
+
+/// How a module-level name was imported: `from ..pkg import name as local` is
+/// `dots = 2`, `module = "pkg"`, `name = Some("name")`; `import a.b as local` is
+/// `module = "a.b"`, `name = None`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportTarget {
+    pub dots: usize,
+    pub module: String,
+    pub name: Option<String>,
+}
+
+/// How a function is bound to its class.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FuncKind {
+    /// A module-level function.
+    Function,
+    /// A method taking the instance first.
+    Method,
+    /// A `@classmethod` (the class is passed first).
+    ClassMethod,
+    /// A `@staticmethod`.
+    StaticMethod,
+}
+
+/// A sink reached by a parameter, owned: the callee's part of the path (ending at the
+/// sink) and the finding as it would be reported at the sink.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OwnedHit {
+    pub rule: usize,
+    pub sink: usize,
+    pub callee: String,
+    /// Steps inside the callee (and further callees), the sink step last.
+    pub steps: Vec<FlowStep>,
+    /// Where the finding is reported.
+    pub at: SinkAt,
+}
+
+/// The finding at a sink: while its module is being summarised, an index into
+/// [`ModuleSummary::sinks`] (so in-source suppressions can still be applied to it); after
+/// [`ModuleSummary::seal`], the shared finding.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SinkAt {
+    Local(usize),
+    Shared(std::sync::Arc<Finding>),
+}
+
+/// What a function does under one entry assumption, for one pass of rules.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Facts {
+    /// The path from the entry to the return value, when tainted data is returned.
+    pub returns: Option<Vec<FlowStep>>,
+    /// For the function's own sources: the label index of the source it returns.
+    pub label: Option<usize>,
+    pub hits: Vec<OwnedHit>,
+    /// `self` attributes holding the parameter's data when the method returns.
+    pub fields: Vec<(String, Vec<FlowStep>)>,
+}
+
+impl Facts {
+    /// Whether the facts say nothing.
+    pub fn is_empty(&self) -> bool {
+        self.returns.is_none() && self.hits.is_empty() && self.fields.is_empty()
+    }
+}
+
+/// The summary of one function or method.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FuncSummary {
+    pub kind: FuncKind,
+    /// Parameter names in order (including `self`/`cls`).
+    pub params: Vec<String>,
+    /// Per pass: what the function returns from its own sources.
+    pub own: Vec<Facts>,
+    /// Per pass, per parameter: what a tainted parameter reaches.
+    pub by_param: Vec<Vec<Facts>>,
+}
+
+/// The owned summary of one module.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ModuleSummary {
+    /// `f` for module functions, `C.m` for methods.
+    pub funcs: BTreeMap<String, FuncSummary>,
+    /// Module-level imported names.
+    pub imports: BTreeMap<String, ImportTarget>,
+    /// `from m import *` targets.
+    pub stars: Vec<ImportTarget>,
+    /// Classes defined here: their base expressions as dotted text (`models.Model`).
+    pub classes: BTreeMap<String, Vec<String>>,
+    /// Module-level `name = C(...)`: the dotted text of `C`.
+    pub singletons: BTreeMap<String, String>,
+    /// Findings at this module's sinks, to be completed by the importer that reaches them
+    /// (location, snippet and in-source suppression already settled here).
+    pub sinks: Vec<Finding>,
+    /// Set when the module's analysis ran out of budget: its summaries are partial.
+    pub partial: bool,
+}
+
+impl ModuleSummary {
+    /// Shares the sink findings (after suppressions were applied to them) with every hit
+    /// that reaches them.
+    pub fn seal(&mut self) {
+        let shared: Vec<std::sync::Arc<Finding>> = std::mem::take(&mut self.sinks)
+            .into_iter()
+            .map(std::sync::Arc::new)
+            .collect();
+        for f in self.funcs.values_mut() {
+            for facts in f.by_param.iter_mut().flatten() {
+                for h in &mut facts.hits {
+                    if let SinkAt::Local(i) = h.at
+                        && let Some(s) = shared.get(i)
+                    {
+                        h.at = SinkAt::Shared(s.clone());
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,227 @@
+//! Resolving names across modules with the summaries solved so far.
+
+use super::index::{FileId, MAX_REEXPORT_HOPS, ProjectIndex};
+use super::module_summary::{FuncKind, FuncSummary, ImportTarget, ModuleSummary};
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+
+/// What one module being analysed sees of the project: the index and the summaries of
+/// the modules solved before it (its dependencies, or the previous round of its cycle).
+#[derive(Debug, Clone, Copy)]
+pub struct ProjectView<'a> {
+    pub index: &'a ProjectIndex,
+    pub me: FileId,
+    pub solved: &'a HashMap<FileId, Arc<ModuleSummary>>,
+    /// The previous round's summaries of the analysed module's import cycle.
+    pub overlay: Option<&'a HashMap<FileId, Arc<ModuleSummary>>>,
+}
+
+/// A function of another module a call resolves to.
+#[derive(Debug, Clone, Copy)]
+pub struct Callee<'a> {
+    pub file: &'a Path,
+    pub module: &'a ModuleSummary,
+    pub func: &'a FuncSummary,
+    /// Whether the first parameter is passed implicitly (`self` or `cls`).
+    pub implicit_first: bool,
+}
+
+impl<'a> ProjectView<'a> {
+    /// The function `rest` names under an import of the analysed module (`target`
+    /// bound the first name of the callee expression; `rest` are the attributes after it).
+    /// With `instance`, the last attribute is a method called on an instance of the class
+    /// the others name.
+    pub fn callee(
+        &self,
+        target: &ImportTarget,
+        rest: &[&str],
+        instance: bool,
+    ) -> Option<Callee<'a>> {
+        let segs: Vec<String> = rest.iter().map(|s| s.to_string()).collect();
+        let (file, segs) = self.follow(self.me, target, &segs, 0)?;
+        let mut c = self.interpret(file, &segs)?;
+        if instance {
+            c.implicit_first = c.func.kind != FuncKind::StaticMethod;
+        }
+        Some(c)
+    }
+
+    /// The summary of a solved module.
+    fn module(&self, file: FileId) -> Option<&'a ModuleSummary> {
+        self.overlay
+            .and_then(|o| o.get(&file))
+            .or_else(|| self.solved.get(&file))
+            .map(|m| m.as_ref())
+    }
+
+    /// Follows an import of `from` to the module defining the name, with the rest.
+    fn follow(
+        &self,
+        from: FileId,
+        t: &ImportTarget,
+        rest: &[String],
+        hops: usize,
+    ) -> Option<(FileId, Vec<String>)> {
+        if hops > MAX_REEXPORT_HOPS {
+            return None;
+        }
+        match &t.name {
+            Some(n) => {
+                // A name the package binds wins over a submodule of the same name
+                // (`from .dao import dao` in `__init__`), as at run time.
+                let base = self.index.resolve_module(from, t.dots, &t.module);
+                let bound = base
+                    .and_then(|b| self.module(b))
+                    .is_some_and(|m| binds(m, n));
+                if !bound {
+                    let sub = if t.module.is_empty() {
+                        n.clone()
+                    } else {
+                        format!("{}.{n}", t.module)
+                    };
+                    if let Some(f) = self.index.resolve_module(from, t.dots, &sub) {
+                        return self.locate(f, rest, hops + 1);
+                    }
+                }
+                let mut segs = vec![n.clone()];
+                segs.extend_from_slice(rest);
+                self.locate(base?, &segs, hops + 1)
+            }
+            None => {
+                let base = self.index.resolve_module(from, t.dots, &t.module)?;
+                self.locate(base, rest, hops + 1)
+            }
+        }
+    }
+
+    /// The module where `segs[0]` is defined, starting the search in `file`.
+    fn locate(&self, file: FileId, segs: &[String], hops: usize) -> Option<(FileId, Vec<String>)> {
+        let head = segs.first()?;
+        if hops > MAX_REEXPORT_HOPS {
+            return None;
+        }
+        let m = self.module(file)?;
+        if defines(m, head) {
+            return Some((file, segs.to_vec()));
+        }
+        if let Some(t) = m.imports.get(head) {
+            return self.follow(file, t, &segs[1..], hops + 1);
+        }
+        let is_package = self.index.files()[file]
+            .file_name()
+            .is_some_and(|n| n == "__init__.py");
+        if is_package
+            && segs.len() > 1
+            && let Some(sub) = self.index.resolve_module(file, 1, head)
+        {
+            return self.locate(sub, &segs[1..], hops + 1);
+        }
+        m.stars.iter().find_map(|t| {
+            let f = self.index.resolve_module(file, t.dots, &t.module)?;
+            self.locate(f, segs, hops + 1)
+        })
+    }
+
+    /// The function a located name denotes.
+    fn interpret(&self, file: FileId, segs: &[String]) -> Option<Callee<'a>> {
+        let m = self.module(file)?;
+        match segs {
+            [f] => {
+                let func = m.funcs.get(f)?;
+                (func.kind == FuncKind::Function).then(|| self.make(file, m, func, false))
+            }
+            [owner, method] => {
+                if m.classes.contains_key(owner) {
+                    let (mf, mm, func) = self.method(file, owner, method, 0)?;
+                    let implicit = func.kind == FuncKind::ClassMethod;
+                    return Some(self.make(mf, mm, func, implicit));
+                }
+                let class = m.singletons.get(owner)?;
+                let (cf, cname) = self.class_ref(file, class)?;
+                let (mf, mm, func) = self.method(cf, &cname, method, 0)?;
+                let implicit = func.kind != FuncKind::StaticMethod;
+                Some(self.make(mf, mm, func, implicit))
+            }
+            _ => None,
+        }
+    }
+
+    fn make(
+        &self,
+        file: FileId,
+        module: &'a ModuleSummary,
+        func: &'a FuncSummary,
+        implicit: bool,
+    ) -> Callee<'a> {
+        Callee {
+            file: &self.index.files()[file],
+            module,
+            func,
+            implicit_first: implicit,
+        }
+    }
+
+    /// `class.method` defined in the class or inherited from a project base class.
+    fn method(
+        &self,
+        file: FileId,
+        class: &str,
+        method: &str,
+        depth: usize,
+    ) -> Option<(FileId, &'a ModuleSummary, &'a FuncSummary)> {
+        if depth > MAX_REEXPORT_HOPS * 4 {
+            return None;
+        }
+        let m = self.module(file)?;
+        if let Some(f) = m.funcs.get(&format!("{class}.{method}")) {
+            return Some((file, m, f));
+        }
+        m.classes.get(class)?.iter().find_map(|base| {
+            let (bf, bname) = self.class_ref(file, base)?;
+            self.method(bf, &bname, method, depth + 1)
+        })
+    }
+
+    /// The project class a dotted name used in `file` denotes.
+    pub fn class_ref(&self, file: FileId, text: &str) -> Option<(FileId, String)> {
+        let segs: Vec<String> = text.split('.').map(str::to_string).collect();
+        let (f, segs) = self.locate(file, &segs, 0)?;
+        match segs.as_slice() {
+            [c] if self.module(f)?.classes.contains_key(c) => Some((f, c.clone())),
+            _ => None,
+        }
+    }
+
+    /// The class a project class's bases reach, as dotted names that are not project
+    /// classes (third-party bases by their text after import resolution), up the chain.
+    pub fn external_bases(&self, file: FileId, class: &str) -> Vec<(FileId, String)> {
+        let mut out = Vec::new();
+        let mut work = vec![(file, class.to_string(), 0usize)];
+        while let Some((f, c, depth)) = work.pop() {
+            if depth > MAX_REEXPORT_HOPS * 4 || out.len() > 64 {
+                break;
+            }
+            let Some(bases) = self.module(f).and_then(|m| m.classes.get(&c)) else {
+                continue;
+            };
+            for b in bases {
+                match self.class_ref(f, b) {
+                    Some((bf, bc)) => work.push((bf, bc, depth + 1)),
+                    None => out.push((f, b.clone())),
+                }
+            }
+        }
+        out
+    }
+}
+
+/// Whether the module defines `name` itself.
+fn defines(m: &ModuleSummary, name: &str) -> bool {
+    m.funcs.contains_key(name) || m.classes.contains_key(name) || m.singletons.contains_key(name)
+}
+
+/// Whether the module binds `name` (defines or imports it).
+fn binds(m: &ModuleSummary, name: &str) -> bool {
+    defines(m, name) || m.imports.contains_key(name)
+}

@@ -1,0 +1,187 @@
+//! Which files take part in whole-program analysis, and the order they are analysed in.
+//!
+//! A file takes part when it may hold a source, or lies on an import path from such a file
+//! to one that may hold a sink. Those files are grouped into the strongly connected
+//! components of the import graph and analysed bottom-up: a module after every module it
+//! imports, so its calls into them use finished summaries; components whose dependencies
+//! are done run in parallel. An import cycle is solved by rounds: every module of the cycle
+//! is analysed with the previous round's summaries of the others, until no summary changes
+//! (a fixpoint) or [`MAX_CYCLE_ROUNDS`] is reached, which gives each module of the cycle a
+//! diagnostic. Results do not depend on thread count or file order.
+
+use super::index::{FileId, ProjectIndex, components};
+use super::module_summary::ModuleSummary;
+use super::resolve::ProjectView;
+use rayon::prelude::*;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// Rounds an import cycle gets to settle.
+pub const MAX_CYCLE_ROUNDS: usize = 4;
+
+/// Which files take part, from each file's (may hold a source, may hold a sink) and the
+/// import edges.
+pub fn participants(edges: &[Vec<FileId>], roles: &[(bool, bool)]) -> Vec<bool> {
+    let n = edges.len();
+    let mut reverse = vec![Vec::new(); n];
+    for (a, out) in edges.iter().enumerate() {
+        for &b in out {
+            reverse[b].push(a);
+        }
+    }
+    let reach = |adj: &[Vec<FileId>], start: &dyn Fn(usize) -> bool| {
+        let mut seen = vec![false; n];
+        let mut stack: Vec<usize> = (0..n).filter(|&i| start(i)).collect();
+        for &i in &stack {
+            seen[i] = true;
+        }
+        while let Some(v) = stack.pop() {
+            for &w in &adj[v] {
+                if !seen[w] {
+                    seen[w] = true;
+                    stack.push(w);
+                }
+            }
+        }
+        seen
+    };
+    let from_sources = reach(edges, &|i| roles[i].0);
+    let to_sinks = reach(&reverse, &|i| roles[i].1);
+    (0..n)
+        .map(|i| roles[i].0 || (from_sources[i] && to_sinks[i]))
+        .collect()
+}
+
+/// Analyses the files where `member` is set, dependencies first. `analyse` gets the view
+/// of the project for one file and whether its summary is wanted (some member imports
+/// it). Returns each member's result and the files whose cycle did not settle.
+pub fn solve<R, F>(
+    index: &ProjectIndex,
+    edges: &[Vec<FileId>],
+    member: &[bool],
+    analyse: F,
+) -> (Vec<(FileId, R)>, Vec<FileId>)
+where
+    R: Send,
+    F: Fn(ProjectView, bool) -> (R, Option<ModuleSummary>) + Sync,
+{
+    let n = edges.len();
+    let edges: Vec<Vec<FileId>> = (0..n)
+        .map(|i| {
+            if !member[i] {
+                return Vec::new();
+            }
+            edges[i].iter().copied().filter(|&j| member[j]).collect()
+        })
+        .collect();
+    let mut imported = vec![false; n];
+    for out in &edges {
+        for &j in out {
+            imported[j] = true;
+        }
+    }
+    let comps: Vec<Vec<FileId>> = components(&edges)
+        .into_iter()
+        .filter(|c| member[c[0]])
+        .collect();
+    let mut comp_of = vec![usize::MAX; n];
+    for (ci, c) in comps.iter().enumerate() {
+        for &f in c {
+            comp_of[f] = ci;
+        }
+    }
+    // Components come dependencies first, so each level is known when it is needed.
+    let mut level = vec![0usize; comps.len()];
+    for (ci, c) in comps.iter().enumerate() {
+        for &f in c {
+            for &d in &edges[f] {
+                let dc = comp_of[d];
+                if dc != ci {
+                    level[ci] = level[ci].max(level[dc] + 1);
+                }
+            }
+        }
+    }
+    let depth = level.iter().copied().max().map_or(0, |m| m + 1);
+    let mut by_level: Vec<Vec<usize>> = vec![Vec::new(); depth];
+    for (ci, &l) in level.iter().enumerate() {
+        by_level[l].push(ci);
+    }
+    let mut solved: HashMap<FileId, Arc<ModuleSummary>> = HashMap::new();
+    let mut results = Vec::new();
+    let mut unsettled = Vec::new();
+    for comps_here in by_level {
+        let done: Vec<Solved<R>> = comps_here
+            .par_iter()
+            .map(|&ci| {
+                let c = &comps[ci];
+                let cyclic = c.len() > 1 || edges[c[0]].contains(&c[0]);
+                solve_component(index, &solved, c, cyclic, &imported, &analyse)
+            })
+            .collect();
+        for (members, settled) in done {
+            for (f, r, s) in members {
+                if !settled {
+                    unsettled.push(f);
+                }
+                if let Some(s) = s {
+                    solved.insert(f, s);
+                }
+                results.push((f, r));
+            }
+        }
+    }
+    unsettled.sort_unstable();
+    (results, unsettled)
+}
+
+type Solved<R> = (Vec<(FileId, R, Option<Arc<ModuleSummary>>)>, bool);
+
+fn solve_component<R, F>(
+    index: &ProjectIndex,
+    solved: &HashMap<FileId, Arc<ModuleSummary>>,
+    comp: &[FileId],
+    cyclic: bool,
+    imported: &[bool],
+    analyse: &F,
+) -> Solved<R>
+where
+    R: Send,
+    F: Fn(ProjectView, bool) -> (R, Option<ModuleSummary>) + Sync,
+{
+    let run = |overlay: Option<&HashMap<FileId, Arc<ModuleSummary>>>| {
+        comp.par_iter()
+            .map(|&f| {
+                let view = ProjectView {
+                    index,
+                    me: f,
+                    solved,
+                    overlay,
+                };
+                let (r, s) = analyse(view, imported[f]);
+                (f, r, s.map(Arc::new))
+            })
+            .collect::<Vec<_>>()
+    };
+    if !cyclic {
+        return (run(None), true);
+    }
+    let mut overlay: HashMap<FileId, Arc<ModuleSummary>> = HashMap::new();
+    let mut last = Vec::new();
+    for _ in 0..MAX_CYCLE_ROUNDS {
+        last = run(Some(&overlay));
+        let next: HashMap<FileId, Arc<ModuleSummary>> = last
+            .iter()
+            .filter_map(|(f, _, s)| Some((*f, s.clone()?)))
+            .collect();
+        let same = next.len() == overlay.len()
+            && next
+                .iter()
+                .all(|(f, s)| overlay.get(f).is_some_and(|o| o == s));
+        if same {
+            return (last, true);
+        }
+        overlay = next;
+    }
+    (last, false)
+}

@@ -1,0 +1,304 @@
+//! Calls into other modules of the project, answered from their owned summaries.
+//!
+//! The callee expression's first name must be bound by an import; the project view follows
+//! it through re-exports, `from m import *`, class names (static and class methods),
+//! module-level singletons (`dao = Dao()` … `dao.run(x)`) and inherited methods to a
+//! function summary, whose facts are applied here: the path crosses into the other file and
+//! a sink there is reported there, with the whole path.
+
+use super::expr::{Arg, ArgKey};
+use super::flow::Frame;
+use super::names::chain;
+use super::trace::{Origin, Step, Taint};
+use super::{FileCtx, Hit, RemoteHit};
+use crate::finding::FlowStep;
+use crate::project::module_summary::{ImportTarget, SinkAt};
+use crate::semantic::{BindingKind, Model, ScopeId};
+use std::collections::HashMap;
+use std::rc::Rc;
+use tree_sitter::Node;
+
+/// Import statements beyond this many per file are not read into the import map.
+const MAX_IMPORTS: usize = 4096;
+
+/// Names bound by import statements anywhere in the file → what they import. Module-level
+/// statements come first (they win on a clash), then those inside functions.
+pub(crate) struct ImportMap {
+    pub all: HashMap<String, ImportTarget>,
+    /// Module-level bindings only, in name order (for the module's summary).
+    pub module_level: Vec<(String, ImportTarget)>,
+    pub stars: Vec<ImportTarget>,
+}
+
+impl ImportMap {
+    /// No imports (a file analysed on its own).
+    pub fn empty() -> ImportMap {
+        ImportMap {
+            all: HashMap::new(),
+            module_level: Vec::new(),
+            stars: Vec::new(),
+        }
+    }
+
+    pub fn build(model: &Model) -> ImportMap {
+        let mut map = ImportMap {
+            all: HashMap::new(),
+            module_level: Vec::new(),
+            stars: Vec::new(),
+        };
+        let root = model.scopes[0].node;
+        let mut nested = Vec::new();
+        let mut stack = vec![(root, true)];
+        let mut seen = 0;
+        while let Some((n, top)) = stack.pop() {
+            match n.kind() {
+                "import_statement" | "import_from_statement" => {
+                    seen += 1;
+                    if seen > MAX_IMPORTS {
+                        break;
+                    }
+                    let mut out = Vec::new();
+                    let star = read_import(model, n, &mut out);
+                    if top {
+                        map.stars.extend(star);
+                        for (k, v) in out {
+                            map.module_level.push((k.clone(), v.clone()));
+                            map.all.entry(k).or_insert(v);
+                        }
+                    } else {
+                        nested.extend(out);
+                    }
+                    continue;
+                }
+                "function_definition" | "class_definition" | "lambda" => {
+                    // Bodies of defs hold function-local imports.
+                    let mut c = n.walk();
+                    let kids: Vec<Node> = n.named_children(&mut c).collect();
+                    for k in kids.into_iter().rev() {
+                        stack.push((k, false));
+                    }
+                    continue;
+                }
+                _ => {}
+            }
+            if n.named_child_count() > 0 && !matches!(n.kind(), "call" | "string") {
+                let mut c = n.walk();
+                let kids: Vec<Node> = n.named_children(&mut c).collect();
+                for k in kids.into_iter().rev() {
+                    stack.push((k, top));
+                }
+            }
+        }
+        for (k, v) in nested {
+            map.all.entry(k).or_insert(v);
+        }
+        map.module_level.sort_by(|a, b| a.0.cmp(&b.0));
+        map.module_level.dedup_by(|a, b| a.0 == b.0);
+        map
+    }
+}
+
+/// Reads one import statement; returns a `from m import *` target.
+fn read_import(
+    model: &Model,
+    n: Node,
+    out: &mut Vec<(String, ImportTarget)>,
+) -> Option<ImportTarget> {
+    let text = |x: Node| -> String {
+        model
+            .text(x)
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect()
+    };
+    let mut c = n.walk();
+    if n.kind() == "import_statement" {
+        for name in n.children_by_field_name("name", &mut c) {
+            match name.kind() {
+                "dotted_name" => {
+                    let full = text(name);
+                    let first = full.split('.').next().unwrap_or("").to_string();
+                    out.push((
+                        first.clone(),
+                        ImportTarget {
+                            dots: 0,
+                            module: first,
+                            name: None,
+                        },
+                    ));
+                }
+                "aliased_import" => {
+                    if let (Some(m), Some(a)) = (
+                        name.child_by_field_name("name"),
+                        name.child_by_field_name("alias"),
+                    ) {
+                        out.push((
+                            text(a),
+                            ImportTarget {
+                                dots: 0,
+                                module: text(m),
+                                name: None,
+                            },
+                        ));
+                    }
+                }
+                _ => {}
+            }
+        }
+        return None;
+    }
+    let spec = text(n.child_by_field_name("module_name")?);
+    let dots = spec.chars().take_while(|&c| c == '.').count();
+    let module = spec[dots..].to_string();
+    let mut kids = n.walk();
+    if n.named_children(&mut kids)
+        .any(|k| k.kind() == "wildcard_import")
+    {
+        return Some(ImportTarget {
+            dots,
+            module,
+            name: None,
+        });
+    }
+    for name in n.children_by_field_name("name", &mut c) {
+        let (orig, local) = match name.kind() {
+            "dotted_name" => (text(name), text(name)),
+            "aliased_import" => match (
+                name.child_by_field_name("name"),
+                name.child_by_field_name("alias"),
+            ) {
+                (Some(a), Some(b)) => (text(a), text(b)),
+                _ => continue,
+            },
+            _ => continue,
+        };
+        out.push((
+            local,
+            ImportTarget {
+                dots,
+                module: module.clone(),
+                name: Some(orig),
+            },
+        ));
+    }
+    None
+}
+
+/// The import a callee expression starts from, when its first name is bound by one at
+/// the call (not shadowed by a local definition), or is a local assigned a constructor
+/// call of an imported class (`r = Dao()` … `r.run(x)`: then `instance` is set).
+pub(crate) fn target<'c>(
+    cx: &'c FileCtx,
+    scope: ScopeId,
+    f: Node,
+) -> Option<(&'c ImportTarget, Vec<String>, bool)> {
+    let model = cx.model;
+    let (root, segs) = chain(model, f)?;
+    let (bindings, _) = model.lookup(root, scope, f.start_byte())?;
+    let imported = bindings
+        .iter()
+        .any(|b| matches!(b.kind, BindingKind::Import(_) | BindingKind::Other));
+    if imported && let Some(t) = cx.imports.all.get(root) {
+        return Some((t, segs.iter().map(|s| s.to_string()).collect(), false));
+    }
+    // `obj.method(...)` on a local built by `obj = Class(...)`.
+    if segs.len() != 1 {
+        return None;
+    }
+    let ctor = bindings.iter().rev().find_map(|b| match b.kind {
+        BindingKind::Assign(v) if v.kind() == "call" => v.child_by_field_name("function"),
+        _ => None,
+    })?;
+    let (croot, csegs) = chain(model, ctor)?;
+    let (cb, _) = model.lookup(croot, scope, ctor.start_byte())?;
+    if !cb
+        .iter()
+        .any(|b| matches!(b.kind, BindingKind::Import(_) | BindingKind::Other))
+    {
+        return None;
+    }
+    let t = cx.imports.all.get(croot)?;
+    let mut rest: Vec<String> = csegs.iter().map(|s| s.to_string()).collect();
+    rest.push(segs[0].to_string());
+    Some((t, rest, true))
+}
+
+fn there(steps: &[FlowStep]) -> Vec<Step> {
+    steps.iter().map(Step::there).collect()
+}
+
+impl<'t> Frame<'_, '_, 't> {
+    /// Applies the summary of the other-module function `f` names: its own sources'
+    /// return, and what each tainted argument reaches.
+    pub(super) fn apply_external(
+        &mut self,
+        call: Node<'t>,
+        f: Node<'t>,
+        args: &[Arg<'t>],
+    ) -> Option<Taint> {
+        let cx = self.cx;
+        let view = cx.project?;
+        let (t, segs, instance) = target(cx, self.scope, f)?;
+        let segs: Vec<&str> = segs.iter().map(String::as_str).collect();
+        let callee = view.callee(t, &segs, instance)?;
+        let name = self.quote(f);
+        let pi = cx.pass_index;
+        let mut result = None;
+        if let Some(own) = callee.func.own.get(pi)
+            && let (Some(steps), Some(label)) = (&own.returns, own.label)
+        {
+            let t = Taint::new(Origin::Source(label), None)
+                .then_all(&there(steps))
+                .then(self.step(call, format!("returned by `{name}()`")));
+            result = Some(t);
+        }
+        let params = &callee.func.params;
+        let offset = usize::from(callee.implicit_first);
+        for a in args {
+            let Some(taint) = &a.taint else {
+                continue;
+            };
+            let idx = match a.key {
+                ArgKey::Pos(p) => p + offset,
+                ArgKey::Kw(k) => match params.iter().position(|p| p == k) {
+                    Some(i) => i,
+                    None => continue,
+                },
+                ArgKey::Splat => continue,
+            };
+            let Some(facts) = callee.func.by_param.get(pi).and_then(|v| v.get(idx)) else {
+                continue;
+            };
+            if facts.is_empty() {
+                continue;
+            }
+            let into = taint.then(self.step(
+                a.node,
+                format!("passed to `{name}()` as `{}` (another module)", params[idx]),
+            ));
+            if let Some(rs) = &facts.returns {
+                let back = into
+                    .then_all(&there(rs))
+                    .then(self.step(call, format!("returned by `{name}()`")));
+                result = result.or(Some(back));
+            }
+            for h in &facts.hits {
+                let SinkAt::Shared(at) = &h.at else {
+                    continue;
+                };
+                self.hits.push(Hit {
+                    rule: h.rule,
+                    sink: h.sink,
+                    call,
+                    callee: h.callee.clone(),
+                    taint: into.clone(),
+                    remote: Some(Rc::new(RemoteHit {
+                        at: at.clone(),
+                        steps: h.steps.clone(),
+                    })),
+                });
+            }
+        }
+        result
+    }
+}
