@@ -125,10 +125,9 @@ fn category(rule: Option<&Rule>) -> &str {
         .map_or("other", String::as_str)
 }
 
-/// The file a data-flow step is in. Steps do not name a file of their own yet, so every step
-/// is in the finding's file; this is the one place to change when they do.
-fn step_file<'a>(f: &'a Finding, _step: &'a FlowStep) -> &'a Path {
-    &f.path
+/// The file a data-flow step is in (a path may cross modules).
+fn step_file<'a>(_f: &'a Finding, step: &'a FlowStep) -> &'a Path {
+    &step.path
 }
 
 /// `YYYY-MM-DD HH:MM UTC` for seconds since the Unix epoch (proleptic Gregorian calendar).
