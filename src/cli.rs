@@ -60,6 +60,8 @@ pub enum Command {
         /// the `<name>.py` beside each). Default: `--rules` and the configured `rules-dirs`.
         paths: Vec<PathBuf>,
     },
+    /// Run the language server (LSP on stdin/stdout) for editors.
+    Server,
     /// Show a rule's full documentation: what, why, examples, fix, references.
     Explain {
         /// Rule id (PYA101) or name (pickle-deserialization).
@@ -181,10 +183,15 @@ impl From<std::io::Error> for CliError {
 /// Parses the command line and runs it.
 pub fn run() -> Result<ExitCode, CliError> {
     let cli = Cli::parse();
+    if let Command::Server = cli.command {
+        // The server's writer thread owns stdout: it must not be locked here.
+        crate::lsp::run().map_err(CliError::Usage)?;
+        return Ok(ExitCode::SUCCESS);
+    }
     let mut stdout = anstream::AutoStream::new(std::io::stdout().lock(), cli.color.into());
     let rules = match &cli.command {
         Command::Scan(_) => RuleSet::with_dirs(&cli.rules_dirs)?,
-        Command::Test { .. } => RuleSet::default(),
+        Command::Test { .. } | Command::Server => RuleSet::default(),
         _ => RuleSet::with_dirs(&configured_rules_dirs(&cli)?)?,
     };
     match &cli.command {
@@ -221,6 +228,7 @@ pub fn run() -> Result<ExitCode, CliError> {
         },
         Command::Scan(args) => run_scan(&cli, args, rules),
         Command::Test { paths } => run_test(&cli, paths),
+        Command::Server => Ok(ExitCode::SUCCESS),
     }
 }
 

@@ -20,6 +20,7 @@ pub mod finding;
 pub mod fix;
 pub mod fixer;
 pub mod gate;
+pub mod lsp;
 pub mod project;
 pub mod report;
 pub mod rule_docs;
