@@ -117,6 +117,11 @@ pub struct ScanArgs {
     #[arg(long, value_name = "PATH")]
     pub stdin_filename: Option<PathBuf>,
 
+    /// Report only findings not present at the merge base of HEAD and REF (a branch, tag or
+    /// commit), which is scanned in a temporary git worktree with the same settings.
+    #[arg(long, value_name = "REF")]
+    pub baseline_ref: Option<String>,
+
     /// Apply the safe automatic fixes to the files, then report what is left.
     #[arg(long)]
     pub fix: bool,
@@ -315,6 +320,11 @@ fn run_scan(cli: &Cli, args: &ScanArgs, rules: RuleSet) -> Result<ExitCode, CliE
             "`-` (standard input) cannot be combined with other paths".into(),
         ));
     }
+    if stdin && args.baseline_ref.is_some() {
+        return Err(CliError::Usage(
+            "--baseline-ref works on files, not on standard input".into(),
+        ));
+    }
     if stdin && (args.fix || args.diff) {
         return Err(CliError::Usage(
             "--fix and --diff work on files, not on standard input".into(),
@@ -350,6 +360,15 @@ fn run_scan(cli: &Cli, args: &ScanArgs, rules: RuleSet) -> Result<ExitCode, CliE
         scan(&engine, &opts).map_err(|e| CliError::Usage(e.to_string()))?
     };
     gate::forget_unused_for_rules_off(&mut result, &selection, engine.rules());
+    if let Some(reference) = &args.baseline_ref {
+        let n = crate::baseline_ref::remove_old(&mut result, reference, &engine, &opts)
+            .map_err(CliError::Usage)?;
+        eprintln!(
+            "pyaudit: {n} finding{} also present at the merge base with {} not reported",
+            if n == 1 { "" } else { "s" },
+            crate::report::inert::lines(reference)
+        );
+    }
     if args.fix || args.diff {
         return run_fixes(cli, args, &settings, &engine, &opts, result);
     }

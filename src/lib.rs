@@ -8,6 +8,7 @@
 //! `# pyaudit: ignore` comments; [`gate`] applies the [`baseline`] and decides the exit code.
 
 pub mod baseline;
+pub mod baseline_ref;
 pub mod bounded_read;
 pub mod cli;
 pub mod config;
