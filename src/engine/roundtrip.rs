@@ -41,10 +41,17 @@ pub fn self_produced<'t>(model: &Model<'t>, call: Node<'t>, scope: ScopeId, call
     let ArgState::Given(arg) = find_arg(call, model.source, None, Some(0)) else {
         return false;
     };
+    // `pickle.dumps(x).replace(a, b)` (patching the bytes made here) is still self-made.
     let made_by = |value: &Value, names: &[&str]| match value {
-        Value::Name(n) => family
-            .iter()
-            .any(|m| names.iter().any(|s| *n == format!("{m}.{s}()"))),
+        Value::Name(n) => {
+            let mut n = n.as_str();
+            while let Some(rest) = n.strip_suffix(".replace()") {
+                n = rest;
+            }
+            family
+                .iter()
+                .any(|m| names.iter().any(|s| n == format!("{m}.{s}()")))
+        }
         _ => false,
     };
     let values = model.resolve(arg, scope);
