@@ -105,7 +105,7 @@ mod tests {
     fn utf16_columns_and_offsets() {
         let idx = LineIndex::new("a = 1\né😀 = x(y)\n");
         let p = idx.position(6 + "é😀 = ".len());
-        assert_eq!((p.line, p.character), (1, 5));
+        assert_eq!((p.line, p.character), (1, 6));
         assert_eq!(idx.line_end(0).character, 5);
         let uri: lsp::Uri = "file:///tmp/a%20b.py".parse().unwrap();
         assert_eq!(path_of(&uri), Some(PathBuf::from("/tmp/a b.py")));
