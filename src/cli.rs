@@ -60,6 +60,8 @@ pub enum Command {
         /// the `<name>.py` beside each). Default: `--rules` and the configured `rules-dirs`.
         paths: Vec<PathBuf>,
     },
+    /// Run the language server (LSP on stdin/stdout) for editors.
+    Server,
     /// Show a rule's full documentation: what, why, examples, fix, references.
     Explain {
         /// Rule id (PYA101) or name (pickle-deserialization).
@@ -116,6 +118,11 @@ pub struct ScanArgs {
     /// (it decides which per-file ignores apply; nothing is read from it).
     #[arg(long, value_name = "PATH")]
     pub stdin_filename: Option<PathBuf>,
+
+    /// Report only findings not present at the merge base of HEAD and REF (a branch, tag or
+    /// commit), which is scanned in a temporary git worktree with the same settings.
+    #[arg(long, value_name = "REF")]
+    pub baseline_ref: Option<String>,
 
     /// Apply the safe automatic fixes to the files, then report what is left.
     #[arg(long)]
@@ -176,10 +183,15 @@ impl From<std::io::Error> for CliError {
 /// Parses the command line and runs it.
 pub fn run() -> Result<ExitCode, CliError> {
     let cli = Cli::parse();
+    if let Command::Server = cli.command {
+        // The server's writer thread owns stdout: it must not be locked here.
+        crate::lsp::run().map_err(CliError::Usage)?;
+        return Ok(ExitCode::SUCCESS);
+    }
     let mut stdout = anstream::AutoStream::new(std::io::stdout().lock(), cli.color.into());
     let rules = match &cli.command {
         Command::Scan(_) => RuleSet::with_dirs(&cli.rules_dirs)?,
-        Command::Test { .. } => RuleSet::default(),
+        Command::Test { .. } | Command::Server => RuleSet::default(),
         _ => RuleSet::with_dirs(&configured_rules_dirs(&cli)?)?,
     };
     match &cli.command {
@@ -216,6 +228,7 @@ pub fn run() -> Result<ExitCode, CliError> {
         },
         Command::Scan(args) => run_scan(&cli, args, rules),
         Command::Test { paths } => run_test(&cli, paths),
+        Command::Server => Ok(ExitCode::SUCCESS),
     }
 }
 
@@ -315,6 +328,11 @@ fn run_scan(cli: &Cli, args: &ScanArgs, rules: RuleSet) -> Result<ExitCode, CliE
             "`-` (standard input) cannot be combined with other paths".into(),
         ));
     }
+    if stdin && args.baseline_ref.is_some() {
+        return Err(CliError::Usage(
+            "--baseline-ref works on files, not on standard input".into(),
+        ));
+    }
     if stdin && (args.fix || args.diff) {
         return Err(CliError::Usage(
             "--fix and --diff work on files, not on standard input".into(),
@@ -350,6 +368,15 @@ fn run_scan(cli: &Cli, args: &ScanArgs, rules: RuleSet) -> Result<ExitCode, CliE
         scan(&engine, &opts).map_err(|e| CliError::Usage(e.to_string()))?
     };
     gate::forget_unused_for_rules_off(&mut result, &selection, engine.rules());
+    if let Some(reference) = &args.baseline_ref {
+        let n = crate::baseline_ref::remove_old(&mut result, reference, &engine, &opts)
+            .map_err(CliError::Usage)?;
+        eprintln!(
+            "pyaudit: {n} finding{} also present at the merge base with {} not reported",
+            if n == 1 { "" } else { "s" },
+            crate::report::inert::lines(reference)
+        );
+    }
     if args.fix || args.diff {
         return run_fixes(cli, args, &settings, &engine, &opts, result);
     }

@@ -8,6 +8,7 @@
 //! `# pyaudit: ignore` comments; [`gate`] applies the [`baseline`] and decides the exit code.
 
 pub mod baseline;
+pub mod baseline_ref;
 pub mod bounded_read;
 pub mod cli;
 pub mod config;
@@ -19,6 +20,7 @@ pub mod finding;
 pub mod fix;
 pub mod fixer;
 pub mod gate;
+pub mod lsp;
 pub mod project;
 pub mod report;
 pub mod rule_docs;

@@ -11,11 +11,15 @@ use std::time::{Duration, Instant};
 /// Default size limit per file: generated files beyond this are reported, not analysed.
 pub const DEFAULT_MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
 
-/// Source bytes that may be under analysis at once. Analysis needs roughly 40 to 70 times a
-/// file's size in memory (mostly the syntax tree), so this bounds the memory that large files
-/// take together, whatever `--threads` says: a file larger than the budget is analysed
-/// alone, and the many small files of a normal tree are not held back.
+/// Source bytes of large files that may be under analysis at once. Analysis needs roughly
+/// 40 to 70 times a file's size in memory (mostly the syntax tree), so this bounds the
+/// memory that large files take together, whatever `--threads` says: a file larger than the
+/// budget is analysed alone.
 pub const ANALYSIS_BUDGET_BYTES: u64 = 16 * 1024 * 1024;
+
+/// Files below this size do not take from the budget: each costs at most some tens of MB,
+/// so they keep every thread busy while a large file is analysed.
+const SMALL_FILE_BYTES: u64 = 1024 * 1024;
 
 /// Files at least this large hand the memory their analysis freed back to the system.
 const TRIM_AFTER_BYTES: u64 = 1024 * 1024;
@@ -63,7 +67,10 @@ impl ByteBudget {
     }
 
     fn acquire(&self, n: u64) -> BudgetGuard<'_> {
-        let n = n.clamp(1, self.capacity);
+        if n < SMALL_FILE_BYTES {
+            return BudgetGuard { budget: self, n: 0 };
+        }
+        let n = n.min(self.capacity);
         let mut used = self.used.lock().unwrap_or_else(|e| e.into_inner());
         while *used + n > self.capacity {
             used = self.freed.wait(used).unwrap_or_else(|e| e.into_inner());
@@ -75,6 +82,9 @@ impl ByteBudget {
 
 impl Drop for BudgetGuard<'_> {
     fn drop(&mut self) {
+        if self.n == 0 {
+            return;
+        }
         if self.n >= TRIM_AFTER_BYTES {
             release_freed_memory();
         }
@@ -561,24 +571,27 @@ mod tests {
 
     #[test]
     fn byte_budget_bounds_bytes_in_flight() {
-        let budget = ByteBudget::new(100);
+        const M: u64 = SMALL_FILE_BYTES;
+        let budget = ByteBudget::new(100 * M);
         let in_flight = AtomicU64::new(0);
         let peak = AtomicU64::new(0);
         std::thread::scope(|s| {
-            for i in 0..8u64 {
+            for i in 0..10u64 {
                 let (budget, in_flight, peak) = (&budget, &in_flight, &peak);
                 s.spawn(move || {
                     // Sizes over the capacity count as the whole capacity.
-                    let n = [30, 60, 250, 10][i as usize % 4];
+                    // Small files take nothing from it.
+                    let n = [30 * M, 60 * M, 250 * M, 10 * M, M / 2][i as usize % 5];
                     let _g = budget.acquire(n);
-                    let now = in_flight.fetch_add(n.min(100), Ordering::SeqCst) + n.min(100);
+                    let held = if n < M { 0 } else { n.min(100 * M) };
+                    let now = in_flight.fetch_add(held, Ordering::SeqCst) + held;
                     peak.fetch_max(now, Ordering::SeqCst);
                     std::thread::sleep(std::time::Duration::from_millis(5));
-                    in_flight.fetch_sub(n.min(100), Ordering::SeqCst);
+                    in_flight.fetch_sub(held, Ordering::SeqCst);
                 });
             }
         });
-        assert!(peak.load(Ordering::SeqCst) <= 100);
+        assert!(peak.load(Ordering::SeqCst) <= 100 * M);
         assert_eq!(*budget.used.lock().unwrap(), 0);
     }
 }

@@ -433,3 +433,27 @@ fn the_local_threat_model_adds_command_line_environment_stdin_and_file_sources()
         stdout(&o)
     );
 }
+
+#[test]
+fn round_trips_of_self_produced_bytes_are_silent() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    write(
+        d,
+        "m.py",
+        "import io, pickle, torch\n\
+         \n\
+         def f(x, model):\n    \
+             y = pickle.loads(pickle.dumps(x))\n    \
+             buf = io.BytesIO()\n    \
+             torch.save(model, buf)\n    \
+             buf.seek(0)\n    \
+             return torch.load(buf, weights_only=False), y\n",
+    );
+    let o = pyaudit(
+        &["scan", "m.py", "--format", "json", "--profile", "audit"],
+        d,
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    assert!(ids(&json_of(&o)).is_empty());
+}

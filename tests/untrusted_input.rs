@@ -15,9 +15,15 @@ const VULN: &str = "import pickle\n\ndef load(blob):\n    return pickle.loads(bl
 /// Runs pyaudit in `cwd`, killing it after 60 s so that a hang fails the test instead of
 /// stalling the suite.
 fn run(args: &[&str], cwd: &Path) -> Output {
+    run_env(args, cwd, &[])
+}
+
+/// [`run`] with extra environment variables.
+fn run_env(args: &[&str], cwd: &Path, env: &[(&str, &str)]) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_pyaudit"))
         .args(args)
         .current_dir(cwd)
+        .envs(env.iter().copied())
         .env_remove("CLICOLOR_FORCE")
         .env("NO_COLOR", "1")
         .stdin(Stdio::null())
@@ -158,6 +164,26 @@ fn tracked_files_cannot_be_hidden_by_ignore_files_or_folder_names() {
     // --no-respect-ignore scans the untracked ignored file too.
     let o = run(&["scan", "--isolated", "--no-respect-ignore"], d);
     assert_eq!(files_with(&stdout(&o), "PYA101").len(), 9, "{}", stdout(&o));
+}
+
+#[test]
+fn without_a_usable_git_ignore_files_are_not_applied() {
+    let Some(tmp) = git_repo(&[(".gitignore", "hidden/\n"), ("hidden/a.py", VULN)]) else {
+        return;
+    };
+    let d = tmp.path();
+    // No git on PATH: pyaudit cannot ask git what is tracked, so it must not trust the
+    // ignore files either.
+    let empty = tempfile::tempdir().unwrap();
+    let path = empty.path().to_str().unwrap();
+    let o = run_env(&["scan", "--isolated"], d, &[("PATH", path)]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert_eq!(files_with(&stdout(&o), "PYA101"), ["hidden/a.py"]);
+    assert!(
+        stderr(&o).contains("git could not list its files (git is not installed)"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]

@@ -90,6 +90,8 @@ def scan(pyaudit, src, flags):
     """Every finding of one project, with the low-confidence ones (`--profile audit`)."""
     out = subprocess.run(
         [pyaudit, "scan", src.name, "--format", "json", "--exit-zero", "--profile", "audit",
+         # The cache is gitignored inside this repository: scan it all the same.
+         "--no-respect-ignore",
          *flags],
         cwd=src.parent, capture_output=True, text=True,
     )

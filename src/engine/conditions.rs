@@ -133,8 +133,9 @@ pub fn value_holds<'t>(
                     .any(|(n, _)| glob.is_match(model.text(n)))
         }
         (Test::LiteralString, ArgState::Given(node)) => {
+            let mut budget = MAX_VISITS;
             is_constant(model, node, scope, node.start_byte(), 0)
-                && nonempty_string(model, node, scope, 0)
+                && nonempty_string(model, node, scope, 0, &mut budget)
         }
         (Test::Lacks(names), ArgState::Given(node)) => {
             assigned(model, node, scope).into_iter().any(|(n, s)| {
@@ -167,13 +168,21 @@ pub fn value_holds<'t>(
 /// How many assignment hops [`assigned`] follows.
 const MAX_HOPS: usize = 8;
 
+/// How many expressions one value check visits at most (hostile files can make the graph
+/// of conditional rebindings exponentially wide); past it the check gives up.
+const MAX_VISITS: usize = 1024;
+
 /// The expressions `node` may stand for: itself, or for a name, the values of the plain
 /// assignments to it that reach here (transitively, a few hops). A name bound any other way
 /// contributes nothing.
 fn assigned<'t>(model: &Model<'t>, node: Node<'t>, scope: ScopeId) -> Vec<(Node<'t>, ScopeId)> {
     let mut out = Vec::new();
+    let mut seen: std::collections::HashSet<usize> = std::collections::HashSet::new();
     let mut work = vec![(node, scope, node.start_byte(), 0usize)];
     while let Some((n, s, pos, hops)) = work.pop() {
+        if !seen.insert(n.id()) || seen.len() > MAX_VISITS {
+            continue;
+        }
         if n.kind() != "identifier" {
             out.push((n, s));
             continue;
@@ -318,25 +327,32 @@ fn constant_prefix<'t>(
 
 /// Whether a constant expression spells a non-empty string: some string literal in it has
 /// content.
-fn nonempty_string<'t>(model: &Model<'t>, node: Node<'t>, scope: ScopeId, depth: usize) -> bool {
-    if depth > 32 {
+fn nonempty_string<'t>(
+    model: &Model<'t>,
+    node: Node<'t>,
+    scope: ScopeId,
+    depth: usize,
+    budget: &mut usize,
+) -> bool {
+    if depth > 32 || *budget == 0 {
         return false;
     }
+    *budget -= 1;
     match node.kind() {
         "string" => matches!(literal(node, model.source), Some(Literal::Str(s)) if !s.is_empty()),
         "concatenated_string" | "parenthesized_expression" => children(node)
             .into_iter()
-            .any(|k| nonempty_string(model, k, scope, depth + 1)),
+            .any(|k| nonempty_string(model, k, scope, depth + 1, budget)),
         "binary_operator" => ["left", "right"].iter().any(|f| {
             node.child_by_field_name(f)
-                .is_some_and(|k| nonempty_string(model, k, scope, depth + 1))
+                .is_some_and(|k| nonempty_string(model, k, scope, depth + 1, budget))
         }),
         "identifier" => {
             let values = assigned(model, node, scope);
             !values.is_empty()
                 && values
                     .into_iter()
-                    .all(|(v, s)| nonempty_string(model, v, s, depth + 1))
+                    .all(|(v, s)| nonempty_string(model, v, s, depth + 1, budget))
         }
         _ => false,
     }
@@ -351,9 +367,24 @@ pub fn is_constant<'t>(
     pos: usize,
     depth: usize,
 ) -> bool {
-    if depth > 32 {
+    let mut budget = MAX_VISITS;
+    constant_within(model, node, scope, pos, depth, &mut budget)
+}
+
+/// [`is_constant`] within a budget of visited nodes: names rebound conditionally many times
+/// over would otherwise make the check exponential in the nesting of their assignments.
+fn constant_within<'t>(
+    model: &Model<'t>,
+    node: Node<'t>,
+    scope: ScopeId,
+    pos: usize,
+    depth: usize,
+    budget: &mut usize,
+) -> bool {
+    if depth > 32 || *budget == 0 {
         return false;
     }
+    *budget -= 1;
     match node.kind() {
         "binary_operator" => {
             let (Some(l), Some(r)) = (
@@ -362,8 +393,8 @@ pub fn is_constant<'t>(
             ) else {
                 return false;
             };
-            is_constant(model, l, scope, pos, depth + 1)
-                && is_constant(model, r, scope, pos, depth + 1)
+            constant_within(model, l, scope, pos, depth + 1, budget)
+                && constant_within(model, r, scope, pos, depth + 1, budget)
         }
         "parenthesized_expression" | "concatenated_string" | "tuple" | "list" => {
             let mut cursor = node.walk();
@@ -371,14 +402,14 @@ pub fn is_constant<'t>(
             !kids.is_empty()
                 && kids
                     .into_iter()
-                    .all(|k| is_constant(model, k, scope, pos, depth + 1))
+                    .all(|k| constant_within(model, k, scope, pos, depth + 1, budget))
         }
         "identifier" => {
             let name = model.text(node);
             match model.lookup(name, scope, pos) {
                 Some((bindings, home)) => bindings.iter().all(|b| match b.kind {
                     crate::semantic::BindingKind::Assign(value) => {
-                        is_constant(model, value, home, value.start_byte(), depth + 1)
+                        constant_within(model, value, home, value.start_byte(), depth + 1, budget)
                     }
                     _ => false,
                 }),

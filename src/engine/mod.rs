@@ -4,6 +4,7 @@ mod assignments;
 mod conditions;
 pub mod fingerprint;
 mod prefilter;
+mod roundtrip;
 
 pub use conditions::{ArgState, find_arg, holds, is_constant};
 pub use prefilter::Prefilter;
@@ -326,6 +327,7 @@ impl Engine {
                         .conditions
                         .iter()
                         .all(|c| conditions::holds(model, site.node, site.scope, c))
+                    && !roundtrip::self_produced(model, site.node, site.scope, name)
                 {
                     fired.push(ri);
                     let mut f = self.finding(path, source, site.node, ri, pi, name);

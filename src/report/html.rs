@@ -125,10 +125,9 @@ fn category(rule: Option<&Rule>) -> &str {
         .map_or("other", String::as_str)
 }
 
-/// The file a data-flow step is in. Steps do not name a file of their own yet, so every step
-/// is in the finding's file; this is the one place to change when they do.
-fn step_file<'a>(f: &'a Finding, _step: &'a FlowStep) -> &'a Path {
-    &f.path
+/// The file a data-flow step is in (a path may cross modules).
+fn step_file<'a>(_f: &'a Finding, step: &'a FlowStep) -> &'a Path {
+    &step.path
 }
 
 /// `YYYY-MM-DD HH:MM UTC` for seconds since the Unix epoch (proleptic Gregorian calendar).
@@ -205,7 +204,7 @@ pub fn render(report: &Report, extras: &Extras) -> String {
     let mut w = Writer {
         out: String::with_capacity(64 * 1024 + report.findings.len() * 700),
         report,
-        lines: LineCache::default(),
+        lines: LineCache::new(report.result),
         next_id: 0,
     };
     w.document(extras);
@@ -337,9 +336,9 @@ impl<'a> Writer<'a, '_> {
             self.report.result.files_scanned,
             if not_full > 0 { " warn" } else { "" },
         );
+        o.push_str("<div class=\"tables\">");
         chart(o, &by_sev);
-
-        o.push_str("<div class=\"tables\"><table class=\"by-rule\"><caption>By rule</caption><thead><tr><th>Rule</th><th>Name</th><th>Severity</th><th>Findings</th></tr></thead><tbody>");
+        o.push_str("<table class=\"by-rule\"><caption>By rule</caption><thead><tr><th>Rule</th><th>Name</th><th>Severity</th><th>Findings</th></tr></thead><tbody>");
         for (id, (n, sev, name)) in &by_rule {
             let _ = write!(
                 o,
@@ -890,11 +889,11 @@ fn rule_about(out: &mut String, r: &Rule) {
 /// A horizontal bar chart of the findings per severity, as inline SVG.
 fn chart(out: &mut String, by_sev: &BTreeMap<Severity, usize>) {
     let max = by_sev.values().copied().max().unwrap_or(0).max(1);
-    let (row, label_w, bar_w) = (26, 80, 360);
+    let (row, label_w, bar_w) = (26, 64, 200);
     let height = row * Severity::ALL.len() + 8;
     let _ = write!(
         out,
-        "<figure class=\"chart\"><svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{height}\" viewBox=\"0 0 {} {height}\" role=\"img\" aria-label=\"findings by severity\">",
+        "<figure class=\"chart\"><figcaption>Findings by severity</figcaption><svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{height}\" viewBox=\"0 0 {} {height}\" role=\"img\" aria-label=\"findings by severity\">",
         label_w + bar_w + 60,
         label_w + bar_w + 60
     );
@@ -911,7 +910,7 @@ fn chart(out: &mut String, by_sev: &BTreeMap<Severity, usize>) {
             y + 16
         );
     }
-    out.push_str("</svg><figcaption>Findings by severity</figcaption></figure>\n");
+    out.push_str("</svg></figure>\n");
 }
 
 #[cfg(test)]
