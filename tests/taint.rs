@@ -177,7 +177,7 @@ fn a_long_import_chain_and_deep_inheritance_finish_bounded() {
     let d = tmp.path();
     write(d, "pkg/__init__.py", "");
     // m0 → m1 → … → m(n-1): each forwards to the next; the last runs the command.
-    let n = 300;
+    let n = 150;
     for i in 0..n - 1 {
         write(
             d,
@@ -193,7 +193,7 @@ fn a_long_import_chain_and_deep_inheritance_finish_bounded() {
         &format!("pkg/m{}.py", n - 1),
         "import os\n\n\ndef step(x):\n    os.system(x)\n",
     );
-    // A class hierarchy 300 deep across modules; the method is on the root class.
+    // A class hierarchy 150 deep across modules; the method is on the root class.
     write(
         d,
         "pkg/c0.py",
@@ -225,6 +225,6 @@ fn a_long_import_chain_and_deep_inheritance_finish_bounded() {
         .map(|f| f.path.file_name().unwrap().to_string_lossy().into_owned())
         .collect();
     // The chain is followed to its end; inheritance lookups stop at a documented depth
-    // (32 bases), so the 300-deep method is not found, but the scan finishes.
+    // (32 bases), so the 150-deep method is not found, but the scan finishes.
     assert!(sinks.contains(&format!("m{}.py", n - 1)), "{sinks:?}");
 }
