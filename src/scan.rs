@@ -138,7 +138,8 @@ pub struct ScanResult {
     pub unused_suppressions: Vec<crate::suppress::UnusedSuppression>,
     /// Python files discovery left out, with the reason, sorted by path.
     pub skipped: Vec<Skipped>,
-    /// Remarks on how the files were listed (for example, git could not be used).
+    /// Remarks on how the files were listed (for example, git could not be used) and on
+    /// how they were analysed (whole-program analysis switched off for a large tree).
     pub walk_notes: Vec<String>,
     /// Source lines reporters need besides each finding's first line (flow steps, ends of
     /// multi-line matches), taken while the file was in memory so that no reporter reads a
@@ -251,7 +252,9 @@ pub fn scan(engine: &Engine, opts: &ScanOptions) -> Result<ScanResult, ScanError
     for s in &mut result.skipped {
         s.path = display_path(&s.path);
     }
-    result.walk_notes = found.notes;
+    let mut notes = found.notes;
+    notes.append(&mut result.walk_notes);
+    result.walk_notes = notes;
     result.elapsed = started.elapsed();
     Ok(result)
 }
@@ -274,6 +277,7 @@ pub fn scan_candidates(
         .build()
         .map_err(|e| ScanError::ThreadPool(e.to_string()))?;
     let budget = ByteBudget::new(ANALYSIS_BUDGET_BYTES);
+    let mut notes = Vec::new();
     let outcomes: Vec<Option<FileReport>> = pool.install(|| {
         analyse_all(
             engine,
@@ -281,10 +285,12 @@ pub fn scan_candidates(
             opts.max_file_bytes,
             &budget,
             &mut diagnostics,
+            &mut notes,
         )
     });
     let mut result = ScanResult {
         roots: opts.paths.clone(),
+        walk_notes: notes,
         ..ScanResult::default()
     };
     let mut lines = LineTexts::new();
@@ -347,6 +353,7 @@ fn analyse_all(
     max_bytes: u64,
     budget: &ByteBudget,
     diagnostics: &mut Vec<Diagnostic>,
+    notes: &mut Vec<String>,
 ) -> Vec<Option<FileReport>> {
     use crate::project::{ProjectIndex, imports, schedule};
     // Per candidate: (may hold a source, may hold a sink) and its imports.
@@ -388,10 +395,17 @@ fn analyse_all(
         }
     }
     let mut member = schedule::participants(&edges, &roles);
-    if member.iter().filter(|&&m| m).count() > schedule::MAX_PROJECT_FILES {
+    let participants = member.iter().filter(|&&m| m).count();
+    if participants > schedule::MAX_PROJECT_FILES {
         // Whole-program analysis of very large trees is not yet fast enough: their files
-        // are analysed one by one (documented in docs/taint.md).
+        // are analysed one by one (documented in docs/taint.md). Said, never silent.
         member.iter_mut().for_each(|m| *m = false);
+        notes.push(format!(
+            "{participants} files could take part in cross-module flows, over the \
+             {}-file limit of whole-program analysis: each was analysed on its own, so \
+             flows that cross modules are not followed in this scan",
+            schedule::MAX_PROJECT_FILES
+        ));
     }
     let mut in_project = vec![false; candidates.len()];
     for (id, &m) in member.iter().enumerate() {
