@@ -8,46 +8,10 @@
 use pyaudit::engine::Engine;
 use pyaudit::finding::Finding;
 use pyaudit::rules::RuleSet;
+use pyaudit::ruletest::parse_expectations;
 use pyaudit::scan::{ScanOptions, scan};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-
-#[derive(Default)]
-struct Expectations {
-    /// (line, rule id) that must be reported.
-    must: BTreeSet<(usize, String)>,
-    /// (line, rule id) that must not be reported.
-    must_not: BTreeSet<(usize, String)>,
-}
-
-fn parse_expectations(text: &str) -> Expectations {
-    let mut exp = Expectations::default();
-    let mut pending: Vec<(bool, String)> = Vec::new();
-    for (i, line) in text.lines().enumerate() {
-        let t = line.trim();
-        let (is_must, rest) = if let Some(r) = t.strip_prefix("# ruleid:") {
-            (true, r)
-        } else if let Some(r) = t.strip_prefix("# ok:") {
-            (false, r)
-        } else {
-            if !pending.is_empty() && !t.is_empty() && !t.starts_with('#') {
-                for (must, id) in pending.drain(..) {
-                    let key = (i + 1, id);
-                    if must {
-                        exp.must.insert(key);
-                    } else {
-                        exp.must_not.insert(key);
-                    }
-                }
-            }
-            continue;
-        };
-        for id in rest.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-            pending.push((is_must, id.to_string()));
-        }
-    }
-    exp
-}
 
 fn fixture_files(dir: &Path, out: &mut Vec<PathBuf>) {
     let mut entries: Vec<_> = std::fs::read_dir(dir).unwrap().flatten().collect();
