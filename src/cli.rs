@@ -281,12 +281,8 @@ fn run_test(cli: &Cli, paths: &[PathBuf]) -> Result<ExitCode, CliError> {
 /// flags (`rules`, `explain`), so they list the rules a scan would use.
 fn configured_rules_dirs(cli: &Cli) -> Result<Vec<PathBuf>, CliError> {
     let lists = CliLists {
-        select: &[],
-        ignore: &[],
-        extend_select: &[],
-        extend_ignore: &[],
-        exclude: &[],
         rules_dirs: &cli.rules_dirs,
+        ..CliLists::default()
     };
     let settings =
         Settings::resolve(lists, &crate::settings::CiArgs::default()).map_err(CliError::Usage)?;

@@ -21,12 +21,7 @@ use crate::rules::RuleSet;
 /// the lowest rule id) takes it. Taint findings are never folded into each other: two
 /// taint rules on one call are two different bugs. The order of `findings` is kept.
 pub fn merge(findings: &mut Vec<Finding>, rules: &RuleSet) {
-    let is_taint = |f: &Finding| {
-        rules
-            .rules()
-            .get(f.rule_index)
-            .is_some_and(|r| r.taint.is_some())
-    };
+    let is_taint = |f: &Finding| rules.is_taint(f.rule_index);
     if !findings.iter().any(is_taint) {
         return;
     }

@@ -156,8 +156,9 @@ pub const DEFAULT_TEST_PATHS: &[&str] = &[
     "conftest.py",
 ];
 
-/// The command-line values that the configuration file can also set.
-#[derive(Debug, Clone, Copy)]
+/// The command-line values that the configuration file can also set (all empty by default,
+/// for callers without scan flags).
+#[derive(Debug, Clone, Copy, Default)]
 pub struct CliLists<'a> {
     pub select: &'a [String],
     pub ignore: &'a [String],

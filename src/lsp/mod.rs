@@ -117,15 +117,7 @@ impl Server {
             isolated: root.is_none(),
             ..CiArgs::default()
         };
-        let lists = CliLists {
-            select: &[],
-            ignore: &[],
-            extend_select: &[],
-            extend_ignore: &[],
-            exclude: &[],
-            rules_dirs: &[],
-        };
-        let settings = Settings::resolve(lists, &ci)?;
+        let settings = Settings::resolve(CliLists::default(), &ci)?;
         let rules = RuleSet::with_dirs(&settings.rules_dirs).map_err(|e| e.to_string())?;
         let selection = settings.selection(&rules)?;
         let rules = rules

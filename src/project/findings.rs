@@ -24,12 +24,7 @@ fn path_key(f: &Finding) -> PathKey<'_> {
 
 /// Merges taint findings at the same sink and rule; see the module docs.
 pub fn merge(findings: &mut Vec<Finding>, rules: &RuleSet) {
-    let is_taint = |f: &Finding| {
-        rules
-            .rules()
-            .get(f.rule_index)
-            .is_some_and(|r| r.taint.is_some())
-    };
+    let is_taint = |f: &Finding| rules.is_taint(f.rule_index);
     let mut groups: HashMap<(PathBuf, Position, String), Vec<usize>> = HashMap::new();
     for (i, f) in findings.iter().enumerate() {
         if is_taint(f) {

@@ -458,6 +458,11 @@ impl RuleSet {
         &self.rules
     }
 
+    /// Whether the rule at `index` is a taint rule (false for an index out of range).
+    pub fn is_taint(&self, index: usize) -> bool {
+        self.rules.get(index).is_some_and(|r| r.taint.is_some())
+    }
+
     /// The patterns whose `calls` contain `qname`.
     pub fn patterns_for_call(&self, qname: &str) -> &[(usize, usize)] {
         self.by_call.get(qname).map(Vec::as_slice).unwrap_or(&[])
