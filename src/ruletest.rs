@@ -176,8 +176,8 @@ fn collect(paths: &[PathBuf]) -> Result<(Loaded, Vec<PathBuf>), String> {
                 fixture_files(p).map_err(|e| format!("{}: cannot read: {e}", p.display()))?,
             );
         } else if p.extension().is_some_and(|x| x == "toml") {
-            let text = std::fs::read_to_string(p)
-                .map_err(|e| format!("{}: cannot read: {e}", p.display()))?;
+            let text = crate::bounded_read::read_text(p, crate::bounded_read::DATA_LIMIT)
+                .map_err(|e| format!("{}: {e}", p.display()))?;
             match parse_file(&p.display().to_string(), &text)
                 .map_err(|e| format!("bad rule file: {e}"))?
             {
@@ -185,7 +185,9 @@ fn collect(paths: &[PathBuf]) -> Result<(Loaded, Vec<PathBuf>), String> {
                 Parsed::Model(m) => loaded.models.push(m),
             }
             let fixture = p.with_extension("py");
-            if fixture.is_file() {
+            // Any entry counts (not only a regular file), so that a fixture linked to a device
+            // fails the run instead of being skipped.
+            if fixture.symlink_metadata().is_ok() {
                 fixtures.push(fixture);
             }
         } else {
@@ -228,7 +230,10 @@ pub fn run(paths: &[PathBuf]) -> Result<TestReport, String> {
     let mut sources: Vec<(PathBuf, Vec<u8>)> = Vec::new();
     for file in &fixtures {
         let shown = file.display();
-        let bytes = std::fs::read(file).map_err(|e| format!("{shown}: cannot read: {e}"))?;
+        // Fixtures are sources: the scan's file-size limit applies, and a link to a device
+        // (`/dev/zero`) or a FIFO is refused instead of read without end.
+        let bytes = crate::bounded_read::read(file, crate::scan::DEFAULT_MAX_FILE_BYTES)
+            .map_err(|e| format!("{shown}: {e}"))?;
         let exp = parse_expectations(&String::from_utf8_lossy(&bytes));
         for (line, id) in exp.must.iter().chain(&exp.must_not) {
             if !known(id) {

@@ -758,3 +758,65 @@ fn fuzz_regressions() {
     }
     assert!(seen > 0, "no fixtures in {dir:?}");
 }
+
+/// `pyaudit test` reads user rule files and their fixtures like the scan reads its inputs:
+/// a rule or fixture linked to `/dev/zero` is refused (exit 2, the file named) instead of
+/// read until memory runs out, and so is a fixture over the source size limit.
+#[test]
+fn rule_tests_read_rules_and_fixtures_with_a_bound() {
+    const RULE: &str = "id = \"ACME001\"\nname = \"acme-load\"\nseverity = \"high\"\n\
+                        confidence = \"high\"\nsummary = \"s\"\nmessage = \"`{call}`\"\n\
+                        help = \"h\"\ndescription = \"d\"\nvulnerable = \"v\"\nfixed = \"f\"\n\
+                        \n[[pattern]]\ncalls = [\"acme.load\"]\n";
+    let refused = |d: &Path, target: &str, want: &str| {
+        let started = Instant::now();
+        let out = Command::new(env!("CARGO_BIN_EXE_pyaudit"))
+            .args(["test", target])
+            .current_dir(d)
+            .output()
+            .unwrap();
+        assert!(started.elapsed() < HANG_GUARD, "{target}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{target}: {err}");
+        assert!(err.contains(want), "want {want}: {err}");
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    write(d, "r/acme.toml", RULE);
+    write(
+        d,
+        "r/acme.py",
+        "import acme\n# ruleid: ACME001\nacme.load(x)\n",
+    );
+    let ok = Command::new(env!("CARGO_BIN_EXE_pyaudit"))
+        .args(["test", "r/acme.toml"])
+        .current_dir(d)
+        .output()
+        .unwrap();
+    assert_eq!(ok.status.code(), Some(0), "{ok:?}");
+    // A sparse file: over the 64 MiB limit without writing 64 MiB.
+    std::fs::remove_file(d.join("r/acme.py")).unwrap();
+    std::fs::File::create(d.join("r/acme.py"))
+        .unwrap()
+        .set_len(65 << 20)
+        .unwrap();
+    refused(d, "r/acme.toml", "r/acme.py: is larger than the");
+    #[cfg(unix)]
+    {
+        std::fs::remove_file(d.join("r/acme.py")).unwrap();
+        std::os::unix::fs::symlink("/dev/zero", d.join("r/acme.py")).unwrap();
+        refused(
+            d,
+            "r/acme.toml",
+            "r/acme.py: is a device, not a regular file",
+        );
+        std::fs::remove_file(d.join("r/acme.py")).unwrap();
+        std::fs::remove_file(d.join("r/acme.toml")).unwrap();
+        std::os::unix::fs::symlink("/dev/zero", d.join("r/acme.toml")).unwrap();
+        refused(
+            d,
+            "r/acme.toml",
+            "r/acme.toml: is a device, not a regular file",
+        );
+    }
+}
