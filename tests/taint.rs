@@ -228,3 +228,39 @@ fn a_long_import_chain_and_deep_inheritance_finish_bounded() {
     // (32 bases), so the 150-deep method is not found, but the scan finishes.
     assert!(sinks.contains(&format!("m{}.py", n - 1)), "{sinks:?}");
 }
+
+#[test]
+fn a_sink_in_another_module_names_the_function_and_argument_where_the_data_entered() {
+    // Found by the ecosystem check (apache-airflow): a model write in another module left
+    // `{function}` and `{argument}` unfilled in the message.
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    write(d, "app/__init__.py", "");
+    write(
+        d,
+        "app/models.py",
+        "from flask_sqlalchemy import SQLAlchemy\n\ndb = SQLAlchemy()\n\n\nclass Run(db.Model):\n    state = db.Column(db.String)\n",
+    );
+    write(
+        d,
+        "app/store.py",
+        "from app.models import Run, db\n\n\ndef set_state(run_id, state):\n    run = Run.query.get(run_id)\n    run.state = state\n    db.session.merge(run)\n",
+    );
+    write(
+        d,
+        "app/views.py",
+        "from flask import Flask, request\nfrom app.store import set_state\n\napp = Flask(__name__)\n\n\n@app.route('/update')\ndef update():\n    set_state(1, request.args['state'])\n    return 'ok'\n",
+    );
+    let result = scan_dir(d);
+    let hits: Vec<_> = result
+        .findings
+        .iter()
+        .filter(|f| f.rule_id == "PYA206")
+        .collect();
+    assert_eq!(hits.len(), 1, "{:?}", result.findings);
+    assert!(hits[0].path.ends_with("app/store.py"));
+    let msg = &hits[0].message;
+    assert!(!msg.contains('{'), "{msg}");
+    assert!(msg.contains("`update`"), "{msg}");
+    assert!(msg.contains("request.args"), "{msg}");
+}

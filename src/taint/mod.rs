@@ -136,9 +136,8 @@ impl TaintEngine {
             let cx = FileCtx::new(pass, pi, rules, applicable, model, project, &imports, &work);
             for hit in cx.run() {
                 let mut f = make_finding(path, source, rules, pass, &hit);
-                if hit.remote.is_none() {
-                    model_writes::name_source(&mut f.message, model, &hit);
-                }
+                // Cross-module hits too: their path starts here, in the caller's file.
+                model_writes::name_source(&mut f.message, model, &hit);
                 taint_findings.push(f);
             }
             if let Some(sum) = summary.as_mut() {
