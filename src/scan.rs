@@ -438,9 +438,9 @@ fn analyse_all(
             kind: DiagnosticKind::Incomplete,
             line: None,
             message: format!(
-                "this module is in an import cycle whose summaries did not settle within {} \
-                 rounds; flows through the cycle may be missing",
-                schedule::MAX_CYCLE_ROUNDS
+                "this module is in an import cycle whose summaries did not settle within the \
+                 cycle's budget ({} analyses per module); flows through the cycle may be missing",
+                schedule::CYCLE_WORK_FACTOR
             ),
         });
     }

@@ -264,3 +264,44 @@ fn a_sink_in_another_module_names_the_function_and_argument_where_the_data_enter
     assert!(msg.contains("`update`"), "{msg}");
     assert!(msg.contains("request.args"), "{msg}");
 }
+
+#[test]
+fn a_large_import_cycle_is_solved_to_its_fixpoint_not_cut_after_a_few_rounds() {
+    // A ring of 30 modules (each imports the next, the last imports the first): the fact
+    // "the parameter reaches os.system" travels one module per round, so a fixed number of
+    // rounds loses it. Only the module whose callee's summary changed is analysed again.
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let n = 30;
+    write(d, "ring/__init__.py", "");
+    for i in 0..n {
+        let next = (i + 1) % n;
+        let body = if i == n - 1 {
+            format!("import os\nfrom ring import m{next}\n\n\ndef step(x):\n    os.system(x)\n")
+        } else {
+            format!("from ring import m{next}\n\n\ndef step(x):\n    return m{next}.step(x)\n")
+        };
+        write(d, &format!("ring/m{i}.py"), &body);
+    }
+    write(
+        d,
+        "ring/views.py",
+        "from flask import request\nfrom ring import m0\n\n\ndef view():\n    m0.step(request.args['cmd'])\n",
+    );
+    let result = scan_dir(d);
+    let hits: Vec<_> = result
+        .findings
+        .iter()
+        .filter(|f| f.rule_id == "PYA201")
+        .collect();
+    assert_eq!(hits.len(), 1, "{:?}", result.findings);
+    assert!(hits[0].path.ends_with(format!("ring/m{}.py", n - 1)));
+    assert!(
+        !result
+            .diagnostics
+            .iter()
+            .any(|d| d.message.contains("did not settle")),
+        "{:?}",
+        result.diagnostics
+    );
+}

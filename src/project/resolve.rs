@@ -4,7 +4,7 @@ use super::index::{FileId, MAX_REEXPORT_HOPS, ProjectIndex};
 use super::module_summary::{FuncKind, FuncSummary, ImportTarget, ModuleSummary};
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 /// What one module being analysed sees of the project: the index and the summaries of
 /// the modules solved before it (its dependencies, or the previous round of its cycle).
@@ -15,6 +15,9 @@ pub struct ProjectView<'a> {
     pub solved: &'a HashMap<FileId, Arc<ModuleSummary>>,
     /// The previous round's summaries of the analysed module's import cycle.
     pub overlay: Option<&'a HashMap<FileId, Arc<ModuleSummary>>>,
+    /// Records which modules of the cycle this analysis read, so that a later round
+    /// re-analyses it only when one of those changed.
+    pub reads: Option<&'a Mutex<Vec<FileId>>>,
 }
 
 /// A function of another module a call resolves to.
@@ -49,6 +52,9 @@ impl<'a> ProjectView<'a> {
 
     /// The summary of a solved module.
     fn module(&self, file: FileId) -> Option<&'a ModuleSummary> {
+        if let Some(reads) = self.reads {
+            reads.lock().unwrap_or_else(|e| e.into_inner()).push(file);
+        }
         self.overlay
             .and_then(|o| o.get(&file))
             .or_else(|| self.solved.get(&file))

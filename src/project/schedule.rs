@@ -6,23 +6,23 @@
 //! imports, so its calls into them use finished summaries; components whose dependencies
 //! are done run in parallel. An import cycle is solved by rounds: every module of the cycle
 //! is analysed with the previous round's summaries of the others, until no summary changes
-//! (a fixpoint) or [`MAX_CYCLE_ROUNDS`] is reached, which gives each module of the cycle a
-//! diagnostic. Results do not depend on thread count or file order.
+//! (a fixpoint). After the first round only the modules that read a summary which changed
+//! are analysed again. The work is bounded by [`CYCLE_WORK_FACTOR`] analyses per module of
+//! the cycle; a cycle that has not settled by then gives each of its modules a diagnostic. Results do not depend on thread count or file order.
 
 use super::index::{FileId, ProjectIndex, components};
 use super::module_summary::ModuleSummary;
 use super::resolve::ProjectView;
 use rayon::prelude::*;
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
-/// Rounds an import cycle gets to settle.
-pub const MAX_CYCLE_ROUNDS: usize = 4;
+/// Analyses an import cycle may cost in all, per module of the cycle, before it is given up
+/// as unsettled (its members get a diagnostic).
+pub const CYCLE_WORK_FACTOR: usize = 8;
 /// Scans with more participating files than this analyse every file on its own: the
 /// whole-program pass does not yet scale to framework-sized trees at the speed required.
 pub const MAX_PROJECT_FILES: usize = 400;
-/// Cycles of more modules than this get 2 rounds.
-pub const LARGE_CYCLE: usize = 16;
 
 /// Which files take part, from each file's (may hold a source, may hold a sink) and the
 /// import edges.
@@ -141,6 +141,8 @@ where
 }
 
 type Solved<R> = (Vec<(FileId, R, Option<Arc<ModuleSummary>>)>, bool);
+/// One cycle member's latest result, summary and the members whose summaries it read.
+type Analysed<R> = (R, Option<Arc<ModuleSummary>>, Vec<FileId>);
 
 fn solve_component<R, F>(
     index: &ProjectIndex,
@@ -154,46 +156,80 @@ where
     R: Send,
     F: Fn(ProjectView, bool) -> (R, Option<ModuleSummary>) + Sync,
 {
-    let run = |overlay: Option<&HashMap<FileId, Arc<ModuleSummary>>>| {
-        comp.par_iter()
+    // Each analysis of a cycle member records which members' summaries it read, so a round
+    // re-analyses only the members whose reads changed in the round before.
+    let run = |files: &[FileId], overlay: Option<&HashMap<FileId, Arc<ModuleSummary>>>| {
+        files
+            .par_iter()
             .map(|&f| {
+                let reads = Mutex::new(Vec::new());
                 let view = ProjectView {
                     index,
                     me: f,
                     solved,
                     overlay,
+                    reads: overlay.is_some().then_some(&reads),
                 };
                 let (r, s) = analyse(view, imported[f]);
-                (f, r, s.map(Arc::new))
+                let mut reads = reads.into_inner().unwrap_or_else(|e| e.into_inner());
+                reads.sort_unstable();
+                reads.dedup();
+                (f, r, s.map(Arc::new), reads)
             })
             .collect::<Vec<_>>()
     };
     if !cyclic {
-        return (run(None), true);
-    }
-    let mut overlay: HashMap<FileId, Arc<ModuleSummary>> = HashMap::new();
-    let mut last = Vec::new();
-    // A large cycle (a framework's own package) gets fewer rounds: each round re-analyses
-    // every module of it.
-    let rounds = if comp.len() > LARGE_CYCLE {
-        2
-    } else {
-        MAX_CYCLE_ROUNDS
-    };
-    for _ in 0..rounds {
-        last = run(Some(&overlay));
-        let next: HashMap<FileId, Arc<ModuleSummary>> = last
-            .iter()
-            .filter_map(|(f, _, s)| Some((*f, s.clone()?)))
+        let done = run(comp, None)
+            .into_iter()
+            .map(|(f, r, s, _)| (f, r, s))
             .collect();
-        let same = next.len() == overlay.len()
-            && next
-                .iter()
-                .all(|(f, s)| overlay.get(f).is_some_and(|o| o == s));
-        if same {
-            return (last, true);
-        }
-        overlay = next;
+        return (done, true);
     }
-    (last, false)
+    // Rounds go on until no summary changes (a fixpoint); the budget bounds the analyses a
+    // cycle may cost in all, so a cycle whose summaries never settle ends with a diagnostic.
+    let budget = comp.len() * CYCLE_WORK_FACTOR;
+    let mut spent = 0;
+    let mut overlay: HashMap<FileId, Arc<ModuleSummary>> = HashMap::new();
+    let mut latest: HashMap<FileId, Analysed<R>> = HashMap::new();
+    let mut dirty: Vec<FileId> = comp.to_vec();
+    let mut settled = false;
+    while spent + dirty.len() <= budget {
+        spent += dirty.len();
+        let done = run(&dirty, Some(&overlay));
+        let mut changed: Vec<FileId> = Vec::new();
+        for (f, r, s, reads) in done {
+            if overlay.get(&f) != s.as_ref() {
+                changed.push(f);
+            }
+            latest.insert(f, (r, s, reads));
+        }
+        if changed.is_empty() {
+            settled = true;
+            break;
+        }
+        for &f in &changed {
+            match &latest[&f].1 {
+                Some(s) => overlay.insert(f, s.clone()),
+                None => overlay.remove(&f),
+            };
+        }
+        changed.sort_unstable();
+        dirty = comp
+            .iter()
+            .copied()
+            .filter(|f| latest[f].2.iter().any(|r| changed.binary_search(r).is_ok()))
+            .collect();
+        if dirty.is_empty() {
+            settled = true;
+            break;
+        }
+    }
+    let done = comp
+        .iter()
+        .filter_map(|f| {
+            let (r, s, _) = latest.remove(f)?;
+            Some((*f, r, s))
+        })
+        .collect();
+    (done, settled)
 }

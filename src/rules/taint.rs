@@ -69,6 +69,8 @@ pub struct Sink {
     pub from_rules: Vec<String>,
     /// Method names on any receiver.
     pub methods: Vec<String>,
+    /// The methods are not matched on a receiver that is a class or module.
+    pub objects_only: bool,
     /// Persisting an object with tainted attributes.
     pub persist: Option<PersistSpec>,
     /// Empty: any argument.
@@ -371,6 +373,7 @@ fn compile_sink(ctx: &Ctx, s: &Spanned<SinkSpec>, rule: &RuleFile) -> Result<Sin
         calls: s.calls.clone(),
         from_rules: s.from_rules.clone(),
         methods: s.methods.clone(),
+        objects_only: s.objects_only,
         persist: s.persist.clone(),
         args,
         conditions,

@@ -138,6 +138,10 @@ pub struct SinkSpec {
     /// for APIs whose receiver type cannot be resolved statically.
     #[serde(default)]
     pub methods: Vec<String>,
+    /// The `methods` are an object's: called on a class or a module (a class of the file, or
+    /// an imported CapWords name such as `CompoundID.from_string`), they are another API.
+    #[serde(default)]
+    pub objects_only: bool,
     /// Reported when an object holding tainted attributes is persisted (see [`PersistSpec`]).
     pub persist: Option<PersistSpec>,
     /// The arguments that must not be tainted; empty means any argument.

@@ -11,6 +11,9 @@ use crate::semantic::BindingKind;
 use std::rc::Rc;
 use tree_sitter::Node;
 
+/// A sink name with its (rule, sink) pairs, and whether it matched by method name alone.
+type SinkCandidate<'a> = (String, &'a [(usize, usize)], bool);
+
 /// Object-method calls deeper in an expression than this are not followed: their
 /// constructor arguments are evaluated a second time.
 const MAX_OBJECT_DEPTH: usize = 12;
@@ -355,12 +358,17 @@ impl<'t> Frame<'_, '_, 't> {
     ) {
         let cx = self.cx;
         let mut fired: Vec<usize> = Vec::new();
-        let mut candidates: Vec<(String, &[(usize, usize)])> = names
+        let mut candidates: Vec<SinkCandidate> = names
             .iter()
-            .filter_map(|n| Some((n.clone(), cx.pass.sinks.get(n)?.as_slice())))
+            .filter_map(|n| Some((n.clone(), cx.pass.sinks.get(n)?.as_slice(), false)))
             .collect();
-        candidates.extend(self.method_sinks(call));
-        for (name, list) in candidates {
+        candidates.extend(
+            self.method_sinks(call)
+                .into_iter()
+                .map(|(n, list)| (n, list, true)),
+        );
+        let mut on_class: Option<bool> = None;
+        for (name, list, by_method) in candidates {
             for &(ri, si) in list {
                 if !cx.applicable[ri] || fired.contains(&ri) {
                     continue;
@@ -369,6 +377,12 @@ impl<'t> Frame<'_, '_, 't> {
                     continue;
                 };
                 let sink = &taint_rule.sinks[si];
+                if by_method
+                    && sink.objects_only
+                    && *on_class.get_or_insert_with(|| self.receiver_is_class(call))
+                {
+                    continue;
+                }
                 if !sink
                     .conditions
                     .iter()

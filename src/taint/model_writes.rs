@@ -11,7 +11,7 @@ use super::names::dotted;
 use super::pass::Pass;
 use super::trace::{Taint, Val};
 use crate::fields::{self, FieldExt};
-use crate::semantic::{Model, ScopeKind};
+use crate::semantic::{Model, ScopeKind, Value};
 use tree_sitter::Node;
 
 /// Longest source text quoted as `{argument}`.
@@ -47,6 +47,32 @@ impl<'a, 't> Frame<'_, 'a, 't> {
             Some(list) if !list.is_empty() => vec![(self.quote(f), list.as_slice())],
             _ => Vec::new(),
         }
+    }
+
+    /// Whether the receiver of the method call `call` is a class or a module rather than an
+    /// object: a class of this file, or an imported name that is not a call's result and is
+    /// spelled like a class (`CompoundID`, not `ENV` or `cursor`).
+    pub(super) fn receiver_is_class(&self, call: Node<'t>) -> bool {
+        let model = self.cx.model;
+        let Some(obj) = call
+            .field(&fields::FUNCTION)
+            .and_then(|f| f.field(&fields::OBJECT))
+        else {
+            return false;
+        };
+        if !matches!(obj.kind(), "identifier" | "attribute") {
+            return false;
+        }
+        let class_like = |name: &str| {
+            let last = name.rsplit('.').next().unwrap_or(name);
+            last.starts_with(|c: char| c.is_ascii_uppercase())
+                && last.chars().any(|c| c.is_ascii_lowercase())
+        };
+        model.resolve(obj, self.scope).iter().all(|v| match v {
+            Value::Class(..) => true,
+            Value::Name(n) => !n.contains("()") && class_like(n),
+            _ => false,
+        })
     }
 
     /// Reports `persist` sinks: `obj.save()`, `session.add(obj)` or `session.commit()` after
