@@ -26,6 +26,7 @@ pub(super) fn build<'t>(root: Node<'t>, source: &'t [u8]) -> Model<'t> {
     let mut b = Builder {
         model: Model {
             source,
+            source_str: std::str::from_utf8(source).ok(),
             scopes: vec![Scope {
                 kind: ScopeKind::Module,
                 parent: None,
@@ -73,7 +74,7 @@ impl<'t> Builder<'t> {
     }
 
     fn text(&self, node: Node<'t>) -> &'t str {
-        node.utf8_text(self.model.source).unwrap_or("")
+        super::node_text(self.model.source_str, self.model.source, node)
     }
 
     fn bind_in(&mut self, scope: ScopeId, name: &'t str, pos: usize, kind: BindingKind<'t>) {
