@@ -13,6 +13,7 @@ mod resolve;
 
 pub use resolve::{Value, literal};
 
+use crate::fields::{self, FieldExt};
 use tree_sitter::Node;
 
 /// Index of a scope in [`Model::scopes`].
@@ -101,13 +102,13 @@ impl<'t> Model<'t> {
             .get_or_init(|| {
                 let mut out = std::collections::HashSet::new();
                 for site in &self.calls {
-                    let Some(args) = site.node.child_by_field_name("arguments") else {
+                    let Some(args) = site.node.field(&fields::ARGUMENTS) else {
                         continue;
                     };
                     let mut c = args.walk();
                     for a in args.named_children(&mut c) {
                         let v = if a.kind() == "keyword_argument" {
-                            a.child_by_field_name("value")
+                            a.field(&fields::VALUE)
                         } else {
                             Some(a)
                         };
