@@ -16,6 +16,7 @@ mod model_writes;
 mod names;
 mod pass;
 mod trace;
+mod validators;
 
 use crate::finding::{Diagnostic, DiagnosticKind, Finding, FlowStep};
 use crate::project::{ModuleSummary, ProjectView};
