@@ -9,6 +9,7 @@
 //! spelled as a bare imported name (renaming it would need a new import).
 
 use crate::engine::{ArgState, find_arg};
+use crate::fields::{self, FieldExt};
 use crate::finding::Finding;
 use serde::{Deserialize, Serialize};
 use tree_sitter::Node;
@@ -172,7 +173,7 @@ pub fn describe(rule: &crate::rules::Rule) -> String {
 
 /// The arguments of `call` that are not comments, and whether it has splats or comments.
 fn arguments(call: Node) -> Option<(Node, Vec<Node>, bool)> {
-    let list = call.child_by_field_name("arguments")?;
+    let list = call.field(&fields::ARGUMENTS)?;
     if list.kind() != "argument_list" {
         return None;
     }
@@ -220,11 +221,11 @@ pub fn compute(spec: &FixSpec, call: Node, src: &[u8], qname: &str) -> Option<Fi
     let mut edits = Vec::new();
     if !spec.rename.is_empty() {
         let new = spec.rename.get(qname)?;
-        let function = call.child_by_field_name("function")?;
+        let function = call.field(&fields::FUNCTION)?;
         if function.kind() != "attribute" {
             return None;
         }
-        let attr = function.child_by_field_name("attribute")?;
+        let attr = function.field(&fields::ATTRIBUTE)?;
         edits.push(Edit {
             start: attr.start_byte(),
             end: attr.end_byte(),

@@ -16,6 +16,7 @@ pub mod dedup;
 pub mod discover;
 pub mod engine;
 pub mod explain;
+pub mod fields;
 pub mod finding;
 pub mod fix;
 pub mod fixer;

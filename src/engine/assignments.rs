@@ -3,6 +3,7 @@
 //! `app.config["SECRET_KEY"] = ...`) and class definitions by base class.
 
 use super::conditions::{self, ArgState};
+use crate::fields::{self, FieldExt};
 use crate::rules::{Pattern, RuleSet, Target, TargetBase, Test};
 use crate::semantic::{Model, ScopeId, ScopeKind, Value};
 use std::collections::HashMap;
@@ -17,10 +18,9 @@ const MAX_CHAIN: usize = 64;
 fn attribute_chain<'t>(model: &Model<'t>, mut expr: Node<'t>) -> (Vec<&'t str>, bool) {
     let mut names = Vec::new();
     while expr.kind() == "attribute" && names.len() < MAX_CHAIN {
-        let (Some(object), Some(attr)) = (
-            expr.child_by_field_name("object"),
-            expr.child_by_field_name("attribute"),
-        ) else {
+        let (Some(object), Some(attr)) =
+            (expr.field(&fields::OBJECT), expr.field(&fields::ATTRIBUTE))
+        else {
             return (names, false);
         };
         names.push(model.text(attr));
@@ -156,17 +156,17 @@ fn match_assignment<'t>(
     forms: &[(usize, usize)],
     out: &mut Vec<FormMatch<'t>>,
 ) {
-    let Some(left) = node.child_by_field_name("left") else {
+    let Some(left) = node.field(&fields::LEFT) else {
         return;
     };
     // `a = b = value`: every target gets the innermost value.
-    let mut value = node.child_by_field_name("right");
+    let mut value = node.field(&fields::RIGHT);
     let mut hops = 0;
     while let Some(v) = value
         && v.kind() == "assignment"
         && hops < MAX_CHAIN
     {
-        value = v.child_by_field_name("right");
+        value = v.field(&fields::RIGHT);
         hops += 1;
     }
     let Some(value) = value else {
@@ -205,14 +205,14 @@ fn match_assignment<'t>(
 fn target_matches<'t>(model: &Model<'t>, left: Node<'t>, scope: ScopeId, t: &Target) -> bool {
     let object = match (&t.key, left.kind()) {
         (Some(key), "subscript") => {
-            let Some(index) = left.child_by_field_name("subscript") else {
+            let Some(index) = left.field(&fields::SUBSCRIPT) else {
                 return false;
             };
             let is_key = matches!(
                 crate::semantic::literal(index, model.source),
                 Some(crate::rules::Literal::Str(s)) if &s == key
             );
-            match left.child_by_field_name("value") {
+            match left.field(&fields::VALUE) {
                 Some(v) if is_key => v,
                 _ => return false,
             }
@@ -248,8 +248,8 @@ fn match_classes<'t>(
             continue;
         }
         let header_end = class
-            .child_by_field_name("superclasses")
-            .or_else(|| class.child_by_field_name("name"))
+            .field(&fields::SUPERCLASSES)
+            .or_else(|| class.field(&fields::NAME))
             .map_or(class.end_byte(), |n| n.end_byte());
         let mut fired: Vec<usize> = Vec::new();
         for &(ri, pi) in forms {
@@ -283,17 +283,17 @@ fn method_test(model: &Model<'_>, class: Node<'_>, cond: &crate::rules::Conditio
     let Some(method) = &cond.method else {
         return false;
     };
-    let defined = class.child_by_field_name("body").is_some_and(|body| {
+    let defined = class.field(&fields::BODY).is_some_and(|body| {
         let mut cursor = body.walk();
         body.named_children(&mut cursor).any(|stmt| {
             let def = if stmt.kind() == "decorated_definition" {
-                stmt.child_by_field_name("definition")
+                stmt.field(&fields::DEFINITION)
             } else {
                 Some(stmt)
             };
             def.is_some_and(|d| {
                 d.kind() == "function_definition"
-                    && d.child_by_field_name("name")
+                    && d.field(&fields::NAME)
                         .is_some_and(|n| model.text(n) == method)
             })
         })

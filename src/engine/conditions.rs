@@ -1,5 +1,6 @@
 //! Evaluating a pattern's argument conditions on one call.
 
+use crate::fields::{self, FieldExt};
 use crate::rules::{Condition, Literal, Test};
 use crate::semantic::{BindingKind, Model, ScopeId, Value, literal};
 use tree_sitter::Node;
@@ -22,7 +23,7 @@ pub fn find_arg<'t>(
     keyword: Option<&str>,
     position: Option<usize>,
 ) -> ArgState<'t> {
-    let Some(args) = call.child_by_field_name("arguments") else {
+    let Some(args) = call.field(&fields::ARGUMENTS) else {
         return ArgState::Absent;
     };
     // `f(x for x in y)`: a single generator argument.
@@ -41,11 +42,11 @@ pub fn find_arg<'t>(
         match arg.kind() {
             "keyword_argument" => {
                 let name = arg
-                    .child_by_field_name("name")
+                    .field(&fields::NAME)
                     .and_then(|n| n.utf8_text(source).ok());
                 if keyword.is_some()
                     && name == keyword
-                    && let Some(value) = arg.child_by_field_name("value")
+                    && let Some(value) = arg.field(&fields::VALUE)
                 {
                     return ArgState::Given(value);
                 }
@@ -224,10 +225,10 @@ fn select_key<'t>(model: &Model<'t>, arg: ArgState<'t>, scope: ScopeId, key: &st
                 for entry in children(n) {
                     match entry.kind() {
                         "pair" => {
-                            let k = entry.child_by_field_name("key");
+                            let k = entry.field(&fields::KEY);
                             if k.and_then(|k| literal(k, model.source))
                                 == Some(Literal::Str(key.to_string()))
-                                && let Some(v) = entry.child_by_field_name("value")
+                                && let Some(v) = entry.field(&fields::VALUE)
                             {
                                 return ArgState::Given(v);
                             }
@@ -238,7 +239,7 @@ fn select_key<'t>(model: &Model<'t>, arg: ArgState<'t>, scope: ScopeId, key: &st
                 }
             }
             "call"
-                if n.child_by_field_name("function")
+                if n.field(&fields::FUNCTION)
                     .is_some_and(|f| model.text(f) == "dict") =>
             {
                 match find_arg(n, model.source, Some(key), None) {
@@ -293,14 +294,14 @@ fn constant_prefix<'t>(
             None => (String::new(), false),
         },
         "binary_operator" => {
-            let op = node.child_by_field_name("operator").map(|o| o.kind());
-            let Some(left) = node.child_by_field_name("left") else {
+            let op = node.field(&fields::OPERATOR).map(|o| o.kind());
+            let Some(left) = node.field(&fields::LEFT) else {
                 return (String::new(), false);
             };
             let (mut text, whole) = constant_prefix(model, left, scope, depth + 1);
             match op {
                 Some("+") if whole => {
-                    let (rest, whole) = match node.child_by_field_name("right") {
+                    let (rest, whole) = match node.field(&fields::RIGHT) {
                         Some(r) => constant_prefix(model, r, scope, depth + 1),
                         None => (String::new(), false),
                     };
@@ -343,8 +344,8 @@ fn nonempty_string<'t>(
         "concatenated_string" | "parenthesized_expression" => children(node)
             .into_iter()
             .any(|k| nonempty_string(model, k, scope, depth + 1, budget)),
-        "binary_operator" => ["left", "right"].iter().any(|f| {
-            node.child_by_field_name(f)
+        "binary_operator" => [&fields::LEFT, &fields::RIGHT].iter().any(|f| {
+            node.field(f)
                 .is_some_and(|k| nonempty_string(model, k, scope, depth + 1, budget))
         }),
         "identifier" => {
@@ -387,10 +388,7 @@ fn constant_within<'t>(
     *budget -= 1;
     match node.kind() {
         "binary_operator" => {
-            let (Some(l), Some(r)) = (
-                node.child_by_field_name("left"),
-                node.child_by_field_name("right"),
-            ) else {
+            let (Some(l), Some(r)) = (node.field(&fields::LEFT), node.field(&fields::RIGHT)) else {
                 return false;
             };
             constant_within(model, l, scope, pos, depth + 1, budget)

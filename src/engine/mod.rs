@@ -9,6 +9,7 @@ mod roundtrip;
 pub use conditions::{ArgState, find_arg, holds, is_constant};
 pub use prefilter::Prefilter;
 
+use crate::fields::{self, FieldExt};
 use crate::finding::{Diagnostic, DiagnosticKind, Finding};
 use crate::rules::RuleSet;
 use crate::semantic::Model;
@@ -300,7 +301,7 @@ impl Engine {
     ) -> Vec<Finding> {
         let mut findings = Vec::new();
         for site in &model.calls {
-            let Some(function) = site.node.child_by_field_name("function") else {
+            let Some(function) = site.node.field(&fields::FUNCTION) else {
                 continue;
             };
             let names = model.qualified_names(function, site.scope);

@@ -12,6 +12,7 @@
 //! whose formats are one (`pickle.loads(cloudpickle.dumps(f))` is a common test idiom).
 
 use super::conditions::{ArgState, find_arg};
+use crate::fields::{self, FieldExt};
 use crate::semantic::{Model, ScopeId, Value};
 use tree_sitter::Node;
 
@@ -62,13 +63,13 @@ pub fn self_produced<'t>(model: &Model<'t>, call: Node<'t>, scope: ScopeId, call
     let buffer = match arg.kind() {
         "identifier" => Some(arg),
         "call" => arg
-            .child_by_field_name("function")
+            .field(&fields::FUNCTION)
             .filter(|f| f.kind() == "attribute")
             .filter(|f| {
-                f.child_by_field_name("attribute")
+                f.field(&fields::ATTRIBUTE)
                     .is_some_and(|a| matches!(model.text(a), "getvalue" | "getbuffer"))
             })
-            .and_then(|f| f.child_by_field_name("object"))
+            .and_then(|f| f.field(&fields::OBJECT))
             .filter(|o| o.kind() == "identifier"),
         _ => None,
     };
@@ -86,7 +87,7 @@ pub fn self_produced<'t>(model: &Model<'t>, call: Node<'t>, scope: ScopeId, call
     model.calls.iter().any(|site| {
         site.scope == scope
             && site.node.end_byte() <= call.start_byte()
-            && site.node.child_by_field_name("function").is_some_and(|f| {
+            && site.node.field(&fields::FUNCTION).is_some_and(|f| {
                 model.qualified_names(f, site.scope).iter().any(|q| {
                     family
                         .iter()

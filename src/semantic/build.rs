@@ -1,6 +1,7 @@
 //! The single iterative walk that fills a [`Model`].
 
 use super::{Binding, BindingKind, CallSite, Model, Scope, ScopeId, ScopeKind};
+use crate::fields::{self, FieldExt};
 use std::collections::HashMap;
 use tree_sitter::Node;
 
@@ -25,6 +26,7 @@ pub(super) fn build<'t>(root: Node<'t>, source: &'t [u8]) -> Model<'t> {
     let mut b = Builder {
         model: Model {
             source,
+            source_str: std::str::from_utf8(source).ok(),
             scopes: vec![Scope {
                 kind: ScopeKind::Module,
                 parent: None,
@@ -72,7 +74,7 @@ impl<'t> Builder<'t> {
     }
 
     fn text(&self, node: Node<'t>) -> &'t str {
-        node.utf8_text(self.model.source).unwrap_or("")
+        super::node_text(self.model.source_str, self.model.source, node)
     }
 
     fn bind_in(&mut self, scope: ScopeId, name: &'t str, pos: usize, kind: BindingKind<'t>) {
@@ -136,7 +138,7 @@ impl<'t> Builder<'t> {
                 self.model.calls.push(CallSite { node, scope });
             }
             "function_definition" => {
-                if let Some(name) = node.child_by_field_name("name") {
+                if let Some(name) = node.field(&fields::NAME) {
                     let name = self.text(name);
                     self.bind(name, node.start_byte(), BindingKind::Def(node));
                 }
@@ -144,7 +146,7 @@ impl<'t> Builder<'t> {
             }
             "lambda" => self.push_scope(ScopeKind::Function, node),
             "class_definition" => {
-                if let Some(name) = node.child_by_field_name("name") {
+                if let Some(name) = node.field(&fields::NAME) {
                     let name = self.text(name);
                     self.bind(name, node.start_byte(), BindingKind::Class(node));
                 }
@@ -155,15 +157,14 @@ impl<'t> Builder<'t> {
             "import_from_statement" => self.bind_import_from(node),
             "assignment" => self.bind_assignment(node),
             "augmented_assignment" => {
-                if let Some(left) = node.child_by_field_name("left") {
+                if let Some(left) = node.field(&fields::LEFT) {
                     self.bind_targets(left, node.end_byte());
                 }
             }
             "named_expression" => {
-                if let (Some(name), Some(value)) = (
-                    node.child_by_field_name("name"),
-                    node.child_by_field_name("value"),
-                ) {
+                if let (Some(name), Some(value)) =
+                    (node.field(&fields::NAME), node.field(&fields::VALUE))
+                {
                     let name = self.text(name);
                     self.bind(name, node.end_byte(), BindingKind::Assign(value));
                 }
@@ -171,14 +172,14 @@ impl<'t> Builder<'t> {
             "for_statement" => {
                 // The loop target is bound on every iteration, inside the loop.
                 self.cond_stack.push(node.end_byte());
-                if let Some(left) = node.child_by_field_name("left") {
+                if let Some(left) = node.field(&fields::LEFT) {
                     self.bind_targets(left, left.end_byte());
                 }
             }
             "with_item" => {
-                if let Some(value) = node.child_by_field_name("value")
+                if let Some(value) = node.field(&fields::VALUE)
                     && value.kind() == "as_pattern"
-                    && let Some(alias) = value.child_by_field_name("alias")
+                    && let Some(alias) = value.field(&fields::ALIAS)
                 {
                     self.bind_targets(alias, node.end_byte());
                 }
@@ -195,7 +196,7 @@ impl<'t> Builder<'t> {
                     }
                     after_as = child.kind() == "as";
                     if child.kind() == "as_pattern"
-                        && let Some(alias) = child.child_by_field_name("alias")
+                        && let Some(alias) = child.field(&fields::ALIAS)
                     {
                         self.bind_targets(alias, child.end_byte());
                     }
@@ -238,7 +239,7 @@ impl<'t> Builder<'t> {
         for p in children {
             let name_node = match p.kind() {
                 "identifier" => Some(p),
-                "default_parameter" | "typed_default_parameter" => p.child_by_field_name("name"),
+                "default_parameter" | "typed_default_parameter" => p.field(&fields::NAME),
                 "typed_parameter" | "list_splat_pattern" | "dictionary_splat_pattern" => {
                     let mut c = p.walk();
                     p.named_children(&mut c).find(|n| n.kind() == "identifier")
@@ -267,10 +268,9 @@ impl<'t> Builder<'t> {
                 }
                 // `import a.b as c` binds `c` to `a.b`.
                 "aliased_import" => {
-                    if let (Some(target), Some(alias)) = (
-                        n.child_by_field_name("name"),
-                        n.child_by_field_name("alias"),
-                    ) {
+                    if let (Some(target), Some(alias)) =
+                        (n.field(&fields::NAME), n.field(&fields::ALIAS))
+                    {
                         let q = normalize_dotted(self.text(target));
                         let q = self.add_qname(q);
                         let alias = self.text(alias);
@@ -284,7 +284,7 @@ impl<'t> Builder<'t> {
 
     fn bind_import_from(&mut self, node: Node<'t>) {
         let pos = node.end_byte();
-        let module = node.child_by_field_name("module_name");
+        let module = node.field(&fields::MODULE_NAME);
         // Relative imports name modules of the scanned project we do not resolve.
         let module = match module {
             Some(m) if m.kind() == "dotted_name" => Some(normalize_dotted(self.text(m))),
@@ -303,10 +303,7 @@ impl<'t> Builder<'t> {
         for n in names {
             let (target, alias) = match n.kind() {
                 "dotted_name" => (n, n),
-                "aliased_import" => match (
-                    n.child_by_field_name("name"),
-                    n.child_by_field_name("alias"),
-                ) {
+                "aliased_import" => match (n.field(&fields::NAME), n.field(&fields::ALIAS)) {
                     (Some(t), Some(a)) => (t, a),
                     _ => continue,
                 },
@@ -325,17 +322,17 @@ impl<'t> Builder<'t> {
     }
 
     fn bind_assignment(&mut self, node: Node<'t>) {
-        let Some(left) = node.child_by_field_name("left") else {
+        let Some(left) = node.field(&fields::LEFT) else {
             return;
         };
         // `a = b = value` nests: find the value at the bottom of the chain.
-        let mut right = node.child_by_field_name("right");
+        let mut right = node.field(&fields::RIGHT);
         let mut hops = 0;
         while let Some(r) = right {
             if r.kind() != "assignment" || hops > 64 {
                 break;
             }
-            right = r.child_by_field_name("right");
+            right = r.field(&fields::RIGHT);
             hops += 1;
         }
         let pos = node.end_byte();

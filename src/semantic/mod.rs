@@ -13,6 +13,7 @@ mod resolve;
 
 pub use resolve::{Value, literal};
 
+use crate::fields::{self, FieldExt};
 use tree_sitter::Node;
 
 /// Index of a scope in [`Model::scopes`].
@@ -75,6 +76,9 @@ pub struct CallSite<'t> {
 #[derive(Debug)]
 pub struct Model<'t> {
     pub source: &'t [u8],
+    /// `source` as text, validated once when the model is built (`None` if it is not UTF-8),
+    /// so node text is a byte-range slice instead of a UTF-8 check of each node.
+    pub source_str: Option<&'t str>,
     pub scopes: Vec<Scope<'t>>,
     pub calls: Vec<CallSite<'t>>,
     /// Modules named by `from M import *`, in source order.
@@ -101,13 +105,13 @@ impl<'t> Model<'t> {
             .get_or_init(|| {
                 let mut out = std::collections::HashSet::new();
                 for site in &self.calls {
-                    let Some(args) = site.node.child_by_field_name("arguments") else {
+                    let Some(args) = site.node.field(&fields::ARGUMENTS) else {
                         continue;
                     };
                     let mut c = args.walk();
                     for a in args.named_children(&mut c) {
                         let v = if a.kind() == "keyword_argument" {
-                            a.child_by_field_name("value")
+                            a.field(&fields::VALUE)
                         } else {
                             Some(a)
                         };
@@ -124,6 +128,16 @@ impl<'t> Model<'t> {
     /// The source text of a node (empty if it is not valid UTF-8, which the caller's decoded
     /// text always is).
     pub fn text(&self, node: Node<'t>) -> &'t str {
-        node.utf8_text(self.source).unwrap_or("")
+        node_text(self.source_str, self.source, node)
+    }
+}
+
+/// A node's text: a slice of the already validated `text` when there is one (empty if the
+/// range does not fall on character boundaries, as `utf8_text` would fail), else decoded
+/// from `source`.
+pub(crate) fn node_text<'t>(text: Option<&'t str>, source: &'t [u8], node: Node<'_>) -> &'t str {
+    match text {
+        Some(text) => text.get(node.byte_range()).unwrap_or(""),
+        None => node.utf8_text(source).unwrap_or(""),
     }
 }

@@ -1,6 +1,7 @@
 //! Resolving expressions to the qualified names (or literals) they may denote.
 
 use super::{Binding, BindingKind, Model, ScopeId, ScopeKind};
+use crate::fields::{self, FieldExt};
 use crate::rules::Literal;
 use tree_sitter::Node;
 
@@ -89,7 +90,7 @@ impl<'t> Model<'t> {
             return;
         }
         visited.push(class.id());
-        let Some(bases) = class.child_by_field_name("superclasses") else {
+        let Some(bases) = class.field(&fields::SUPERCLASSES) else {
             return;
         };
         let mut cursor = bases.walk();
@@ -124,10 +125,9 @@ impl<'t> Model<'t> {
         match expr.kind() {
             "identifier" => self.resolve_identifier(self.text(expr), scope, pos, depth, out),
             "attribute" => {
-                let (Some(object), Some(attr)) = (
-                    expr.child_by_field_name("object"),
-                    expr.child_by_field_name("attribute"),
-                ) else {
+                let (Some(object), Some(attr)) =
+                    (expr.field(&fields::OBJECT), expr.field(&fields::ATTRIBUTE))
+                else {
                     out.push(Value::Unknown);
                     return;
                 };
@@ -142,7 +142,7 @@ impl<'t> Model<'t> {
                 }
             }
             "call" => {
-                let Some(function) = expr.child_by_field_name("function") else {
+                let Some(function) = expr.field(&fields::FUNCTION) else {
                     out.push(Value::Unknown);
                     return;
                 };
@@ -262,8 +262,8 @@ pub fn literal(node: Node, source: &[u8]) -> Option<Literal> {
         "none" => Some(Literal::None),
         "integer" => parse_int(text()).map(Literal::Int),
         "unary_operator" => {
-            let op = node.child_by_field_name("operator")?;
-            let arg = node.child_by_field_name("argument")?;
+            let op = node.field(&fields::OPERATOR)?;
+            let arg = node.field(&fields::ARGUMENT)?;
             if op.kind() == "-" && arg.kind() == "integer" {
                 parse_int(arg.utf8_text(source).ok()?).map(|i| Literal::Int(-i))
             } else {

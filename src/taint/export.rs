@@ -5,6 +5,7 @@
 use super::names::{def_name, dotted, params};
 use super::trace::{Origin, Step};
 use super::{Entry, FileCtx, Hit};
+use crate::fields::{self, FieldExt};
 use crate::finding::FlowStep;
 use crate::project::module_summary::{
     Facts, FuncKind, FuncSummary, ModuleSummary, OwnedHit, SinkAt,
@@ -56,7 +57,7 @@ fn exported<'t>(cx: &FileCtx<'_, 't>) -> Vec<(String, FuncKind, tree_sitter::Nod
         if ps.kind != ScopeKind::Class || ps.parent != Some(0) {
             continue;
         }
-        let Some(cname) = ps.node.child_by_field_name("name") else {
+        let Some(cname) = ps.node.field(&fields::NAME) else {
             continue;
         };
         let decorators = s
@@ -198,11 +199,11 @@ pub(crate) fn add_names(cx: &FileCtx, summary: &mut ModuleSummary) {
             continue;
         }
         let _ = i;
-        let Some(name) = s.node.child_by_field_name("name") else {
+        let Some(name) = s.node.field(&fields::NAME) else {
             continue;
         };
         let mut bases = Vec::new();
-        if let Some(list) = s.node.child_by_field_name("superclasses") {
+        if let Some(list) = s.node.field(&fields::SUPERCLASSES) {
             let mut c = list.walk();
             for b in list.named_children(&mut c) {
                 if let Some(d) = dotted(model, b) {
@@ -214,7 +215,7 @@ pub(crate) fn add_names(cx: &FileCtx, summary: &mut ModuleSummary) {
     }
     for (name, bindings) in &model.scopes[0].bindings {
         let ctor = bindings.iter().find_map(|b| match b.kind {
-            BindingKind::Assign(v) if v.kind() == "call" => v.child_by_field_name("function"),
+            BindingKind::Assign(v) if v.kind() == "call" => v.field(&fields::FUNCTION),
             _ => None,
         });
         if let Some(f) = ctor

@@ -6,6 +6,7 @@ use super::names::{Param, callee_names, def_in, dotted, params};
 use super::trace::{Origin, Taint, Val};
 use super::{Entry, Hit};
 use crate::engine::{ArgState, find_arg, holds};
+use crate::fields::{self, FieldExt};
 use crate::semantic::BindingKind;
 use std::rc::Rc;
 use tree_sitter::Node;
@@ -87,7 +88,7 @@ impl<'t> Frame<'_, '_, 't> {
             "attribute" => self.attribute(e),
             "call" => self.call(e),
             "subscript" => {
-                let base = e.child_by_field_name("value").and_then(|v| self.eval(v));
+                let base = e.field(&fields::VALUE).and_then(|v| self.eval(v));
                 let mut cursor = e.walk();
                 let subs: Vec<Node<'t>> =
                     e.children_by_field_name("subscript", &mut cursor).collect();
@@ -112,8 +113,8 @@ impl<'t> Frame<'_, '_, 't> {
                 t
             }
             "named_expression" => {
-                let t = e.child_by_field_name("value").and_then(|v| self.eval(v));
-                if let Some(name) = e.child_by_field_name("name") {
+                let t = e.field(&fields::VALUE).and_then(|v| self.eval(v));
+                if let Some(name) = e.field(&fields::NAME) {
                     self.bind(name, t.clone());
                 }
                 t
@@ -122,7 +123,7 @@ impl<'t> Frame<'_, '_, 't> {
             | "set_comprehension"
             | "generator_expression"
             | "dictionary_comprehension" => self.comprehension(e),
-            "keyword_argument" => e.child_by_field_name("value").and_then(|v| self.eval(v)),
+            "keyword_argument" => e.field(&fields::VALUE).and_then(|v| self.eval(v)),
             "string"
             | "concatenated_string"
             | "interpolation"
@@ -266,11 +267,11 @@ impl<'t> Frame<'_, '_, 't> {
             return Some(t);
         }
         let _ = model;
-        e.child_by_field_name("object").and_then(|o| self.eval(o))
+        e.field(&fields::OBJECT).and_then(|o| self.eval(o))
     }
 
     fn args(&mut self, call: Node<'t>) -> Vec<Arg<'t>> {
-        let Some(list) = call.child_by_field_name("arguments") else {
+        let Some(list) = call.field(&fields::ARGUMENTS) else {
             return Vec::new();
         };
         if list.kind() == "generator_expression" {
@@ -286,7 +287,7 @@ impl<'t> Frame<'_, '_, 't> {
         let mut pos = 0;
         for a in named(list) {
             let key = match a.kind() {
-                "keyword_argument" => match a.child_by_field_name("name") {
+                "keyword_argument" => match a.field(&fields::NAME) {
                     Some(n) => ArgKey::Kw(self.cx.model.text(n)),
                     None => continue,
                 },
@@ -298,7 +299,7 @@ impl<'t> Frame<'_, '_, 't> {
                 }
             };
             let value = if a.kind() == "keyword_argument" {
-                a.child_by_field_name("value").unwrap_or(a)
+                a.field(&fields::VALUE).unwrap_or(a)
             } else {
                 a
             };
@@ -328,7 +329,7 @@ impl<'t> Frame<'_, '_, 't> {
         if !self.cx.tick() {
             return None;
         }
-        let f = e.child_by_field_name("function")?;
+        let f = e.field(&fields::FUNCTION)?;
         let args = self.args(e);
         let model = self.cx.model;
         let pass = self.cx.pass;
@@ -367,7 +368,7 @@ impl<'t> Frame<'_, '_, 't> {
             result = result.or(t);
         }
         let method = (f.kind() == "attribute")
-            .then(|| f.child_by_field_name("attribute").map(|a| model.text(a)))
+            .then(|| f.field(&fields::ATTRIBUTE).map(|a| model.text(a)))
             .flatten();
         result = result.or(receiver);
         let from_args = args.iter().find_map(|a| a.taint.clone());
@@ -378,9 +379,7 @@ impl<'t> Frame<'_, '_, 't> {
                 result = Some(t.then(self.step(e, format!("through `{callee}()`"))));
             } else if let Some(m) = method
                 && pass.into_receiver.contains(m)
-                && let Some(key) = f
-                    .child_by_field_name("object")
-                    .and_then(|o| dotted(model, o))
+                && let Some(key) = f.field(&fields::OBJECT).and_then(|o| dotted(model, o))
             {
                 self.taint_weakly(key, t, e, "stored into");
             }
@@ -486,11 +485,11 @@ impl<'t> Frame<'_, '_, 't> {
                 })
             }
             "attribute" => {
-                let obj = f.child_by_field_name("object")?;
+                let obj = f.field(&fields::OBJECT)?;
                 if !self.is_self(obj) {
                     return None;
                 }
-                let attr = model.text(f.child_by_field_name("attribute")?);
+                let attr = model.text(f.field(&fields::ATTRIBUTE)?);
                 let class = self.class_scope?;
                 let def = def_in(model, class, attr)?;
                 let is_static = def.parent().is_some_and(|p| {
@@ -513,8 +512,8 @@ impl<'t> Frame<'_, '_, 't> {
         if f.kind() != "attribute" || self.depth > MAX_OBJECT_DEPTH {
             return None;
         }
-        let obj = f.child_by_field_name("object")?;
-        let method = model.text(f.child_by_field_name("attribute")?);
+        let obj = f.field(&fields::OBJECT)?;
+        let method = model.text(f.field(&fields::ATTRIBUTE)?);
         // The constructor call: `C(...)` itself, or what a plain name was assigned.
         let ctor = match obj.kind() {
             "call" => obj,
@@ -527,7 +526,7 @@ impl<'t> Frame<'_, '_, 't> {
             }
             _ => return None,
         };
-        let cf = ctor.child_by_field_name("function")?;
+        let cf = ctor.field(&fields::FUNCTION)?;
         if cf.kind() != "identifier" {
             return None;
         }
@@ -644,10 +643,8 @@ impl<'t> Frame<'_, '_, 't> {
         for clause in named(e) {
             match clause.kind() {
                 "for_in_clause" => {
-                    let t = clause
-                        .child_by_field_name("right")
-                        .and_then(|r| self.eval(r));
-                    if let Some(l) = clause.child_by_field_name("left") {
+                    let t = clause.field(&fields::RIGHT).and_then(|r| self.eval(r));
+                    if let Some(l) = clause.field(&fields::LEFT) {
                         self.bind(l, t);
                     }
                 }
@@ -657,7 +654,7 @@ impl<'t> Frame<'_, '_, 't> {
                 _ => {}
             }
         }
-        let t = e.child_by_field_name("body").and_then(|b| self.eval(b));
+        let t = e.field(&fields::BODY).and_then(|b| self.eval(b));
         if self.state.is_some() {
             self.state = saved;
         }
@@ -671,18 +668,16 @@ fn replaces_elements(model: &crate::semantic::Model, body: Node, name: &str) -> 
     let mut stack = vec![body];
     while let Some(n) = stack.pop() {
         let hit = match n.kind() {
-            "assignment" | "augmented_assignment" => {
-                n.child_by_field_name("left").is_some_and(|l| {
-                    l.kind() == "subscript"
-                        && l.child_by_field_name("value")
-                            .is_some_and(|v| v.kind() == "identifier" && model.text(v) == name)
-                })
-            }
-            "call" => n.child_by_field_name("function").is_some_and(|f| {
+            "assignment" | "augmented_assignment" => n.field(&fields::LEFT).is_some_and(|l| {
+                l.kind() == "subscript"
+                    && l.field(&fields::VALUE)
+                        .is_some_and(|v| v.kind() == "identifier" && model.text(v) == name)
+            }),
+            "call" => n.field(&fields::FUNCTION).is_some_and(|f| {
                 f.kind() == "attribute"
-                    && f.child_by_field_name("attribute")
+                    && f.field(&fields::ATTRIBUTE)
                         .is_some_and(|a| model.text(a) == "insert")
-                    && f.child_by_field_name("object")
+                    && f.field(&fields::OBJECT)
                         .is_some_and(|o| o.kind() == "identifier" && model.text(o) == name)
             }),
             _ => false,

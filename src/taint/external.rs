@@ -11,6 +11,7 @@ use super::flow::Frame;
 use super::names::chain;
 use super::trace::{Origin, Step, Taint};
 use super::{FileCtx, Hit, RemoteHit};
+use crate::fields::{self, FieldExt};
 use crate::finding::FlowStep;
 use crate::project::module_summary::{ImportTarget, SinkAt};
 use crate::semantic::{BindingKind, Model, ScopeId};
@@ -128,10 +129,9 @@ fn read_import(
                     ));
                 }
                 "aliased_import" => {
-                    if let (Some(m), Some(a)) = (
-                        name.child_by_field_name("name"),
-                        name.child_by_field_name("alias"),
-                    ) {
+                    if let (Some(m), Some(a)) =
+                        (name.field(&fields::NAME), name.field(&fields::ALIAS))
+                    {
                         out.push((
                             text(a),
                             ImportTarget {
@@ -147,7 +147,7 @@ fn read_import(
         }
         return None;
     }
-    let spec = text(n.child_by_field_name("module_name")?);
+    let spec = text(n.field(&fields::MODULE_NAME)?);
     let dots = spec.chars().take_while(|&c| c == '.').count();
     let module = spec[dots..].to_string();
     let mut kids = n.walk();
@@ -163,10 +163,7 @@ fn read_import(
     for name in n.children_by_field_name("name", &mut c) {
         let (orig, local) = match name.kind() {
             "dotted_name" => (text(name), text(name)),
-            "aliased_import" => match (
-                name.child_by_field_name("name"),
-                name.child_by_field_name("alias"),
-            ) {
+            "aliased_import" => match (name.field(&fields::NAME), name.field(&fields::ALIAS)) {
                 (Some(a), Some(b)) => (text(a), text(b)),
                 _ => continue,
             },
@@ -206,7 +203,7 @@ pub(crate) fn target<'c>(
         return None;
     }
     let ctor = bindings.iter().rev().find_map(|b| match b.kind {
-        BindingKind::Assign(v) if v.kind() == "call" => v.child_by_field_name("function"),
+        BindingKind::Assign(v) if v.kind() == "call" => v.field(&fields::FUNCTION),
         _ => None,
     })?;
     let (croot, csegs) = chain(model, ctor)?;

@@ -6,6 +6,7 @@
 use super::names::{callee_names, chain, dotted, params};
 use super::trace::{Origin, State, Step, Taint, Val, join};
 use super::{Entry, FileCtx, Hit};
+use crate::fields::{self, FieldExt};
 use crate::semantic::{ScopeId, ScopeKind};
 use tree_sitter::Node;
 
@@ -94,7 +95,7 @@ impl<'c, 'a, 't> Frame<'c, 'a, 't> {
             entry.insert(p.name.to_string(), val);
         }
         self.state = Some(entry);
-        if let Some(body) = self.def.child_by_field_name("body") {
+        if let Some(body) = self.def.field(&fields::BODY) {
             self.block(body);
         }
     }
@@ -191,11 +192,11 @@ impl<'c, 'a, 't> Frame<'c, 'a, 't> {
             "function_definition" | "class_definition" | "decorated_definition" => {
                 // Analysed as units of their own; the name now denotes them, not data.
                 let def = if n.kind() == "decorated_definition" {
-                    n.child_by_field_name("definition")
+                    n.field(&fields::DEFINITION)
                 } else {
                     Some(n)
                 };
-                if let Some(name) = def.and_then(|d| d.child_by_field_name("name")) {
+                if let Some(name) = def.and_then(|d| d.field(&fields::NAME)) {
                     let name = self.cx.model.text(name).to_string();
                     self.kill(&name);
                 }
@@ -218,7 +219,7 @@ impl<'c, 'a, 't> Frame<'c, 'a, 't> {
         let exits = &self.cx.pass.exits;
         !exits.is_empty()
             && e.kind() == "call"
-            && e.child_by_field_name("function").is_some_and(|f| {
+            && e.field(&fields::FUNCTION).is_some_and(|f| {
                 callee_names(self.cx.model, f, self.scope)
                     .iter()
                     .any(|n| exits.contains(n))
@@ -277,10 +278,10 @@ impl<'c, 'a, 't> Frame<'c, 'a, 't> {
         let mut cur = n;
         let mut value = None;
         for _ in 0..64 {
-            if let Some(l) = cur.child_by_field_name("left") {
+            if let Some(l) = cur.field(&fields::LEFT) {
                 targets.push(l);
             }
-            match cur.child_by_field_name("right") {
+            match cur.field(&fields::RIGHT) {
                 Some(r) if r.kind() == "assignment" => cur = r,
                 other => {
                     value = other;
@@ -310,10 +311,7 @@ impl<'c, 'a, 't> Frame<'c, 'a, 't> {
     }
 
     fn augmented(&mut self, n: Node<'t>) {
-        let (Some(l), Some(r)) = (
-            n.child_by_field_name("left"),
-            n.child_by_field_name("right"),
-        ) else {
+        let (Some(l), Some(r)) = (n.field(&fields::LEFT), n.field(&fields::RIGHT)) else {
             return;
         };
         let old = self.eval(l);
@@ -334,7 +332,7 @@ impl<'c, 'a, 't> Frame<'c, 'a, 't> {
             }
             "subscript" => {
                 // `d[k] = v`: the container now holds tainted data.
-                if let (Some(t), Some(base)) = (t, target.child_by_field_name("value"))
+                if let (Some(t), Some(base)) = (t, target.field(&fields::VALUE))
                     && let Some(key) = dotted(self.cx.model, base)
                 {
                     self.taint_weakly(key, t, target, "stored into");
@@ -377,10 +375,10 @@ impl<'c, 'a, 't> Frame<'c, 'a, 't> {
     }
 
     fn if_stmt(&mut self, n: Node<'t>) {
-        let Some(cond) = n.child_by_field_name("condition") else {
+        let Some(cond) = n.field(&fields::CONDITION) else {
             return;
         };
-        let mut out = self.guarded(cond, n.child_by_field_name("consequence"));
+        let mut out = self.guarded(cond, n.field(&fields::CONSEQUENCE));
         let mut cursor = n.walk();
         let alts: Vec<Node<'t>> = n
             .children_by_field_name("alternative", &mut cursor)
@@ -388,13 +386,13 @@ impl<'c, 'a, 't> Frame<'c, 'a, 't> {
         for alt in alts {
             match alt.kind() {
                 "elif_clause" => {
-                    if let Some(c) = alt.child_by_field_name("condition") {
-                        let end = self.guarded(c, alt.child_by_field_name("consequence"));
+                    if let Some(c) = alt.field(&fields::CONDITION) {
+                        let end = self.guarded(c, alt.field(&fields::CONSEQUENCE));
                         out = join(out, end);
                     }
                 }
                 "else_clause" => {
-                    if let Some(body) = alt.child_by_field_name("body") {
+                    if let Some(body) = alt.field(&fields::BODY) {
                         self.block(body);
                     }
                 }
@@ -427,10 +425,10 @@ impl<'c, 'a, 't> Frame<'c, 'a, 't> {
     }
 
     fn for_stmt(&mut self, n: Node<'t>) {
-        let iter = n.child_by_field_name("right").and_then(|r| self.eval(r));
-        let left = n.child_by_field_name("left");
+        let iter = n.field(&fields::RIGHT).and_then(|r| self.eval(r));
+        let left = n.field(&fields::LEFT);
         let note = left.map(|l| self.step(l, "iterated into loop variable".into()));
-        let Some(body) = n.child_by_field_name("body") else {
+        let Some(body) = n.field(&fields::BODY) else {
             return;
         };
         self.loop_body(body, |f| {
@@ -440,16 +438,16 @@ impl<'c, 'a, 't> Frame<'c, 'a, 't> {
             }
         });
         if let Some(alt) = n
-            .child_by_field_name("alternative")
-            .and_then(|a| a.child_by_field_name("body"))
+            .field(&fields::ALTERNATIVE)
+            .and_then(|a| a.field(&fields::BODY))
         {
             self.block(alt);
         }
     }
 
     fn while_stmt(&mut self, n: Node<'t>) {
-        let cond = n.child_by_field_name("condition");
-        let Some(body) = n.child_by_field_name("body") else {
+        let cond = n.field(&fields::CONDITION);
+        let Some(body) = n.field(&fields::BODY) else {
             return;
         };
         self.loop_body(body, |f| {
@@ -458,8 +456,8 @@ impl<'c, 'a, 't> Frame<'c, 'a, 't> {
             }
         });
         if let Some(alt) = n
-            .child_by_field_name("alternative")
-            .and_then(|a| a.child_by_field_name("body"))
+            .field(&fields::ALTERNATIVE)
+            .and_then(|a| a.field(&fields::BODY))
         {
             self.block(alt);
         }
@@ -467,7 +465,7 @@ impl<'c, 'a, 't> Frame<'c, 'a, 't> {
 
     fn try_stmt(&mut self, n: Node<'t>) {
         let pre = self.state.clone();
-        if let Some(body) = n.child_by_field_name("body") {
+        if let Some(body) = n.field(&fields::BODY) {
             self.block(body);
         }
         let after_body = self.state.take();
@@ -480,7 +478,7 @@ impl<'c, 'a, 't> Frame<'c, 'a, 't> {
         let kids: Vec<Node<'t>> = n.named_children(&mut cursor).collect();
         for k in &kids {
             if k.kind() == "else_clause"
-                && let Some(b) = k.child_by_field_name("body")
+                && let Some(b) = k.field(&fields::BODY)
             {
                 self.block(b);
             }
@@ -490,7 +488,7 @@ impl<'c, 'a, 't> Frame<'c, 'a, 't> {
             match k.kind() {
                 "except_clause" | "except_group_clause" => {
                     self.state = handler_entry.clone();
-                    if let Some(alias) = k.child_by_field_name("alias")
+                    if let Some(alias) = k.field(&fields::ALIAS)
                         && let Some(key) = dotted(self.cx.model, alias)
                     {
                         self.kill(&key);
@@ -539,13 +537,13 @@ impl<'c, 'a, 't> Frame<'c, 'a, 't> {
             .collect();
         for clause in clauses {
             for item in named(clause) {
-                let Some(value) = item.child_by_field_name("value") else {
+                let Some(value) = item.field(&fields::VALUE) else {
                     continue;
                 };
                 if value.kind() == "as_pattern" {
                     let expr = value.named_child(0);
                     let t = expr.and_then(|e| self.eval(e));
-                    if let Some(alias) = value.child_by_field_name("alias") {
+                    if let Some(alias) = value.field(&fields::ALIAS) {
                         self.bind(alias, t);
                     }
                 } else {
@@ -553,24 +551,24 @@ impl<'c, 'a, 't> Frame<'c, 'a, 't> {
                 }
             }
         }
-        if let Some(body) = n.child_by_field_name("body") {
+        if let Some(body) = n.field(&fields::BODY) {
             self.block(body);
         }
     }
 
     fn match_stmt(&mut self, n: Node<'t>) {
-        if let Some(s) = n.child_by_field_name("subject") {
+        if let Some(s) = n.field(&fields::SUBJECT) {
             self.eval(s);
         }
         let pre = self.state.clone();
         let mut out = pre.clone();
-        if let Some(body) = n.child_by_field_name("body") {
+        if let Some(body) = n.field(&fields::BODY) {
             for case in named(body)
                 .into_iter()
                 .filter(|c| c.kind() == "case_clause")
             {
                 self.state = pre.clone();
-                if let Some(b) = case.child_by_field_name("consequence") {
+                if let Some(b) = case.field(&fields::CONSEQUENCE) {
                     self.block(b);
                 }
                 out = join(out, self.state.take());

@@ -5,6 +5,7 @@
 use super::flow::{Frame, named};
 use super::names::{callee_names, dotted};
 use super::validators::is_validator;
+use crate::fields::{self, FieldExt};
 use crate::semantic::literal;
 use tree_sitter::Node;
 
@@ -27,7 +28,7 @@ impl<'t> Frame<'_, '_, 't> {
                 Some(inner) => self.guard_at(inner, depth + 1),
                 None => (Vec::new(), Vec::new()),
             },
-            "not_operator" => match cond.child_by_field_name("argument") {
+            "not_operator" => match cond.field(&fields::ARGUMENT) {
                 Some(arg) => {
                     let (t, f) = self.guard_at(arg, depth + 1);
                     (f, t)
@@ -36,9 +37,9 @@ impl<'t> Frame<'_, '_, 't> {
             },
             "boolean_operator" => {
                 let (Some(l), Some(r), Some(op)) = (
-                    cond.child_by_field_name("left"),
-                    cond.child_by_field_name("right"),
-                    cond.child_by_field_name("operator"),
+                    cond.field(&fields::LEFT),
+                    cond.field(&fields::RIGHT),
+                    cond.field(&fields::OPERATOR),
                 ) else {
                     return (Vec::new(), Vec::new());
                 };
@@ -51,23 +52,21 @@ impl<'t> Frame<'_, '_, 't> {
                 }
             }
             "call" => {
-                let Some(f) = cond.child_by_field_name("function") else {
+                let Some(f) = cond.field(&fields::FUNCTION) else {
                     return (Vec::new(), Vec::new());
                 };
                 let pass = self.cx.pass;
                 if f.kind() == "attribute"
-                    && let Some(m) = f.child_by_field_name("attribute")
+                    && let Some(m) = f.field(&fields::ATTRIBUTE)
                     && pass.guard_methods.contains(model.text(m))
-                    && let Some(key) = f
-                        .child_by_field_name("object")
-                        .and_then(|o| dotted(model, o))
+                    && let Some(key) = f.field(&fields::OBJECT).and_then(|o| dotted(model, o))
                 {
                     return (vec![key], Vec::new());
                 }
                 let names = callee_names(model, f, self.scope);
                 if names.iter().any(|n| pass.guards.contains(n)) || self.calls_validator(f) {
                     let args = cond
-                        .child_by_field_name("arguments")
+                        .field(&fields::ARGUMENTS)
                         .map(named)
                         .unwrap_or_default();
                     let keys = args.into_iter().filter_map(|a| dotted(model, a)).collect();
@@ -138,7 +137,7 @@ impl<'t> Frame<'_, '_, 't> {
                 named(e).iter().all(|x| literal(*x, model.source).is_some())
             }
             "dictionary" => named(e).iter().all(|p| {
-                p.child_by_field_name("key")
+                p.field(&fields::KEY)
                     .is_some_and(|k| literal(k, model.source).is_some())
             }),
             "identifier" | "attribute" => dotted(model, e).is_some_and(|k| {

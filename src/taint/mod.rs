@@ -18,6 +18,7 @@ mod pass;
 mod trace;
 mod validators;
 
+use crate::fields::{self, FieldExt};
 use crate::finding::{Diagnostic, DiagnosticKind, Finding, FlowStep};
 use crate::project::{ModuleSummary, ProjectView};
 use crate::rules::{RuleSet, TaintModel};
@@ -354,7 +355,7 @@ impl<'a, 't> FileCtx<'a, 't> {
         let model = self.model;
         let mut out: HashMap<ScopeId, (bool, bool)> = HashMap::new();
         for site in &model.calls {
-            let Some(f) = site.node.child_by_field_name("function") else {
+            let Some(f) = site.node.field(&fields::FUNCTION) else {
                 continue;
             };
             let local = match f.kind() {
@@ -372,7 +373,7 @@ impl<'a, 't> FileCtx<'a, 't> {
                         })
                     }),
                 "attribute" => f
-                    .child_by_field_name("object")
+                    .field(&fields::OBJECT)
                     .is_some_and(|o| matches!(model.text(o), "self" | "cls")),
                 _ => false,
             };
@@ -381,7 +382,7 @@ impl<'a, 't> FileCtx<'a, 't> {
             // always resolved.
             let maybe_sink = match f.kind() {
                 "attribute" => f
-                    .child_by_field_name("attribute")
+                    .field(&fields::ATTRIBUTE)
                     .is_some_and(|a| self.pass.sink_last.contains(model.text(a))),
                 "identifier" => true,
                 _ => false,

@@ -10,6 +10,7 @@ use super::flow::Frame;
 use super::names::dotted;
 use super::pass::Pass;
 use super::trace::{Taint, Val};
+use crate::fields::{self, FieldExt};
 use crate::semantic::{Model, ScopeKind, Value};
 use tree_sitter::Node;
 
@@ -20,7 +21,7 @@ const MAX_ARGUMENT: usize = 60;
 /// names: such calls are sink candidates without resolving the receiver.
 pub(super) fn is_method_sink(pass: &Pass, model: &Model, f: Node) -> bool {
     f.kind() == "attribute"
-        && f.child_by_field_name("attribute")
+        && f.field(&fields::ATTRIBUTE)
             .is_some_and(|a| pass.sink_methods.contains_key(model.text(a)))
 }
 
@@ -29,13 +30,13 @@ impl<'a, 't> Frame<'_, 'a, 't> {
     /// the call's own text (`cursor.execute`): the receiver's type is unknown.
     pub(super) fn method_sinks(&self, call: Node<'t>) -> Vec<(String, &'a [(usize, usize)])> {
         let pass: &'a Pass = self.cx.pass;
-        let Some(f) = call.child_by_field_name("function") else {
+        let Some(f) = call.field(&fields::FUNCTION) else {
             return Vec::new();
         };
         if f.kind() != "attribute" {
             return Vec::new();
         }
-        let Some(method) = f.child_by_field_name("attribute") else {
+        let Some(method) = f.field(&fields::ATTRIBUTE) else {
             return Vec::new();
         };
         // `self.execute(...)` calling a method of the file's own class is not a driver call.
@@ -54,8 +55,8 @@ impl<'a, 't> Frame<'_, 'a, 't> {
     pub(super) fn receiver_is_class(&self, call: Node<'t>) -> bool {
         let model = self.cx.model;
         let Some(obj) = call
-            .child_by_field_name("function")
-            .and_then(|f| f.child_by_field_name("object"))
+            .field(&fields::FUNCTION)
+            .and_then(|f| f.field(&fields::OBJECT))
         else {
             return false;
         };
@@ -82,7 +83,7 @@ impl<'a, 't> Frame<'_, 'a, 't> {
         if cx.pass.persist_sinks.is_empty() || f.kind() != "attribute" {
             return;
         }
-        let Some(method) = f.child_by_field_name("attribute").map(|a| cx.model.text(a)) else {
+        let Some(method) = f.field(&fields::ATTRIBUTE).map(|a| cx.model.text(a)) else {
             return;
         };
         let mut fired: Vec<usize> = Vec::new();
@@ -99,11 +100,11 @@ impl<'a, 't> Frame<'_, 'a, 't> {
             };
             let has = |list: &[String]| list.iter().any(|m| m == method);
             let written = if has(&p.object_methods) {
-                f.child_by_field_name("object")
+                f.field(&fields::OBJECT)
                     .and_then(|o| dotted(cx.model, o))
                     .and_then(|obj| self.written(Some(&obj)))
             } else if has(&p.argument_methods) {
-                call.child_by_field_name("arguments")
+                call.field(&fields::ARGUMENTS)
                     .into_iter()
                     .flat_map(|a| super::flow::named(a))
                     .filter_map(|a| dotted(cx.model, a))
@@ -172,7 +173,7 @@ pub(super) fn name_source<'t>(message: &mut String, model: &Model<'t>, hit: &Hit
         .filter(|s| s.kind == ScopeKind::Function && s.node.kind() == "function_definition")
         .filter(|s| s.node.start_byte() <= first.start && first.end <= s.node.end_byte())
         .min_by_key(|s| s.node.end_byte() - s.node.start_byte());
-    let name_of = |n: Node<'t>| n.child_by_field_name("name").map(|n| model.text(n));
+    let name_of = |n: Node<'t>| n.field(&fields::NAME).map(|n| model.text(n));
     let function = match scope {
         None => "<module>".to_string(),
         Some(s) => {

@@ -1,6 +1,7 @@
 //! Naming helpers: what a callee is (with classes of the file standing for their bases),
 //! dotted paths of attribute chains, parameter lists, and name globs.
 
+use crate::fields::{self, FieldExt};
 use crate::semantic::{BindingKind, Model, ScopeId, Value};
 use tree_sitter::Node;
 
@@ -33,17 +34,15 @@ fn expand<'t>(model: &Model<'t>, e: Node<'t>, scope: ScopeId, hops: usize, out: 
     let mut inner = Vec::new();
     match e.kind() {
         "attribute" => {
-            if let (Some(obj), Some(attr)) = (
-                e.child_by_field_name("object"),
-                e.child_by_field_name("attribute"),
-            ) {
+            if let (Some(obj), Some(attr)) = (e.field(&fields::OBJECT), e.field(&fields::ATTRIBUTE))
+            {
                 expand(model, obj, scope, hops + 1, &mut inner);
                 let attr = model.text(attr);
                 out.extend(inner.into_iter().map(|b| format!("{b}.{attr}")));
             }
         }
         "call" => {
-            if let Some(f) = e.child_by_field_name("function") {
+            if let Some(f) = e.field(&fields::FUNCTION) {
                 expand(model, f, scope, hops + 1, &mut inner);
                 out.extend(inner.into_iter().map(|b| format!("{b}()")));
             }
@@ -73,8 +72,8 @@ pub fn chain<'t>(model: &Model<'t>, e: Node<'t>) -> Option<(&'t str, Vec<&'t str
                 return Some((model.text(cur), segs));
             }
             "attribute" => {
-                segs.push(model.text(cur.child_by_field_name("attribute")?));
-                cur = cur.child_by_field_name("object")?;
+                segs.push(model.text(cur.field(&fields::ATTRIBUTE)?));
+                cur = cur.field(&fields::OBJECT)?;
             }
             _ => return None,
         }
@@ -106,17 +105,17 @@ pub struct Param<'t> {
 
 /// The parameters of a function definition, in order (`self` included).
 pub fn params<'t>(model: &Model<'t>, def: Node<'t>) -> Vec<Param<'t>> {
-    let Some(list) = def.child_by_field_name("parameters") else {
+    let Some(list) = def.field(&fields::PARAMETERS) else {
         return Vec::new();
     };
     let mut cursor = list.walk();
     let mut out = Vec::new();
     for p in list.named_children(&mut cursor) {
-        let annotation = p.child_by_field_name("type").and_then(|t| t.named_child(0));
-        let default = p.child_by_field_name("value");
+        let annotation = p.field(&fields::TYPE).and_then(|t| t.named_child(0));
+        let default = p.field(&fields::VALUE);
         let name_node = match p.kind() {
             "identifier" => Some(p),
-            "default_parameter" | "typed_default_parameter" => p.child_by_field_name("name"),
+            "default_parameter" | "typed_default_parameter" => p.field(&fields::NAME),
             "typed_parameter" | "list_splat_pattern" | "dictionary_splat_pattern" => {
                 let mut c = p.walk();
                 let found = p.named_children(&mut c).find(|n| {
@@ -163,7 +162,7 @@ pub fn def_in<'t>(model: &Model<'t>, scope: ScopeId, name: &str) -> Option<Node<
 
 /// The function's name.
 pub fn def_name<'t>(model: &Model<'t>, def: Node<'t>) -> &'t str {
-    def.child_by_field_name("name")
+    def.field(&fields::NAME)
         .map(|n| model.text(n))
         .unwrap_or("<lambda>")
 }

@@ -5,6 +5,7 @@
 
 use super::names::{Param, callee_names, def_name, glob, params};
 use super::trace::{Origin, Step, Taint, Val};
+use crate::fields::{self, FieldExt};
 use crate::rules::first_segment;
 use crate::rules::taint::{ParamSource, SourceKind};
 use crate::rules::{RuleSet, TaintModel};
@@ -230,7 +231,7 @@ fn function_selected<'t>(
             .any(|e| {
                 let mut names = callee_names(model, e, outer);
                 if e.kind() == "call"
-                    && let Some(f) = e.child_by_field_name("function")
+                    && let Some(f) = e.field(&fields::FUNCTION)
                 {
                     names.extend(callee_names(model, f, outer));
                 }
@@ -274,16 +275,16 @@ fn passed_to<'t>(model: &Model<'t>, def: Node<'t>, ps: &ParamSource) -> bool {
         return false;
     }
     model.calls.iter().any(|site| {
-        let Some(args) = site.node.child_by_field_name("arguments") else {
+        let Some(args) = site.node.field(&fields::ARGUMENTS) else {
             return false;
         };
         let mut cursor = args.walk();
         let mentioned = args.named_children(&mut cursor).any(|a| {
             let value = if a.kind() == "keyword_argument" {
-                let kw = a.child_by_field_name("name").map(|n| model.text(n));
+                let kw = a.field(&fields::NAME).map(|n| model.text(n));
                 let wanted = ps.passed_as.is_empty()
                     || kw.is_some_and(|k| ps.passed_as.iter().any(|p| p == k));
-                a.child_by_field_name("value").filter(|_| wanted)
+                a.field(&fields::VALUE).filter(|_| wanted)
             } else {
                 Some(a).filter(|_| ps.passed_as.is_empty())
             };
@@ -299,7 +300,7 @@ fn passed_to<'t>(model: &Model<'t>, def: Node<'t>, ps: &ParamSource) -> bool {
             })
         });
         mentioned
-            && site.node.child_by_field_name("function").is_some_and(|f| {
+            && site.node.field(&fields::FUNCTION).is_some_and(|f| {
                 callee_names(model, f, site.scope)
                     .iter()
                     .any(|n| ps.passed_to.contains(n))
@@ -331,7 +332,7 @@ fn param_selected<'t>(
         return false;
     }
     if let Some(d) = p.default.filter(|d| d.kind() == "call")
-        && let Some(f) = d.child_by_field_name("function")
+        && let Some(f) = d.field(&fields::FUNCTION)
         && callee_names(model, f, outer)
             .iter()
             .any(|n| ps.exempt_defaults.contains(n))

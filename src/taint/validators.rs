@@ -7,6 +7,7 @@
 //! nothing and stays a plain call.
 
 use super::flow::named;
+use crate::fields::{self, FieldExt};
 use crate::semantic::Model;
 use tree_sitter::Node;
 
@@ -27,7 +28,7 @@ const MAX_NODES: usize = 2_000;
 
 /// Whether the `function_definition` `def` is a validator (see the module docs).
 pub fn is_validator(model: &Model, def: Node) -> bool {
-    let Some(name) = def.child_by_field_name("name").map(|n| model.text(n)) else {
+    let Some(name) = def.field(&fields::NAME).map(|n| model.text(n)) else {
         return false;
     };
     let lower = name.to_ascii_lowercase();
@@ -37,7 +38,7 @@ pub fn is_validator(model: &Model, def: Node) -> bool {
     if !named_so || lower.contains("unsafe") || lower.contains("invalid") {
         return false;
     }
-    let Some(body) = def.child_by_field_name("body") else {
+    let Some(body) = def.field(&fields::BODY) else {
         return false;
     };
     let mut returns = 0;
@@ -77,13 +78,11 @@ fn is_truth_value(model: &Model, e: Node) -> bool {
         "parenthesized_expression" => e.named_child(0).is_some_and(|x| is_truth_value(model, x)),
         "boolean_operator" => named(e).iter().all(|x| is_truth_value(model, *x)),
         "call" => {
-            let name = e
-                .child_by_field_name("function")
-                .and_then(|f| match f.kind() {
-                    "attribute" => f.child_by_field_name("attribute"),
-                    "identifier" => Some(f),
-                    _ => None,
-                });
+            let name = e.field(&fields::FUNCTION).and_then(|f| match f.kind() {
+                "attribute" => f.field(&fields::ATTRIBUTE),
+                "identifier" => Some(f),
+                _ => None,
+            });
             name.map(|n| model.text(n)).is_some_and(|n| {
                 n == "bool"
                     || n == "isinstance"
