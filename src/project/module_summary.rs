@@ -81,6 +81,8 @@ pub struct FuncSummary {
     pub own: Vec<Facts>,
     /// Per pass, per parameter: what a tainted parameter reaches.
     pub by_param: Vec<Vec<Facts>>,
+    /// A validator (`is_safe_url(u)`): in a condition, a guard for its arguments.
+    pub validator: bool,
 }
 
 /// The owned summary of one module.

@@ -149,6 +149,51 @@ impl<'t> Frame<'_, '_, 't> {
 
     /// For an argument list `[shell, "-c", command, …]` with a literal shell name, the
     /// index of the command element.
+    /// The taint of a list or tuple literal and of the elements that choose the program
+    /// when it is an argv (the first, and the command line after a shell's `-c`).
+    fn list_taint(&mut self, value: Node<'t>) -> (Option<Taint>, Option<Taint>) {
+        let mut taint = None;
+        let mut head = None;
+        let els = named(value);
+        // `["sh", "-c", cmd]`: the element after the shell's `-c` is a command line
+        // the shell runs, so it chooses the program as much as a first element.
+        let command_at = self.shell_command_index(&els);
+        for (i, el) in els.into_iter().enumerate() {
+            let t = self.eval(el);
+            if i == 0 || Some(i) == command_at {
+                head = head.or(t.clone());
+            }
+            taint = taint.or(t);
+        }
+        (taint, head)
+    }
+
+    /// The non-empty list or tuple literal a local name is bound to, when that is the name's
+    /// only binding in this function and no element is replaced or inserted in front
+    /// (`cmd[0] = x`, `cmd.insert(0, x)`): then its first element is the literal's.
+    fn fixed_list(&self, value: Node<'t>) -> Option<Node<'t>> {
+        let model = self.cx.model;
+        if value.kind() != "identifier" {
+            return None;
+        }
+        let name = model.text(value);
+        let (_, scope) = model.lookup(name, self.scope, value.start_byte())?;
+        if scope != self.scope {
+            return None;
+        }
+        let [binding] = model.scopes[scope].bindings.get(name)?.as_slice() else {
+            return None;
+        };
+        let BindingKind::Assign(list) = binding.kind else {
+            return None;
+        };
+        if !matches!(list.kind(), "list" | "tuple") || named(list).is_empty() {
+            return None;
+        }
+        let body = model.scopes[scope].node;
+        (!replaces_elements(model, body, name)).then_some(list)
+    }
+
     fn shell_command_index(&self, els: &[Node<'t>]) -> Option<usize> {
         let lit = |n: &Node<'t>| {
             crate::semantic::literal(*n, self.cx.model.source).and_then(|l| match l {
@@ -259,20 +304,13 @@ impl<'t> Frame<'_, '_, 't> {
                 a
             };
             let (taint, head) = if matches!(value.kind(), "list" | "tuple") {
-                let mut taint = None;
-                let mut head = None;
-                let els = named(value);
-                // `["sh", "-c", cmd]`: the element after the shell's `-c` is a command line
-                // the shell runs, so it chooses the program as much as a first element.
-                let command_at = self.shell_command_index(&els);
-                for (i, el) in els.into_iter().enumerate() {
-                    let t = self.eval(el);
-                    if i == 0 || Some(i) == command_at {
-                        head = head.or(t.clone());
-                    }
-                    taint = taint.or(t);
-                }
-                (taint, head)
+                self.list_taint(value)
+            } else if let Some(list) = self.fixed_list(value) {
+                // `cmd = ["rg", "--json", query]` … `run(cmd)`: the variable's elements
+                // are the literal's, so its first one still decides the program.
+                let t = self.eval(value);
+                let head = t.as_ref().and_then(|_| self.list_taint(list).1);
+                (t, head)
             } else {
                 let t = self.eval(value);
                 (t.clone(), t)
@@ -622,4 +660,33 @@ impl<'t> Frame<'_, '_, 't> {
         }
         t
     }
+}
+
+/// Whether `body` assigns to an element of `name` (`name[i] = …`) or calls
+/// `name.insert(…)`, either of which can change which element comes first.
+fn replaces_elements(model: &crate::semantic::Model, body: Node, name: &str) -> bool {
+    let mut stack = vec![body];
+    while let Some(n) = stack.pop() {
+        let hit = match n.kind() {
+            "assignment" | "augmented_assignment" => n.field(&fields::LEFT).is_some_and(|l| {
+                l.kind() == "subscript"
+                    && l.field(&fields::VALUE)
+                        .is_some_and(|v| v.kind() == "identifier" && model.text(v) == name)
+            }),
+            "call" => n.field(&fields::FUNCTION).is_some_and(|f| {
+                f.kind() == "attribute"
+                    && f.field(&fields::ATTRIBUTE)
+                        .is_some_and(|a| model.text(a) == "insert")
+                    && f.field(&fields::OBJECT)
+                        .is_some_and(|o| o.kind() == "identifier" && model.text(o) == name)
+            }),
+            _ => false,
+        };
+        if hit {
+            return true;
+        }
+        let mut c = n.walk();
+        stack.extend(n.named_children(&mut c));
+    }
+    false
 }

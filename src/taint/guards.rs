@@ -4,6 +4,7 @@
 
 use super::flow::{Frame, named};
 use super::names::{callee_names, dotted};
+use super::validators::is_validator;
 use crate::fields::{self, FieldExt};
 use crate::semantic::literal;
 use tree_sitter::Node;
@@ -63,7 +64,7 @@ impl<'t> Frame<'_, '_, 't> {
                     return (vec![key], Vec::new());
                 }
                 let names = callee_names(model, f, self.scope);
-                if names.iter().any(|n| pass.guards.contains(n)) {
+                if names.iter().any(|n| pass.guards.contains(n)) || self.calls_validator(f) {
                     let args = cond
                         .field(&fields::ARGUMENTS)
                         .map(named)
@@ -76,6 +77,25 @@ impl<'t> Frame<'_, '_, 't> {
             "comparison_operator" => self.comparison_guard(cond),
             _ => (Vec::new(), Vec::new()),
         }
+    }
+
+    /// Whether `f` names a validator of the project: a function of this file, or one of
+    /// another module whose summary says so.
+    fn calls_validator(&self, f: Node<'t>) -> bool {
+        let model = self.cx.model;
+        if let Some((def, _)) = self.local_callee(f) {
+            return def.kind() == "function_definition" && is_validator(model, def);
+        }
+        let cx = self.cx;
+        let Some(view) = cx.project else {
+            return false;
+        };
+        let Some((t, segs, instance)) = super::external::target(cx, self.scope, f) else {
+            return false;
+        };
+        let segs: Vec<&str> = segs.iter().map(String::as_str).collect();
+        view.callee(t, &segs, instance)
+            .is_some_and(|c| c.func.validator)
     }
 
     /// `x in ALLOWED`, `x not in ALLOWED`, `x == "lit"`, `x != "lit"` with a clean right side.

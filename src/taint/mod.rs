@@ -16,6 +16,7 @@ mod model_writes;
 mod names;
 mod pass;
 mod trace;
+mod validators;
 
 use crate::fields::{self, FieldExt};
 use crate::finding::{Diagnostic, DiagnosticKind, Finding, FlowStep};
