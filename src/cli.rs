@@ -441,7 +441,13 @@ fn run_fixes(
         .map(|f| f.path.clone())
         .collect();
     paths.dedup();
-    let (fixed, errors) = crate::fixer::fix_files(engine, &paths, &keep, args.unsafe_fixes);
+    let (fixed, errors) = crate::fixer::fix_files(
+        engine,
+        &paths,
+        &keep,
+        args.unsafe_fixes,
+        opts.max_file_bytes,
+    );
     for e in &errors {
         eprintln!("pyaudit: warning: {}", crate::report::inert::lines(e));
     }

@@ -63,24 +63,30 @@ pub fn fix_text(
     Ok((current, total))
 }
 
-/// Fixes each file of `paths` (those with fixable findings), reading it from disk. Files
-/// that are not valid UTF-8 are skipped: edits are made on the decoded text, which would
-/// not write back byte for byte.
+/// Fixes each file of `paths` (those with fixable findings), reading it from disk with the
+/// scan's size limit `max_bytes`: the file may have been replaced since it was scanned
+/// (by a link to a device, say), and must not be read without end. Files that are not valid
+/// UTF-8 are skipped: edits are made on the decoded text, which would not write back byte
+/// for byte.
 pub fn fix_files(
     engine: &Engine,
     paths: &[PathBuf],
     keep: &dyn Fn(&Finding) -> bool,
     unsafe_fixes: bool,
+    max_bytes: u64,
 ) -> (Vec<FileFix>, Vec<String>) {
     let mut fixed = Vec::new();
     let mut errors = Vec::new();
     for path in paths {
-        let Ok(bytes) = std::fs::read(path) else {
-            errors.push(format!(
-                "{}: cannot read the file again to fix it",
-                path.display()
-            ));
-            continue;
+        let bytes = match crate::bounded_read::read(path, max_bytes) {
+            Ok(b) => b,
+            Err(e) => {
+                errors.push(format!(
+                    "{}: cannot read the file again to fix it: {e}",
+                    path.display()
+                ));
+                continue;
+            }
         };
         let Ok(before) = String::from_utf8(bytes) else {
             errors.push(format!("{}: not valid UTF-8; not fixed", path.display()));

@@ -820,3 +820,24 @@ fn rule_tests_read_rules_and_fixtures_with_a_bound() {
         );
     }
 }
+
+#[cfg(unix)]
+#[test]
+fn fixing_rereads_a_file_with_the_scan_bound() {
+    // Issue 12: the fixer reads each file again before editing it; a file replaced by a link
+    // to /dev/zero since the scan must be refused, not read until memory runs out.
+    let tmp = tempfile::tempdir().unwrap();
+    let link = tmp.path().join("app.py");
+    std::os::unix::fs::symlink("/dev/zero", &link).unwrap();
+    let engine = pyaudit::engine::Engine::new(pyaudit::rules::RuleSet::builtin().unwrap(), true);
+    let (fixed, errors) = pyaudit::fixer::fix_files(
+        &engine,
+        std::slice::from_ref(&link),
+        &|_| true,
+        false,
+        1024 * 1024,
+    );
+    assert!(fixed.is_empty());
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(errors[0].contains("not a regular file"), "{errors:?}");
+}
