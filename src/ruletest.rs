@@ -123,10 +123,15 @@ pub fn compare(
     out
 }
 
-/// Every `*.py` under `dir`, sorted; at most `MAX_WALK` directories are visited.
-pub fn fixture_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+/// Every `*.py` under `dir`, sorted; at most `MAX_WALK` directories are visited. A
+/// symbolic link named `*.py` counts when it resolves inside `dir` (to a regular file, or to
+/// a device or FIFO, which the bounded read then refuses so the run fails instead of
+/// skipping it); links that leave `dir` or resolve to nothing are returned as warnings.
+pub fn fixture_files(dir: &Path) -> std::io::Result<(Vec<PathBuf>, Vec<String>)> {
     const MAX_WALK: usize = 10_000;
     let mut out = Vec::new();
+    let mut warnings = Vec::new();
+    let root = dir.canonicalize()?;
     let mut stack = vec![dir.to_path_buf()];
     let mut visited = 0;
     while let Some(d) = stack.pop() {
@@ -138,15 +143,31 @@ pub fn fixture_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
             let entry = entry?;
             let p = entry.path();
             let ft = entry.file_type()?;
+            let is_py = p.extension().is_some_and(|x| x == "py");
             if ft.is_dir() {
                 stack.push(p);
-            } else if ft.is_file() && p.extension().is_some_and(|x| x == "py") {
+            } else if ft.is_file() && is_py {
                 out.push(p);
+            } else if ft.is_symlink() && is_py {
+                // Directory links are not followed (no cycles); file links are, but only to
+                // targets inside the folder the user named.
+                match p.canonicalize() {
+                    Ok(target) if target.starts_with(&root) && !target.is_dir() => out.push(p),
+                    Ok(target) => warnings.push(format!(
+                        "{}: links to {}, outside {}; not tested",
+                        p.display(),
+                        target.display(),
+                        dir.display()
+                    )),
+                    Err(e) => {
+                        warnings.push(format!("{}: broken link ({e}); not tested", p.display()))
+                    }
+                }
             }
         }
     }
     out.sort();
-    Ok(out)
+    Ok((out, warnings))
 }
 
 /// What `pyaudit test` found.
@@ -164,17 +185,19 @@ pub struct TestReport {
 
 /// The rules and fixtures `paths` name: a directory stands for every rule file and every
 /// `*.py` under it; a rule file for itself and the `<stem>.py` beside it.
-fn collect(paths: &[PathBuf]) -> Result<(Loaded, Vec<PathBuf>), String> {
+fn collect(paths: &[PathBuf]) -> Result<(Loaded, Vec<PathBuf>, Vec<String>), String> {
     let mut loaded = Loaded::default();
     let mut fixtures = Vec::new();
+    let mut warnings = Vec::new();
     for p in paths {
         if p.is_dir() {
             let more = load_dir(p).map_err(|e| format!("bad rule file: {e}"))?;
             loaded.rules.extend(more.rules);
             loaded.models.extend(more.models);
-            fixtures.extend(
-                fixture_files(p).map_err(|e| format!("{}: cannot read: {e}", p.display()))?,
-            );
+            let (found, skipped) =
+                fixture_files(p).map_err(|e| format!("{}: cannot read: {e}", p.display()))?;
+            fixtures.extend(found);
+            warnings.extend(skipped);
         } else if p.extension().is_some_and(|x| x == "toml") {
             let text = crate::bounded_read::read_text(p, crate::bounded_read::DATA_LIMIT)
                 .map_err(|e| format!("{}: {e}", p.display()))?;
@@ -199,14 +222,14 @@ fn collect(paths: &[PathBuf]) -> Result<(Loaded, Vec<PathBuf>), String> {
     }
     fixtures.sort();
     fixtures.dedup();
-    Ok((loaded, fixtures))
+    Ok((loaded, fixtures, warnings))
 }
 
 /// Runs the fixtures of the rules under `paths` against those rules (built-in rules are
 /// loaded too, so user taint rules can name them in `from_rules`, but only the rules under
 /// test are checked). Errors (bad rule files, unreadable paths) are ready to print.
 pub fn run(paths: &[PathBuf]) -> Result<TestReport, String> {
-    let (loaded, fixtures) = collect(paths)?;
+    let (loaded, fixtures, skipped) = collect(paths)?;
     let tested: BTreeSet<String> = loaded.rules.iter().map(|r| r.id.clone()).collect();
     let mut all = crate::rules::builtin_rules().map_err(|e| format!("bad rule file: {e}"))?;
     all.rules.extend(loaded.rules);
@@ -224,6 +247,7 @@ pub fn run(paths: &[PathBuf]) -> Result<TestReport, String> {
     let mut report = TestReport {
         rules: tested.len(),
         files: fixtures.len(),
+        warnings: skipped,
         ..TestReport::default()
     };
     let mut flagged: BTreeSet<String> = BTreeSet::new();

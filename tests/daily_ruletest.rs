@@ -112,3 +112,29 @@ fn bad_rules_and_usage_exit_two() {
     let o = pyaudit(&["test", "nothing.txt"], d);
     assert_eq!(o.status.code(), Some(2));
 }
+
+#[cfg(unix)]
+#[test]
+fn symlinked_fixtures_inside_the_folder_are_tested_others_reported() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    write(d, "rules/acme.toml", RULE);
+    write(
+        d,
+        "rules/cases/real.txt",
+        "import acme\n# ruleid: ACME001\nacme.loads(data)\n",
+    );
+    std::os::unix::fs::symlink("cases/real.txt", d.join("rules/acme.py")).unwrap();
+    write(d, "outside.py", "x = 1\n");
+    std::os::unix::fs::symlink("../outside.py", d.join("rules/out.py")).unwrap();
+    std::os::unix::fs::symlink("missing.txt", d.join("rules/gone.py")).unwrap();
+    let o = pyaudit(&["test", "rules"], d);
+    let out = stdout(&o);
+    // The linked fixture is read (not skipped), so its deliberate miss fails the run.
+    assert_eq!(o.status.code(), Some(1), "{out}{}", stderr(&o));
+    assert!(out.contains("rules/acme.py:3: MISSED ACME001"), "{out}");
+    let all = format!("{out}{}", stderr(&o));
+    assert!(all.contains("rules/out.py: links to"), "{all}");
+    assert!(all.contains("outside rules; not tested"), "{all}");
+    assert!(all.contains("rules/gone.py: broken link"), "{all}");
+}
