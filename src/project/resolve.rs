@@ -2,9 +2,13 @@
 
 use super::index::{FileId, MAX_REEXPORT_HOPS, ProjectIndex};
 use super::module_summary::{FuncKind, FuncSummary, ImportTarget, ModuleSummary};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
+
+/// Classes one inheritance lookup visits at most: far beyond real hierarchies, so only a
+/// generated one can reach it; each class is visited once, so cycles end.
+pub const MAX_CLASSES_SEARCHED: usize = 10_000;
 
 /// What one module being analysed sees of the project: the index and the summaries of
 /// the modules solved before it (its dependencies, or the previous round of its cycle).
@@ -139,13 +143,13 @@ impl<'a> ProjectView<'a> {
             }
             [owner, method] => {
                 if m.classes.contains_key(owner) {
-                    let (mf, mm, func) = self.method(file, owner, method, 0)?;
+                    let (mf, mm, func) = self.method(file, owner, method)?;
                     let implicit = func.kind == FuncKind::ClassMethod;
                     return Some(self.make(mf, mm, func, implicit));
                 }
                 let class = m.singletons.get(owner)?;
                 let (cf, cname) = self.class_ref(file, class)?;
-                let (mf, mm, func) = self.method(cf, &cname, method, 0)?;
+                let (mf, mm, func) = self.method(cf, &cname, method)?;
                 let implicit = func.kind != FuncKind::StaticMethod;
                 Some(self.make(mf, mm, func, implicit))
             }
@@ -168,25 +172,38 @@ impl<'a> ProjectView<'a> {
         }
     }
 
-    /// `class.method` defined in the class or inherited from a project base class.
+    /// `class.method` defined in the class or inherited from a project base class. Bases
+    /// are searched depth-first in declaration order, each class once (an inheritance cycle
+    /// ends), up to [`MAX_CLASSES_SEARCHED`] classes.
     fn method(
         &self,
         file: FileId,
         class: &str,
         method: &str,
-        depth: usize,
     ) -> Option<(FileId, &'a ModuleSummary, &'a FuncSummary)> {
-        if depth > MAX_REEXPORT_HOPS * 4 {
-            return None;
+        let mut seen: HashSet<(FileId, String)> = HashSet::new();
+        let mut work = vec![(file, class.to_string())];
+        while let Some((f, c)) = work.pop() {
+            if seen.len() >= MAX_CLASSES_SEARCHED || !seen.insert((f, c.clone())) {
+                continue;
+            }
+            let Some(m) = self.module(f) else {
+                continue;
+            };
+            if let Some(func) = m.funcs.get(&format!("{c}.{method}")) {
+                return Some((f, m, func));
+            }
+            let Some(bases) = m.classes.get(&c) else {
+                continue;
+            };
+            // Reversed, so the first base is searched first.
+            for base in bases.iter().rev() {
+                if let Some(next) = self.class_ref(f, base) {
+                    work.push(next);
+                }
+            }
         }
-        let m = self.module(file)?;
-        if let Some(f) = m.funcs.get(&format!("{class}.{method}")) {
-            return Some((file, m, f));
-        }
-        m.classes.get(class)?.iter().find_map(|base| {
-            let (bf, bname) = self.class_ref(file, base)?;
-            self.method(bf, &bname, method, depth + 1)
-        })
+        None
     }
 
     /// The project class a dotted name used in `file` denotes.
@@ -203,17 +220,21 @@ impl<'a> ProjectView<'a> {
     /// classes (third-party bases by their text after import resolution), up the chain.
     pub fn external_bases(&self, file: FileId, class: &str) -> Vec<(FileId, String)> {
         let mut out = Vec::new();
-        let mut work = vec![(file, class.to_string(), 0usize)];
-        while let Some((f, c, depth)) = work.pop() {
-            if depth > MAX_REEXPORT_HOPS * 4 || out.len() > 64 {
+        let mut seen: HashSet<(FileId, String)> = HashSet::new();
+        let mut work = vec![(file, class.to_string())];
+        while let Some((f, c)) = work.pop() {
+            if seen.len() >= MAX_CLASSES_SEARCHED || out.len() > 64 {
                 break;
+            }
+            if !seen.insert((f, c.clone())) {
+                continue;
             }
             let Some(bases) = self.module(f).and_then(|m| m.classes.get(&c)) else {
                 continue;
             };
             for b in bases {
                 match self.class_ref(f, b) {
-                    Some((bf, bc)) => work.push((bf, bc, depth + 1)),
+                    Some(next) => work.push(next),
                     None => out.push((f, b.clone())),
                 }
             }
