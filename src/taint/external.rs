@@ -190,6 +190,15 @@ pub(crate) fn target<'c>(
     f: Node,
 ) -> Option<(&'c ImportTarget, Vec<String>, bool)> {
     let model = cx.model;
+    // `Class(...).method(...)`: a method on the object the constructor call builds.
+    if f.kind() == "attribute"
+        && let Some(obj) = f.field(&fields::OBJECT)
+        && obj.kind() == "call"
+        && let (Some(ctor), Some(method)) =
+            (obj.field(&fields::FUNCTION), f.field(&fields::ATTRIBUTE))
+    {
+        return constructed(cx, scope, ctor, model.text(method));
+    }
     let (root, segs) = chain(model, f)?;
     let (bindings, _) = model.lookup(root, scope, f.start_byte())?;
     let imported = bindings
@@ -206,6 +215,17 @@ pub(crate) fn target<'c>(
         BindingKind::Assign(v) if v.kind() == "call" => v.field(&fields::FUNCTION),
         _ => None,
     })?;
+    constructed(cx, scope, ctor, segs[0])
+}
+
+/// `method` of an object built by the call of `ctor`, when `ctor` names an imported class.
+fn constructed<'c>(
+    cx: &'c FileCtx,
+    scope: ScopeId,
+    ctor: Node,
+    method: &str,
+) -> Option<(&'c ImportTarget, Vec<String>, bool)> {
+    let model = cx.model;
     let (croot, csegs) = chain(model, ctor)?;
     let (cb, _) = model.lookup(croot, scope, ctor.start_byte())?;
     if !cb
@@ -216,7 +236,7 @@ pub(crate) fn target<'c>(
     }
     let t = cx.imports.all.get(croot)?;
     let mut rest: Vec<String> = csegs.iter().map(|s| s.to_string()).collect();
-    rest.push(segs[0].to_string());
+    rest.push(method.to_string());
     Some((t, rest, true))
 }
 
