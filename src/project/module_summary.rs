@@ -71,6 +71,16 @@ impl Facts {
     }
 }
 
+/// What a parameter reaches when the caller passes a request object whole (a Django
+/// `request` handed to a helper): only its request-data attributes (those of every
+/// modelled framework's request) are tainted, not `req.user`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CarrierFacts {
+    /// The parameter's position.
+    pub param: usize,
+    pub facts: Facts,
+}
+
 /// The summary of one function or method.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FuncSummary {
@@ -81,6 +91,11 @@ pub struct FuncSummary {
     pub own: Vec<Facts>,
     /// Per pass, per parameter: what a tainted parameter reaches.
     pub by_param: Vec<Vec<Facts>>,
+    /// Per pass: what a request object passed whole reaches (only non-empty facts).
+    pub carriers: Vec<Vec<CarrierFacts>>,
+    /// Per pass, for a method: what it reaches when one attribute of `self` holds tainted
+    /// data (a constructor stored it there), by attribute name (only non-empty facts).
+    pub by_field: Vec<Vec<(String, Facts)>>,
     /// A validator (`is_safe_url(u)`): in a condition, a guard for its arguments.
     pub validator: bool,
 }
@@ -114,7 +129,15 @@ impl ModuleSummary {
             .map(std::sync::Arc::new)
             .collect();
         for f in self.funcs.values_mut() {
-            for facts in f.by_param.iter_mut().flatten() {
+            let carriers = f.carriers.iter_mut().flatten().map(|c| &mut c.facts);
+            let by_field = f.by_field.iter_mut().flatten().map(|(_, facts)| facts);
+            for facts in f
+                .by_param
+                .iter_mut()
+                .flatten()
+                .chain(carriers)
+                .chain(by_field)
+            {
                 for h in &mut facts.hits {
                     if let SinkAt::Local(i) = h.at
                         && let Some(s) = shared.get(i)

@@ -2,21 +2,28 @@
 //! method, what each parameter reaches and what its own sources return, plus the imports,
 //! classes and singletons other modules need to resolve names through it.
 
+use super::flow::named;
 use super::names::{def_name, dotted, params};
 use super::trace::{Origin, Step};
-use super::{Entry, FileCtx, Hit};
+use super::{Entry, FileCtx, Hit, Summary};
 use crate::fields::{self, FieldExt};
 use crate::finding::FlowStep;
 use crate::project::module_summary::{
-    Facts, FuncKind, FuncSummary, ModuleSummary, OwnedHit, SinkAt,
+    CarrierFacts, Facts, FuncKind, FuncSummary, ModuleSummary, OwnedHit, SinkAt,
 };
 use crate::semantic::{BindingKind, ScopeKind};
 use crate::source::SourceText;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
+use std::rc::Rc;
 
 /// Functions larger than this that name no sink are not summarised per parameter (a
 /// documented limit of the work spent for importers).
 const MAX_RETURN_ONLY_BYTES: usize = 4096;
+
+/// Attributes of `self` per method summarised one by one for importers; a method reading
+/// more is summarised for its first ones (by name) only.
+const MAX_FIELDS_READ: usize = 32;
 
 /// The path steps of `steps` as owned flow steps of `path`.
 pub(crate) fn owned_steps(
@@ -96,18 +103,30 @@ pub(crate) fn add_pass(
 ) {
     let pi = cx.pass_index;
     let candidates = cx.candidates();
-    for (name, kind, def, scope) in exported(cx) {
+    let exported = exported(cx);
+    let stored = stored_fields(cx, &exported, &candidates);
+    let carrier_attrs: HashSet<&str> = cx
+        .carrier_union
+        .iter()
+        .filter_map(|a| a.first())
+        .map(String::as_str)
+        .collect();
+    for (name, kind, def, scope) in exported {
         let plist = params(cx.model, def);
         let entry = summary.funcs.entry(name).or_insert_with(|| FuncSummary {
             kind,
             params: plist.iter().map(|p| p.name.to_string()).collect(),
             own: Vec::new(),
             by_param: Vec::new(),
+            carriers: Vec::new(),
+            by_field: Vec::new(),
             validator: super::validators::is_validator(cx.model, def),
         });
         while entry.own.len() <= pi {
             entry.own.push(Facts::default());
             entry.by_param.push(Vec::new());
+            entry.carriers.push(Vec::new());
+            entry.by_field.push(Vec::new());
         }
         if cx.exhausted() {
             summary.partial = true;
@@ -124,69 +143,244 @@ pub(crate) fn add_pass(
             };
         }
         let skip_first = matches!(kind, FuncKind::Method | FuncKind::ClassMethod);
-        // A parameter can only matter to importers if the function may reach a sink (a
-        // sink call, or a call that may lead to one) or returns; pure bookkeeping
-        // functions of large modules are not summarised per parameter.
-        let text = cx.model.text(def);
-        let names_sink = cx
-            .pass
-            .sink_last
-            .iter()
-            .chain(cx.pass.sink_methods.keys())
-            .any(|n| text.contains(n.as_str()));
-        let may_sink = names_sink && candidates.get(&scope).is_some_and(|c| c.1);
-        // Small functions are summarised whatever they call: they are the forwarders and
-        // helpers (`return delete_named(name.strip())`) a chain passes through.
-        let small = text.len() <= MAX_RETURN_ONLY_BYTES;
-        if !may_sink && !small {
+        if !per_param(cx, def, scope, &candidates) {
             entry.by_param[pi] = vec![Facts::default(); plist.len()];
             continue;
         }
         let mut by_param = Vec::with_capacity(plist.len());
-        for i in 0..plist.len() {
+        let mut carriers = Vec::new();
+        for (i, param) in plist.iter().enumerate() {
             if (skip_first && i == 0) || cx.exhausted() {
                 by_param.push(Facts::default());
                 continue;
             }
             let s = cx.summary(def, scope, Entry::Param(i));
-            let mut facts = Facts {
-                returns: s
-                    .returns
-                    .as_ref()
-                    .map(|t| owned_steps(path, source, t.steps())),
-                ..Facts::default()
-            };
-            for (field, t) in &s.fields {
-                facts
-                    .fields
-                    .push((field.clone(), owned_steps(path, source, t.steps())));
-            }
-            for h in &s.hits {
-                let mut steps = owned_steps(path, source, h.taint.steps());
-                let at = match &h.remote {
-                    Some(r) => {
-                        steps.extend(r.steps.iter().cloned());
-                        SinkAt::Shared(r.at.clone())
-                    }
-                    None => {
-                        let template = make_template(h);
-                        steps.extend(template.flow.last().cloned());
-                        summary.sinks.push(template);
-                        SinkAt::Local(summary.sinks.len() - 1)
-                    }
-                };
-                facts.hits.push(OwnedHit {
-                    rule: h.rule,
-                    sink: h.sink,
-                    callee: h.callee.clone(),
-                    steps,
-                    at,
-                });
+            let facts = owned_facts(path, source, &mut summary.sinks, &s, make_template);
+            // A request object passed whole taints less than a tainted value: when the
+            // parameter reaches nothing as a value, it reaches nothing as a carrier either.
+            // For importers, a request object passed whole taints through the attributes
+            // of every framework's request at once: one summary per parameter, not one per
+            // framework (an attribute another framework's request has does not exist on
+            // this one, so reading it is no flow a real program has).
+            if !facts.is_empty()
+                && cx.has_carriers
+                && carrier_use(cx, def, param.name, &carrier_attrs)
+            {
+                let s = cx.summary(def, scope, Entry::Carrier(i, cx.carrier_union.clone()));
+                let facts = owned_facts(path, source, &mut summary.sinks, &s, make_template);
+                if !facts.is_empty() {
+                    carriers.push(CarrierFacts { param: i, facts });
+                }
             }
             by_param.push(facts);
         }
+        let mut by_field = Vec::new();
+        // Only the attributes some constructor of the module stores a parameter in: an
+        // importer can taint no other.
+        let read = if kind == FuncKind::Method && !stored.is_empty() && !cx.exhausted() {
+            let mut read = self_fields(cx, def);
+            read.retain(|f| stored.contains(f));
+            // A method naming no sink can only hand the attribute back to the caller.
+            if !names_sink(cx, def) {
+                read.retain(|f| returns_field(cx, def, f));
+            }
+            read
+        } else {
+            Vec::new()
+        };
+        if !read.is_empty() {
+            // Every field tainted at once first: when that reaches nothing, no single
+            // field does, and most methods are done with one summary.
+            let all = cx.summary(def, scope, Entry::Fields(Rc::new(read.clone())));
+            let reaches = !all.hits.is_empty() || all.returns.is_some();
+            for field in read.iter().filter(|_| reaches) {
+                if cx.exhausted() {
+                    summary.partial = true;
+                    break;
+                }
+                let s = if read.len() == 1 {
+                    all.clone()
+                } else {
+                    cx.summary(def, scope, Entry::Fields(Rc::new(vec![field.clone()])))
+                };
+                let facts = owned_facts(path, source, &mut summary.sinks, &s, make_template);
+                if !facts.is_empty() {
+                    by_field.push((field.clone(), facts));
+                }
+            }
+        }
         entry.by_param[pi] = by_param;
+        entry.carriers[pi] = carriers;
+        entry.by_field[pi] = by_field;
     }
+}
+
+/// Whether `def` is summarised per parameter for importers. A parameter can only matter
+/// to them if the function may reach a sink (a sink call, or a call that may lead to one)
+/// or returns; large bookkeeping functions are not summarised per parameter. Small
+/// functions are, whatever they call: they are the forwarders and helpers
+/// (`return delete_named(name.strip())`) a chain passes through.
+fn per_param(
+    cx: &FileCtx,
+    def: tree_sitter::Node,
+    scope: usize,
+    candidates: &HashMap<usize, (bool, bool)>,
+) -> bool {
+    let may_sink = names_sink(cx, def) && candidates.get(&scope).is_some_and(|c| c.1);
+    may_sink || cx.model.text(def).len() <= MAX_RETURN_ONLY_BYTES
+}
+
+/// Whether the text of `def` mentions the last name of a sink of the pass.
+fn names_sink(cx: &FileCtx, def: tree_sitter::Node) -> bool {
+    let text = cx.model.text(def);
+    cx.pass
+        .sink_last
+        .iter()
+        .chain(cx.pass.sink_methods.keys())
+        .any(|n| text.contains(n.as_str()))
+}
+
+/// Whether a `return` of method `def` mentions `self.<field>`.
+fn returns_field(cx: &FileCtx, def: tree_sitter::Node, field: &str) -> bool {
+    let model = cx.model;
+    let Some(me) = params(model, def).first().map(|p| p.name) else {
+        return false;
+    };
+    let wanted = format!("{me}.{field}");
+    let mut stack: Vec<tree_sitter::Node> = def.field(&fields::BODY).into_iter().collect();
+    while let Some(n) = stack.pop() {
+        match n.kind() {
+            "return_statement" if model.text(n).contains(&wanted) => return true,
+            "function_definition" | "class_definition" | "lambda" => continue,
+            _ => {}
+        }
+        let mut c = n.walk();
+        stack.extend(n.named_children(&mut c));
+    }
+    false
+}
+
+/// The `self` attributes the constructors (`__init__`) of the module's classes store a
+/// parameter's data in: the only attributes an importer's object can have tainted.
+fn stored_fields<'t>(
+    cx: &FileCtx<'_, 't>,
+    exported: &[(String, FuncKind, tree_sitter::Node<'t>, usize)],
+    candidates: &HashMap<usize, (bool, bool)>,
+) -> HashSet<String> {
+    let mut out = HashSet::new();
+    for (name, _, def, scope) in exported {
+        if !name.ends_with(".__init__") || !per_param(cx, *def, *scope, candidates) {
+            continue;
+        }
+        for i in 1..params(cx.model, *def).len() {
+            if cx.exhausted() {
+                return out;
+            }
+            let s = cx.summary(*def, *scope, Entry::Param(i));
+            out.extend(s.fields.iter().map(|(f, _)| f.clone()));
+        }
+    }
+    out
+}
+
+/// Whether parameter `name` of `def` is used as a request object could be: an attribute
+/// of a carrier set read from it (`req.GET`), or the name passed on to a call.
+fn carrier_use(cx: &FileCtx, def: tree_sitter::Node, name: &str, attrs: &HashSet<&str>) -> bool {
+    let model = cx.model;
+    let is_name = |n: tree_sitter::Node| n.kind() == "identifier" && model.text(n) == name;
+    let mut stack: Vec<tree_sitter::Node> = def.field(&fields::BODY).into_iter().collect();
+    while let Some(n) = stack.pop() {
+        let used = match n.kind() {
+            "attribute" => {
+                n.field(&fields::OBJECT).is_some_and(is_name)
+                    && n.field(&fields::ATTRIBUTE)
+                        .is_some_and(|a| attrs.contains(model.text(a)))
+            }
+            "argument_list" => named(n).into_iter().any(|a| {
+                is_name(a)
+                    || (a.kind() == "keyword_argument"
+                        && a.field(&fields::VALUE).is_some_and(is_name))
+            }),
+            _ => false,
+        };
+        if used {
+            return true;
+        }
+        let mut c = n.walk();
+        stack.extend(n.named_children(&mut c));
+    }
+    false
+}
+
+/// The attributes of `self` a method reads (`self.fmt`), sorted, at most
+/// [`MAX_FIELDS_READ`].
+fn self_fields(cx: &FileCtx, def: tree_sitter::Node) -> Vec<String> {
+    let model = cx.model;
+    let Some(me) = params(model, def).first().map(|p| p.name) else {
+        return Vec::new();
+    };
+    let mut out = std::collections::BTreeSet::new();
+    let mut stack: Vec<tree_sitter::Node> = def.field(&fields::BODY).into_iter().collect();
+    while let Some(n) = stack.pop() {
+        if n.kind() == "attribute"
+            && let (Some(o), Some(a)) = (n.field(&fields::OBJECT), n.field(&fields::ATTRIBUTE))
+            && o.kind() == "identifier"
+            && model.text(o) == me
+        {
+            out.insert(model.text(a).to_string());
+            if out.len() >= MAX_FIELDS_READ {
+                break;
+            }
+        }
+        let mut c = n.walk();
+        stack.extend(n.named_children(&mut c));
+    }
+    out.into_iter().collect()
+}
+
+/// One summary as owned facts; sinks of this module become findings in `sinks`.
+fn owned_facts(
+    path: &Path,
+    source: &SourceText,
+    sinks: &mut Vec<crate::finding::Finding>,
+    s: &Summary,
+    make_template: &mut dyn FnMut(&Hit) -> crate::finding::Finding,
+) -> Facts {
+    let mut facts = Facts {
+        returns: s
+            .returns
+            .as_ref()
+            .map(|t| owned_steps(path, source, t.steps())),
+        ..Facts::default()
+    };
+    for (field, t) in &s.fields {
+        facts
+            .fields
+            .push((field.clone(), owned_steps(path, source, t.steps())));
+    }
+    for h in &s.hits {
+        let mut steps = owned_steps(path, source, h.taint.steps());
+        let at = match &h.remote {
+            Some(r) => {
+                steps.extend(r.steps.iter().cloned());
+                SinkAt::Shared(r.at.clone())
+            }
+            None => {
+                let template = make_template(h);
+                steps.extend(template.flow.last().cloned());
+                sinks.push(template);
+                SinkAt::Local(sinks.len() - 1)
+            }
+        };
+        facts.hits.push(OwnedHit {
+            rule: h.rule,
+            sink: h.sink,
+            callee: h.callee.clone(),
+            steps,
+            at,
+        });
+    }
+    facts
 }
 
 /// Imports, classes and module-level singletons of the module.

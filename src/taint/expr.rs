@@ -270,7 +270,7 @@ impl<'t> Frame<'_, '_, 't> {
         e.field(&fields::OBJECT).and_then(|o| self.eval(o))
     }
 
-    fn args(&mut self, call: Node<'t>) -> Vec<Arg<'t>> {
+    pub(super) fn args(&mut self, call: Node<'t>) -> Vec<Arg<'t>> {
         let Some(list) = call.field(&fields::ARGUMENTS) else {
             return Vec::new();
         };
@@ -602,12 +602,7 @@ impl<'t> Frame<'_, '_, 't> {
         let plist = params(cx.model, def);
         for a in args {
             // A tainted value, or a request object passed whole (`helper(request)`).
-            let carrier = match self.state.as_ref().map(|s| s.get(cx.model.text(a.node))) {
-                Some(Some(Val::Carrier { attrs, taint })) if a.node.kind() == "identifier" => {
-                    Some((taint.clone(), attrs.clone()))
-                }
-                _ => None,
-            };
+            let carrier = self.carrier_arg(a);
             let Some(t) = a.taint.as_ref().or(carrier.as_ref().map(|c| &c.0)) else {
                 continue;
             };
@@ -635,6 +630,18 @@ impl<'t> Frame<'_, '_, 't> {
             }
         }
         result
+    }
+
+    /// For an argument that is a request object passed whole (`helper(request)`): its
+    /// taint and the attributes through which it taints.
+    pub(super) fn carrier_arg(&self, a: &Arg<'t>) -> Option<(Taint, Rc<Vec<Vec<String>>>)> {
+        if a.node.kind() != "identifier" {
+            return None;
+        }
+        match self.state.as_ref()?.get(self.cx.model.text(a.node))? {
+            Val::Carrier { attrs, taint } => Some((taint.clone(), attrs.clone())),
+            Val::Tainted(_) => None,
+        }
     }
 
     fn comprehension(&mut self, e: Node<'t>) -> Option<Taint> {

@@ -13,7 +13,8 @@ use super::trace::{Origin, Step, Taint};
 use super::{FileCtx, Hit, RemoteHit};
 use crate::fields::{self, FieldExt};
 use crate::finding::FlowStep;
-use crate::project::module_summary::{ImportTarget, SinkAt};
+use crate::project::module_summary::{Facts, ImportTarget, SinkAt};
+use crate::project::resolve::Callee;
 use crate::semantic::{BindingKind, Model, ScopeId};
 use std::collections::HashMap;
 use std::rc::Rc;
@@ -183,21 +184,21 @@ fn read_import(
 
 /// The import a callee expression starts from, when its first name is bound by one at
 /// the call (not shadowed by a local definition), or is a local assigned a constructor
-/// call of an imported class (`r = Dao()` … `r.run(x)`: then `instance` is set).
-pub(crate) fn target<'c>(
-    cx: &'c FileCtx,
+/// call of an imported class (`r = Dao()` … `r.run(x)`: then the constructor call is
+/// returned too).
+pub(crate) fn target<'c, 't>(
+    cx: &'c FileCtx<'_, 't>,
     scope: ScopeId,
-    f: Node,
-) -> Option<(&'c ImportTarget, Vec<String>, bool)> {
+    f: Node<'t>,
+) -> Option<(&'c ImportTarget, Vec<String>, Option<Node<'t>>)> {
     let model = cx.model;
     // `Class(...).method(...)`: a method on the object the constructor call builds.
     if f.kind() == "attribute"
         && let Some(obj) = f.field(&fields::OBJECT)
         && obj.kind() == "call"
-        && let (Some(ctor), Some(method)) =
-            (obj.field(&fields::FUNCTION), f.field(&fields::ATTRIBUTE))
+        && let Some(method) = f.field(&fields::ATTRIBUTE)
     {
-        return constructed(cx, scope, ctor, model.text(method));
+        return constructed(cx, scope, obj, model.text(method));
     }
     let (root, segs) = chain(model, f)?;
     let (bindings, _) = model.lookup(root, scope, f.start_byte())?;
@@ -205,29 +206,31 @@ pub(crate) fn target<'c>(
         .iter()
         .any(|b| matches!(b.kind, BindingKind::Import(_) | BindingKind::Other));
     if imported && let Some(t) = cx.imports.all.get(root) {
-        return Some((t, segs.iter().map(|s| s.to_string()).collect(), false));
+        return Some((t, segs.iter().map(|s| s.to_string()).collect(), None));
     }
     // `obj.method(...)` on a local built by `obj = Class(...)`.
     if segs.len() != 1 {
         return None;
     }
     let ctor = bindings.iter().rev().find_map(|b| match b.kind {
-        BindingKind::Assign(v) if v.kind() == "call" => v.field(&fields::FUNCTION),
+        BindingKind::Assign(v) if v.kind() == "call" => Some(v),
         _ => None,
     })?;
     constructed(cx, scope, ctor, segs[0])
 }
 
-/// `method` of an object built by the call of `ctor`, when `ctor` names an imported class.
-fn constructed<'c>(
-    cx: &'c FileCtx,
+/// `method` of an object built by the constructor call `ctor`, when its function names an
+/// imported class.
+fn constructed<'c, 't>(
+    cx: &'c FileCtx<'_, 't>,
     scope: ScopeId,
-    ctor: Node,
+    ctor: Node<'t>,
     method: &str,
-) -> Option<(&'c ImportTarget, Vec<String>, bool)> {
+) -> Option<(&'c ImportTarget, Vec<String>, Option<Node<'t>>)> {
     let model = cx.model;
-    let (croot, csegs) = chain(model, ctor)?;
-    let (cb, _) = model.lookup(croot, scope, ctor.start_byte())?;
+    let cf = ctor.field(&fields::FUNCTION)?;
+    let (croot, csegs) = chain(model, cf)?;
+    let (cb, _) = model.lookup(croot, scope, cf.start_byte())?;
     if !cb
         .iter()
         .any(|b| matches!(b.kind, BindingKind::Import(_) | BindingKind::Other))
@@ -237,7 +240,7 @@ fn constructed<'c>(
     let t = cx.imports.all.get(croot)?;
     let mut rest: Vec<String> = csegs.iter().map(|s| s.to_string()).collect();
     rest.push(method.to_string());
-    Some((t, rest, true))
+    Some((t, rest, Some(ctor)))
 }
 
 fn there(steps: &[FlowStep]) -> Vec<Rc<Step>> {
@@ -246,7 +249,9 @@ fn there(steps: &[FlowStep]) -> Vec<Rc<Step>> {
 
 impl<'t> Frame<'_, '_, 't> {
     /// Applies the summary of the other-module function `f` names: its own sources'
-    /// return, and what each tainted argument reaches.
+    /// return, what each tainted argument (or request object passed whole) reaches, and
+    /// for a method of an object built here from an imported class, what the attributes
+    /// its constructor stored tainted data in reach.
     pub(super) fn apply_external(
         &mut self,
         call: Node<'t>,
@@ -255,9 +260,9 @@ impl<'t> Frame<'_, '_, 't> {
     ) -> Option<Taint> {
         let cx = self.cx;
         let view = cx.project?;
-        let (t, segs, instance) = target(cx, self.scope, f)?;
+        let (t, segs, built_by) = target(cx, self.scope, f)?;
         let segs: Vec<&str> = segs.iter().map(String::as_str).collect();
-        let callee = view.callee(t, &segs, instance)?;
+        let callee = view.callee(t, &segs, built_by.is_some())?;
         let name = self.quote(f);
         let pi = cx.pass_index;
         let mut result = None;
@@ -272,50 +277,147 @@ impl<'t> Frame<'_, '_, 't> {
         let params = &callee.func.params;
         let offset = usize::from(callee.implicit_first);
         for a in args {
-            let Some(taint) = &a.taint else {
+            let Some(idx) = param_position(&a.key, offset, params) else {
                 continue;
             };
-            let idx = match a.key {
-                ArgKey::Pos(p) => p + offset,
-                ArgKey::Kw(k) => match params.iter().position(|p| p == k) {
-                    Some(i) => i,
-                    None => continue,
-                },
-                ArgKey::Splat => continue,
+            let (taint, facts) = match &a.taint {
+                Some(taint) => (
+                    taint.clone(),
+                    callee.func.by_param.get(pi).and_then(|v| v.get(idx)),
+                ),
+                None => {
+                    // A request object passed whole: the facts of its attribute set.
+                    let Some((taint, _)) = self.carrier_arg(a) else {
+                        continue;
+                    };
+                    let facts = callee
+                        .func
+                        .carriers
+                        .get(pi)
+                        .and_then(|v| v.iter().find(|c| c.param == idx).map(|c| &c.facts));
+                    (taint, facts)
+                }
             };
-            let Some(facts) = callee.func.by_param.get(pi).and_then(|v| v.get(idx)) else {
+            let Some(facts) = facts.filter(|f| !f.is_empty()) else {
                 continue;
             };
-            if facts.is_empty() {
-                continue;
-            }
             let into = taint.then(self.step(
                 a.node,
                 format!("passed to `{name}()` as `{}` (another module)", params[idx]),
             ));
-            if let Some(rs) = &facts.returns {
-                let back = into
-                    .then_all(&there(rs))
-                    .then(self.step(call, format!("returned by `{name}()`")));
-                result = result.or(Some(back));
-            }
-            for h in &facts.hits {
-                let SinkAt::Shared(at) = &h.at else {
+            let back = self.apply_facts(call, &name, &into, facts);
+            result = result.or(back);
+        }
+        if let Some(ctor) = built_by {
+            let back = self.apply_fields(call, ctor, t, &segs, &callee, &name);
+            result = result.or(back);
+        }
+        result
+    }
+
+    /// `o = C(x)` … `o.m()` (or `C(x).m()`) with `C` imported: the attributes `C.__init__`
+    /// stores a tainted argument in are tainted `self` attributes inside `m`.
+    fn apply_fields(
+        &mut self,
+        call: Node<'t>,
+        ctor: Node<'t>,
+        t: &ImportTarget,
+        segs: &[&str],
+        method: &Callee,
+        name: &str,
+    ) -> Option<Taint> {
+        let cx = self.cx;
+        let pi = cx.pass_index;
+        let by_field = method.func.by_field.get(pi).filter(|v| !v.is_empty())?;
+        // `segs` are the class's attributes after the imported name, then the method.
+        let (_, class) = segs.split_last()?;
+        let mut init_segs = class.to_vec();
+        init_segs.push("__init__");
+        let init = cx.project?.callee(t, &init_segs, true)?;
+        let cname = self.quote(ctor.field(&fields::FUNCTION)?);
+        let offset = usize::from(init.implicit_first);
+        // The constructor's arguments are evaluated again here, as for a class of the file.
+        let ctor_args = self.args(ctor);
+        let mut stored: Vec<(&str, Taint)> = Vec::new();
+        for a in &ctor_args {
+            let Some(taint) = &a.taint else {
+                continue;
+            };
+            let Some(idx) = param_position(&a.key, offset, &init.func.params) else {
+                continue;
+            };
+            let Some(facts) = init.func.by_param.get(pi).and_then(|v| v.get(idx)) else {
+                continue;
+            };
+            for (field, steps) in &facts.fields {
+                if stored.iter().any(|(f, _)| f == field) {
                     continue;
-                };
-                self.hits.push(Hit {
-                    rule: h.rule,
-                    sink: h.sink,
-                    call,
-                    callee: h.callee.clone(),
-                    taint: into.clone(),
-                    remote: Some(Rc::new(RemoteHit {
-                        at: at.clone(),
-                        steps: h.steps.clone(),
-                    })),
-                });
+                }
+                let passed = self.step(
+                    a.node,
+                    format!(
+                        "passed to `{cname}()` as `{}` (another module)",
+                        init.func.params[idx]
+                    ),
+                );
+                let kept = self.step(
+                    ctor,
+                    format!("kept in `self.{field}` of the `{cname}` object"),
+                );
+                stored.push((
+                    field.as_str(),
+                    taint.then(passed).then_all(&there(steps)).then(kept),
+                ));
+            }
+        }
+        let mut result = None;
+        for (field, facts) in by_field {
+            if let Some((_, into)) = stored.iter().find(|(f, _)| f == field) {
+                let back = self.apply_facts(call, name, into, facts);
+                result = result.or(back);
             }
         }
         result
     }
+
+    /// Applies what one entry of another module's function reaches, for data that got
+    /// there along `into`: its sinks become hits here, its return the call's value.
+    fn apply_facts(
+        &mut self,
+        call: Node<'t>,
+        name: &str,
+        into: &Taint,
+        facts: &Facts,
+    ) -> Option<Taint> {
+        for h in &facts.hits {
+            let SinkAt::Shared(at) = &h.at else {
+                continue;
+            };
+            self.hits.push(Hit {
+                rule: h.rule,
+                sink: h.sink,
+                call,
+                callee: h.callee.clone(),
+                taint: into.clone(),
+                remote: Some(Rc::new(RemoteHit {
+                    at: at.clone(),
+                    steps: h.steps.clone(),
+                })),
+            });
+        }
+        facts.returns.as_ref().map(|rs| {
+            into.then_all(&there(rs))
+                .then(self.step(call, format!("returned by `{name}()`")))
+        })
+    }
+}
+
+/// The parameter position an argument binds in a summarised signature.
+fn param_position(key: &ArgKey, offset: usize, params: &[String]) -> Option<usize> {
+    let idx = match *key {
+        ArgKey::Pos(p) => p + offset,
+        ArgKey::Kw(k) => params.iter().position(|p| p == k)?,
+        ArgKey::Splat => return None,
+    };
+    (idx < params.len()).then_some(idx)
 }

@@ -94,7 +94,7 @@ impl<'t> Frame<'_, '_, 't> {
             return false;
         };
         let segs: Vec<&str> = segs.iter().map(String::as_str).collect();
-        view.callee(t, &segs, instance)
+        view.callee(t, &segs, instance.is_some())
             .is_some_and(|c| c.func.validator)
     }
 

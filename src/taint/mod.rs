@@ -257,6 +257,11 @@ pub(crate) struct FileCtx<'a, 't> {
     scope_of_def: HashMap<usize, ScopeId>,
     /// Summaries of this file's functions, solved to a fixpoint.
     solver: RefCell<solve::Solver<'t>>,
+    /// Whether the pass has request-object parameter sources.
+    pub has_carriers: bool,
+    /// Every request-object attribute of the pass's sources: what a request object passed
+    /// whole to another module's function taints there.
+    pub carrier_union: Rc<Vec<Vec<String>>>,
     /// Hits from real sources, reported as findings.
     found: RefCell<Vec<Hit<'t>>>,
     /// The rest of the project, when other modules may be followed.
@@ -293,6 +298,8 @@ impl<'a, 't> FileCtx<'a, 't> {
             model,
             scope_of_def,
             solver: RefCell::new(solve::Solver::default()),
+            has_carriers: !pass.carrier_sets.is_empty(),
+            carrier_union: Rc::new(carrier_union(&pass.carrier_sets)),
             found: RefCell::new(Vec::new()),
             project,
             imports,
@@ -478,6 +485,17 @@ impl<'a, 't> FileCtx<'a, 't> {
         };
         self.solver.borrow_mut().finish(key, summary);
     }
+}
+
+/// The attribute paths of every set, each once, in first-seen order.
+fn carrier_union(sets: &[Vec<Vec<String>>]) -> Vec<Vec<String>> {
+    let mut out: Vec<Vec<String>> = Vec::new();
+    for a in sets.iter().flatten() {
+        if !out.contains(a) {
+            out.push(a.clone());
+        }
+    }
+    out
 }
 
 fn make_finding(

@@ -42,6 +42,10 @@ pub struct Pass {
     /// Last segments of sink callees (`system` for `os.system`): a call spelled with
     /// another last name cannot resolve to a sink, so it is not resolved at all.
     pub sink_last: HashSet<String>,
+    /// The distinct attribute sets of request-object parameter sources (`request.GET`,
+    /// `request.POST` … for Django), in declaration order; their union is what a request
+    /// object passed whole to a function of another module taints there.
+    pub carrier_sets: Vec<Vec<Vec<String>>>,
     /// Last segments of expression sources: a function whose text has none of them and no
     /// parameter source has no expression source either.
     hints: Option<AhoCorasick>,
@@ -66,6 +70,7 @@ impl Pass {
             sink_methods: HashMap::new(),
             persist_sinks: Vec::new(),
             sink_last: HashSet::new(),
+            carrier_sets: Vec::new(),
             hints: None,
         };
         let mut hints = Vec::new();
@@ -81,7 +86,12 @@ impl Pass {
                         hints.push(last.to_string());
                     }
                 }
-                SourceKind::Params(p) => pass.param_sources.push((label, (**p).clone())),
+                SourceKind::Params(p) => {
+                    if !p.attributes.is_empty() && !pass.carrier_sets.contains(&p.attributes) {
+                        pass.carrier_sets.push(p.attributes.clone());
+                    }
+                    pass.param_sources.push((label, (**p).clone()));
+                }
             }
         }
         hints.sort();
