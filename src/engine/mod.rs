@@ -95,6 +95,20 @@ impl Engine {
         }
     }
 
+    /// A digest of everything in this engine that decides what it reports: the rules and
+    /// taint models as loaded (user rule files and threat models included) and whether the
+    /// prefilter runs. The result cache keys entries with it. `Debug` output covers every
+    /// field and holds no hash maps, so it is the same in every run of one build.
+    pub fn fingerprint(&self) -> [u8; 32] {
+        let text = format!(
+            "{:?}\n{:?}\n{}",
+            self.rules.rules(),
+            self.rules.taint_model(),
+            self.use_prefilter
+        );
+        *blake3::hash(text.as_bytes()).as_bytes()
+    }
+
     /// The rules this engine applies.
     pub fn rules(&self) -> &RuleSet {
         &self.rules

@@ -6,6 +6,7 @@
 //! holds what a module offers its importers, and [`resolve`] follows a name through
 //! imports, re-exports and class hierarchies to a function summary.
 
+pub mod depends;
 pub mod findings;
 pub mod imports;
 pub mod index;
