@@ -355,15 +355,19 @@ fn analyse_all(
     diagnostics: &mut Vec<Diagnostic>,
     notes: &mut Vec<String>,
 ) -> Vec<Option<FileReport>> {
+    use crate::project::registrations::{ProjectHandlers, Registration};
     use crate::project::{ProjectIndex, imports, schedule};
-    // Per candidate: (may hold a source, may hold a sink) and its imports.
-    type Probe = ((bool, bool), Vec<imports::ImportRef>);
+    // Per candidate: (may hold a source, may hold a sink), its imports and the request
+    // handlers it registers.
+    type Probe = ((bool, bool), Vec<imports::ImportRef>, Vec<Registration>);
     let probes: Vec<Option<Probe>> = candidates
         .par_iter()
         .map(|c| {
             let (bytes, _held) = read_candidate(c, max_bytes, budget).ok()??;
             let role = engine.taint_role(&bytes)?;
-            Some((role, imports::scan(&bytes)))
+            let imports = imports::scan(&bytes);
+            let registrations = engine.registrations(&bytes, &imports);
+            Some((role, imports, registrations))
         })
         .collect();
     let probed: Vec<usize> = (0..candidates.len())
@@ -385,7 +389,7 @@ fn analyse_all(
             continue;
         };
         cand_of[id] = i;
-        if let Some((role, imps)) = &probes[i] {
+        if let Some((role, imps, _)) = &probes[i] {
             roles[id] = *role;
             for imp in imps {
                 edges[id].extend(index.dependencies(id, imp));
@@ -393,6 +397,18 @@ fn analyse_all(
             edges[id].sort_unstable();
             edges[id].dedup();
         }
+    }
+    let handlers = ProjectHandlers::new(
+        &index,
+        probed.iter().filter_map(|&i| {
+            let id = index.id(&candidates[i].path)?;
+            Some((id, probes[i].as_ref()?.2.as_slice()))
+        }),
+    );
+    let handlers_of = |c: &Candidate| index.id(&c.path).map_or(&[][..], |id| handlers.of(id));
+    for (id, role) in roles.iter_mut().enumerate() {
+        // A module with registered handlers holds sources, whatever its text says.
+        role.0 |= !handlers.of(id).is_empty();
     }
     let mut member = schedule::participants(&edges, &roles);
     let participants = member.iter().filter(|&&m| m).count();
@@ -415,15 +431,19 @@ fn analyse_all(
         .par_iter()
         .zip(&in_project)
         .map(|(c, &p)| {
-            (!p).then(|| analyse_candidate(c, max_bytes, budget, |p, b| engine.analyse(p, b)))
-                .flatten()
+            (!p).then(|| {
+                analyse_candidate(c, max_bytes, budget, |p, b| {
+                    engine.analyse_in(p, b, None, handlers_of(c), false).0
+                })
+            })
+            .flatten()
         })
         .collect();
     let (solved, unsettled) = schedule::solve(&index, &edges, &member, |view, export| {
         let c = &candidates[cand_of[view.me]];
         let mut summary = None;
         let report = analyse_candidate(c, max_bytes, budget, |p, b| {
-            let (o, s) = engine.analyse_in(p, b, Some(view), export);
+            let (o, s) = engine.analyse_in(p, b, Some(view), handlers.of(view.me), export);
             summary = s;
             o
         });
