@@ -15,6 +15,7 @@ mod guards;
 mod model_writes;
 pub(crate) mod names;
 mod pass;
+mod solve;
 mod trace;
 mod validators;
 
@@ -36,11 +37,6 @@ use std::rc::Rc;
 use std::sync::Arc;
 use trace::{Origin, Taint};
 use tree_sitter::Node;
-
-/// How many summaries of one file may be under construction at once (a call chain
-/// `a → b → c …` inside the file): bounds stack depth on hostile input. Calls between
-/// modules do not count: they use finished summaries.
-const MAX_SUMMARY_NESTING: usize = 8;
 
 /// The work budget of one file's taint analysis, in statements and calls interpreted
 /// (all passes together). Real modules use a small fraction; when a generated or hostile
@@ -328,9 +324,6 @@ pub(crate) enum Entry {
     Fields(Rc<Vec<String>>),
 }
 
-/// A summary key: the `def` node id and the entry assumption.
-type SummaryKey = (usize, Entry);
-
 /// Everything one pass over one file shares.
 pub(crate) struct FileCtx<'a, 't> {
     pub pass: &'a Pass,
@@ -341,8 +334,8 @@ pub(crate) struct FileCtx<'a, 't> {
     pub model: &'a Model<'t>,
     /// `def` node id → its scope.
     scope_of_def: HashMap<usize, ScopeId>,
-    summaries: RefCell<HashMap<SummaryKey, Rc<Summary<'t>>>>,
-    active: RefCell<Vec<SummaryKey>>,
+    /// Summaries of this file's functions, solved to a fixpoint.
+    solver: RefCell<solve::Solver<'t>>,
     /// Hits from real sources, reported as findings.
     found: RefCell<Vec<Hit<'t>>>,
     /// The rest of the project, when other modules may be followed.
@@ -380,8 +373,7 @@ impl<'a, 't> FileCtx<'a, 't> {
             applicable,
             model,
             scope_of_def,
-            summaries: RefCell::new(HashMap::new()),
-            active: RefCell::new(Vec::new()),
+            solver: RefCell::new(solve::Solver::default()),
             found: RefCell::new(Vec::new()),
             project,
             imports,
@@ -509,30 +501,56 @@ impl<'a, 't> FileCtx<'a, 't> {
         out
     }
 
-    /// The summary of `def` (a function, or the module root) under `entry`; computed once.
+    /// The summary of `def` (a function, or the module root) under `entry`. At the top
+    /// level (no summary under construction) it is final: the worklist of deferred and
+    /// recursive summaries is drained first (see [`solve`]). Inside another summary's
+    /// computation it may be an approximation, which the worklist completes.
     /// Hits from real sources are recorded as findings on the way.
     pub fn summary(&self, def: Node<'t>, scope: ScopeId, entry: Entry) -> Rc<Summary<'t>> {
-        let key = (def.id(), entry.clone());
-        if let Some(s) = self.summaries.borrow().get(&key) {
-            return s.clone();
-        }
-        {
-            let active = self.active.borrow();
-            if active.contains(&key) || active.len() >= MAX_SUMMARY_NESTING {
-                return Rc::new(Summary::default());
+        let key = (def.id(), entry);
+        let found = self.solver.borrow_mut().lookup(&key, def, scope);
+        if let solve::Lookup::Known(s) = found {
+            if self.solver.borrow().idle() {
+                self.drain();
+                return self.solver.borrow().get(&key);
             }
+            return s;
         }
-        self.active.borrow_mut().push(key.clone());
+        self.compute(key.clone(), def, scope);
+        if self.solver.borrow().idle() {
+            self.drain();
+        }
+        self.solver.borrow().get(&key)
+    }
+
+    /// Recomputes queued summaries until none grows any more, or the work budget is
+    /// used up (the file then gets its `incomplete` diagnostic).
+    fn drain(&self) {
+        loop {
+            if self.exhausted() {
+                return;
+            }
+            let next = self.solver.borrow_mut().next();
+            let Some((key, def, scope)) = next else {
+                return;
+            };
+            self.compute(key, def, scope);
+        }
+    }
+
+    /// Interprets `def` under the entry of `key` and stores the summary.
+    fn compute(&self, key: solve::SummaryKey, def: Node<'t>, scope: ScopeId) {
+        self.solver.borrow_mut().begin(key.clone());
+        let entry = key.1.clone();
         let own = entry == Entry::Own;
         let mut frame = Frame::new(self, def, scope, entry);
         frame.run();
         let (returns, hits, fields) = frame.finish();
-        self.active.borrow_mut().pop();
         let keep = |o: Origin| match o {
             Origin::Source(_) => own,
             Origin::Param(_) => !own,
         };
-        let summary = Rc::new(Summary {
+        let summary = Summary {
             returns: returns.filter(|t| keep(t.origin())),
             fields: fields
                 .into_iter()
@@ -548,9 +566,8 @@ impl<'a, 't> FileCtx<'a, 't> {
                     keep(h.taint.origin()) && !real
                 })
                 .collect(),
-        });
-        self.summaries.borrow_mut().insert(key, summary.clone());
-        summary
+        };
+        self.solver.borrow_mut().finish(key, summary);
     }
 }
 
