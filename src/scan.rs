@@ -369,40 +369,52 @@ fn analyse_all(
     diagnostics: &mut Vec<Diagnostic>,
     notes: &mut Vec<String>,
 ) -> Vec<Option<FileReport>> {
+    use crate::project::registrations::{Handlers, ProjectHandlers, Registration};
+    use crate::project::{ProjectIndex, depends, imports, schedule};
     let Limits {
         max_bytes, budget, ..
     } = limits;
-    // A file analysed on its own depends on nothing but its bytes: its cache context is
-    // empty.
-    let alone = limits.cache.map(|cache| Memo {
-        cache,
-        context: [0; 32],
-        project: None,
-    });
-    let analyse_alone = |c: &Candidate| {
-        analyse_candidate(c, max_bytes, budget, alone.as_ref(), |p, b| {
-            (engine.analyse(p, b), None)
+    // A file analysed on its own depends on its bytes and on the handlers other files
+    // register in it: that is its cache context.
+    let analyse_alone = |c: &Candidate, handlers: &Handlers| {
+        let memo = limits.cache.map(|cache| Memo {
+            cache,
+            context: depends::handlers_digest(handlers),
+            project: None,
+        });
+        analyse_candidate(c, max_bytes, budget, memo.as_ref(), |p, b| {
+            (engine.analyse_in(p, b, None, handlers, false).0, None)
         })
         .0
     };
-    use crate::project::{ProjectIndex, imports, schedule};
-    // Per candidate: (may hold a source, may hold a sink), its imports and, with a cache,
-    // the hash of its bytes (importers' cache keys name it).
-    type Probe = ((bool, bool), Vec<imports::ImportRef>, Option<blake3::Hash>);
+    // Per candidate: (may hold a source, may hold a sink), its imports, the request
+    // handlers it registers and, with a cache, the hash of its bytes (importers' cache
+    // keys name it).
+    type Probe = (
+        (bool, bool),
+        Vec<imports::ImportRef>,
+        Vec<Registration>,
+        Option<blake3::Hash>,
+    );
     let probes: Vec<Option<Probe>> = candidates
         .par_iter()
         .map(|c| {
             let (bytes, _held) = read_candidate(c, max_bytes, budget).ok()??;
             let role = engine.taint_role(&bytes)?;
+            let imports = imports::scan(&bytes);
+            let registrations = engine.registrations(&bytes, &imports);
             let hash = limits.cache.map(|_| blake3::hash(&bytes));
-            Some((role, imports::scan(&bytes), hash))
+            Some((role, imports, registrations, hash))
         })
         .collect();
     let probed: Vec<usize> = (0..candidates.len())
         .filter(|&i| probes[i].is_some())
         .collect();
     if probed.is_empty() {
-        return candidates.par_iter().map(analyse_alone).collect();
+        return candidates
+            .par_iter()
+            .map(|c| analyse_alone(c, &[]))
+            .collect();
     }
     let index = ProjectIndex::new(probed.iter().map(|&i| candidates[i].path.clone()).collect());
     // Index ids are in path order; map them back to candidates.
@@ -415,7 +427,7 @@ fn analyse_all(
             continue;
         };
         cand_of[id] = i;
-        if let Some((role, imps, hash)) = &probes[i] {
+        if let Some((role, imps, _, hash)) = &probes[i] {
             roles[id] = *role;
             hashes[id] = *hash;
             for imp in imps {
@@ -424,6 +436,18 @@ fn analyse_all(
             edges[id].sort_unstable();
             edges[id].dedup();
         }
+    }
+    let handlers = ProjectHandlers::new(
+        &index,
+        probed.iter().filter_map(|&i| {
+            let id = index.id(&candidates[i].path)?;
+            Some((id, probes[i].as_ref()?.2.as_slice()))
+        }),
+    );
+    let handlers_of = |c: &Candidate| index.id(&c.path).map_or(&[][..], |id| handlers.of(id));
+    for (id, role) in roles.iter_mut().enumerate() {
+        // A module with registered handlers holds sources, whatever its text says.
+        role.0 |= !handlers.of(id).is_empty();
     }
     let mut member = schedule::participants(&edges, &roles);
     let participants = member.iter().filter(|&&m| m).count();
@@ -445,10 +469,10 @@ fn analyse_all(
     let mut out: Vec<Option<FileReport>> = candidates
         .par_iter()
         .zip(&in_project)
-        .map(|(c, &p)| (!p).then(|| analyse_alone(c)).flatten())
+        .map(|(c, &p)| (!p).then(|| analyse_alone(c, handlers_of(c))).flatten())
         .collect();
     let contexts = match limits.cache {
-        Some(_) => crate::project::depends::contexts(&index, &edges, &member, &hashes),
+        Some(_) => depends::contexts(&index, &edges, &member, &hashes, &handlers),
         None => Vec::new(),
     };
     let batch = crate::cache::Batch::default();
@@ -464,7 +488,7 @@ fn analyse_all(
                 project: Some((probed, &batch)),
             });
         analyse_candidate(c, max_bytes, budget, memo.as_ref(), |p, b| {
-            engine.analyse_in(p, b, Some(view), export)
+            engine.analyse_in(p, b, Some(view), handlers.of(view.me), export)
         })
     });
     if let Some(cache) = limits.cache {

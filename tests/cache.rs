@@ -250,6 +250,36 @@ fn import_cycles_are_analysed_every_time_and_agree() {
 }
 
 #[test]
+fn a_registration_in_another_file_invalidates_the_registered_module() {
+    // With a registration, `order` is the view and `helper` is not; without one, the
+    // parameter-name rule makes `helper` the view. views.py takes part either way.
+    let views = "import os\n\nfrom django.http import HttpResponse\n\n\
+                 def order(req):\n    os.system(\"lp \" + req.GET[\"p\"])\n\n\
+                 def helper(request):\n    os.system(\"rm \" + request.GET[\"q\"])\n";
+    let urls = "from django.urls import path\n\nfrom . import views\n\nurlpatterns = [path(\"o/\", views.order)]\n";
+    let p = Project::new(&[
+        ("shop/__init__.py", ""),
+        ("shop/views.py", views),
+        ("shop/urls.py", urls),
+    ]);
+    let (cold, _) = p.report(&["--format", "json", "."]);
+    assert!(
+        cold.contains("\"PYA201\""),
+        "registered: req is request data: {cold}"
+    );
+    let (warm, _) = p.report(&["--format", "json", "."]);
+    assert_eq!(warm, cold);
+    // views.py is unchanged, but no longer registered.
+    p.edit("shop/urls.py", "from . import views\n\nurlpatterns = []\n");
+    let (after, _) = p.report(&["--format", "json", "."]);
+    assert_eq!(after, p.uncached("json"));
+    assert_ne!(after, cold);
+    p.edit("shop/urls.py", urls);
+    let (back, _) = p.report(&["--format", "json", "."]);
+    assert_eq!(back, cold);
+}
+
+#[test]
 fn no_cache_writes_nothing() {
     let p = standalone();
     p.report(&["--no-cache", "."]);
