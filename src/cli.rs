@@ -185,8 +185,10 @@ pub fn run() -> Result<ExitCode, CliError> {
     let cli = Cli::parse();
     if let Command::Server = cli.command {
         // The server's writer thread owns stdout: it must not be locked here.
-        crate::lsp::run().map_err(CliError::Usage)?;
-        return Ok(ExitCode::SUCCESS);
+        return Ok(match crate::lsp::run().map_err(CliError::Usage)? {
+            crate::lsp::Ending::Clean => ExitCode::SUCCESS,
+            crate::lsp::Ending::WithoutShutdown => ExitCode::from(1),
+        });
     }
     let mut stdout = anstream::AutoStream::new(std::io::stdout().lock(), cli.color.into());
     let rules = match &cli.command {
@@ -353,6 +355,7 @@ fn run_scan(cli: &Cli, args: &ScanArgs, rules: RuleSet) -> Result<ExitCode, CliE
         threads: args.threads,
         max_file_bytes: args.max_file_size.saturating_mul(1024 * 1024),
         respect_ignore: !args.no_respect_ignore,
+        ..ScanOptions::default()
     };
     let mut result = if stdin {
         let name = args

@@ -4,8 +4,10 @@ use crate::discover::{Candidate, DiscoverError, Excludes, Skipped, WalkOptions, 
 use crate::engine::Engine;
 use crate::finding::{Diagnostic, DiagnosticKind, Finding};
 use rayon::prelude::*;
+use std::collections::{HashMap, HashSet};
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Default size limit per file: generated files beyond this are reported, not analysed.
@@ -104,7 +106,17 @@ pub struct ScanOptions {
     pub max_file_bytes: u64,
     /// Honour `.gitignore` / `.ignore` for files git does not track.
     pub respect_ignore: bool,
+    /// Text analysed instead of a file's contents on disk, by the path discovery reaches
+    /// it at: the language server's open documents, as the editor holds them.
+    pub overrides: Arc<Overrides>,
+    /// When set, only these files' findings are wanted (the language server's open
+    /// documents): other files are analysed only when the cross-module results of one of
+    /// these depend on them, and the findings of those others are partial.
+    pub focus: Option<Arc<HashSet<PathBuf>>>,
 }
+
+/// File contents by path that stand in for what is on disk; see [`ScanOptions::overrides`].
+pub type Overrides = HashMap<PathBuf, Arc<[u8]>>;
 
 impl Default for ScanOptions {
     fn default() -> Self {
@@ -114,6 +126,8 @@ impl Default for ScanOptions {
             threads: 0,
             max_file_bytes: DEFAULT_MAX_FILE_BYTES,
             respect_ignore: true,
+            overrides: Arc::default(),
+            focus: None,
         }
     }
 }
@@ -282,7 +296,7 @@ pub fn scan_candidates(
         analyse_all(
             engine,
             candidates,
-            opts.max_file_bytes,
+            opts,
             &budget,
             &mut diagnostics,
             &mut notes,
@@ -350,7 +364,7 @@ struct FileReport {
 fn analyse_all(
     engine: &Engine,
     candidates: &[Candidate],
-    max_bytes: u64,
+    opts: &ScanOptions,
     budget: &ByteBudget,
     diagnostics: &mut Vec<Diagnostic>,
     notes: &mut Vec<String>,
@@ -361,7 +375,7 @@ fn analyse_all(
     let probes: Vec<Option<Probe>> = candidates
         .par_iter()
         .map(|c| {
-            let (bytes, _held) = read_candidate(c, max_bytes, budget).ok()??;
+            let (bytes, _held) = read_candidate(c, opts, budget).ok()??;
             let role = engine.taint_role(&bytes)?;
             Some((role, imports::scan(&bytes)))
         })
@@ -369,11 +383,14 @@ fn analyse_all(
     let probed: Vec<usize> = (0..candidates.len())
         .filter(|&i| probes[i].is_some())
         .collect();
+    let wanted = |c: &Candidate| opts.focus.as_ref().is_none_or(|f| f.contains(&c.path));
+    let alone = |c: &Candidate| {
+        wanted(c)
+            .then(|| analyse_candidate(c, opts, budget, |p, b| engine.analyse(p, b)))
+            .flatten()
+    };
     if probed.is_empty() {
-        return candidates
-            .par_iter()
-            .map(|c| analyse_candidate(c, max_bytes, budget, |p, b| engine.analyse(p, b)))
-            .collect();
+        return candidates.par_iter().map(alone).collect();
     }
     let index = ProjectIndex::new(probed.iter().map(|&i| candidates[i].path.clone()).collect());
     // Index ids are in path order; map them back to candidates.
@@ -407,6 +424,11 @@ fn analyse_all(
             schedule::MAX_PROJECT_FILES
         ));
     }
+    if opts.focus.is_some() {
+        let focus: Vec<bool> = cand_of.iter().map(|&i| wanted(&candidates[i])).collect();
+        let needed = schedule::needed(&edges, &member, &focus);
+        member.iter_mut().zip(needed).for_each(|(m, n)| *m &= n);
+    }
     let mut in_project = vec![false; candidates.len()];
     for (id, &m) in member.iter().enumerate() {
         in_project[cand_of[id]] = m;
@@ -414,15 +436,12 @@ fn analyse_all(
     let mut out: Vec<Option<FileReport>> = candidates
         .par_iter()
         .zip(&in_project)
-        .map(|(c, &p)| {
-            (!p).then(|| analyse_candidate(c, max_bytes, budget, |p, b| engine.analyse(p, b)))
-                .flatten()
-        })
+        .map(|(c, &p)| if p { None } else { alone(c) })
         .collect();
     let (solved, unsettled) = schedule::solve(&index, &edges, &member, |view, export| {
         let c = &candidates[cand_of[view.me]];
         let mut summary = None;
-        let report = analyse_candidate(c, max_bytes, budget, |p, b| {
+        let report = analyse_candidate(c, opts, budget, |p, b| {
             let (o, s) = engine.analyse_in(p, b, Some(view), export);
             summary = s;
             o
@@ -447,15 +466,34 @@ fn analyse_all(
     out
 }
 
-/// The bytes of a candidate with the budget they hold, `Ok(None)` for a file the walk
-/// only admitted if it has a Python shebang and it has none, or the report on why it cannot
-/// be read.
+/// The bytes of a candidate (its override, else the file) with the budget they hold,
+/// `Ok(None)` for a file the walk only admitted if it has a Python shebang and it has none,
+/// or the report on why it cannot be read.
 fn read_candidate<'b>(
     c: &Candidate,
-    max_bytes: u64,
+    opts: &ScanOptions,
     budget: &'b ByteBudget,
 ) -> Result<Option<(Vec<u8>, BudgetGuard<'b>)>, Box<FileReport>> {
+    let max_bytes = opts.max_file_bytes;
     let diag = |kind, message: String| Box::new(FileReport::diagnostic(c, kind, message));
+    let too_large = |len: u64| {
+        diag(
+            DiagnosticKind::TooLarge,
+            format!(
+                "{len} bytes is over the {max_bytes}-byte limit (--max-file-size); not analysed"
+            ),
+        )
+    };
+    if let Some(text) = opts.overrides.get(&c.path) {
+        if text.len() as u64 > max_bytes {
+            return Err(too_large(text.len() as u64));
+        }
+        let held = budget.acquire(text.len() as u64);
+        if c.needs_shebang && !c.explicit && !has_python_shebang(text) {
+            return Ok(None);
+        }
+        return Ok(Some((text.to_vec(), held)));
+    }
     // Opening a FIFO or device named on the command line could block forever.
     if let Ok(meta) = std::fs::metadata(&c.path)
         && !meta.is_file()
@@ -476,12 +514,7 @@ fn read_candidate<'b>(
     };
     let len = file.metadata().map(|m| m.len()).unwrap_or(0);
     if len > max_bytes {
-        return Err(diag(
-            DiagnosticKind::TooLarge,
-            format!(
-                "{len} bytes is over the {max_bytes}-byte limit (--max-file-size); not analysed"
-            ),
-        ));
+        return Err(too_large(len));
     }
     // Held until the analysis is done, so large files are not in memory side by side.
     let held = budget.acquire(len);
@@ -528,12 +561,12 @@ impl FileReport {
 
 fn analyse_candidate(
     c: &Candidate,
-    max_bytes: u64,
+    opts: &ScanOptions,
     budget: &ByteBudget,
     run: impl FnOnce(&Path, &[u8]) -> crate::engine::FileOutcome,
 ) -> Option<FileReport> {
     let diag = |kind, message: String| FileReport::diagnostic(c, kind, message);
-    let (bytes, _held) = match read_candidate(c, max_bytes, budget) {
+    let (bytes, _held) = match read_candidate(c, opts, budget) {
         Ok(Some(b)) => b,
         Ok(None) => return None,
         Err(report) => return Some(*report),
