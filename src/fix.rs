@@ -325,14 +325,21 @@ pub fn apply<'a>(text: &str, fixes: impl IntoIterator<Item = &'a Fix>) -> (Strin
     (out, applied)
 }
 
-/// The fixes of `findings` that `unsafe_fixes` allows, in finding order.
-pub fn allowed(findings: &[&Finding], unsafe_fixes: bool) -> Vec<Fix> {
+/// The fixes `keep` allows among `findings` and the call-rule findings they cover, each with
+/// the finding it fixes, in finding order. Each covered finding is asked on its own: a
+/// taint finding the report shows does not bring the fix of a covered finding whose rule
+/// the run turned off.
+pub fn kept<'f>(
+    findings: impl IntoIterator<Item = &'f Finding>,
+    keep: &dyn Fn(&Finding) -> bool,
+    unsafe_fixes: bool,
+) -> Vec<(&'f Finding, &'f Fix)> {
     findings
-        .iter()
-        .filter(|f| !f.suppressed)
-        .flat_map(|f| fixes_of(f))
-        .filter(|x| unsafe_fixes || x.safety == Safety::Safe)
-        .cloned()
+        .into_iter()
+        .flat_map(|f| std::iter::once(f).chain(&f.covered))
+        .filter(|f| !f.suppressed && keep(f))
+        .filter_map(|f| f.fix.as_ref().map(|x| (f, x)))
+        .filter(|(_, x)| unsafe_fixes || x.safety == Safety::Safe)
         .collect()
 }
 

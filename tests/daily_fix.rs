@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{pyaudit, stderr, stdout, write};
+use common::{git, pyaudit, stderr, stdout, write};
 use std::path::Path;
 
 const CODE: &str = "\
@@ -148,23 +148,25 @@ fn fix_is_exact_idempotent_and_still_parses() {
     assert_parses(d);
 }
 
+/// What `--show-fixes` prints for app.py in `d`.
+fn show_fixes(d: &Path) -> String {
+    let args = [
+        "scan",
+        "app.py",
+        "--show-fixes",
+        "-q",
+        "--format",
+        "concise",
+    ];
+    stdout(&pyaudit(&args, d))
+}
+
 #[test]
 fn show_fixes_lists_safe_and_unsafe() {
     let tmp = tempfile::tempdir().unwrap();
     let d = tmp.path();
     write(d, "app.py", CODE);
-    let o = pyaudit(
-        &[
-            "scan",
-            "app.py",
-            "--show-fixes",
-            "-q",
-            "--format",
-            "concise",
-        ],
-        d,
-    );
-    let out = stdout(&o);
+    let out = show_fixes(d);
     assert!(
         out.contains("8 fixable with --fix, 2 more with --unsafe-fixes:"),
         "{out}"
@@ -192,4 +194,97 @@ fn rule_pages_document_fixes() {
     assert!(out.contains("**unsafe**"), "{out}");
     let o = pyaudit(&["explain", "PYA101"], tmp.path());
     assert!(!stdout(&o).contains("## Automatic fix"));
+}
+
+const TWO_RULES: &str = "import yaml\nimport torch\n\na = yaml.load(data)\nm = torch.load(path)\n";
+
+/// The lines `--diff` would change (`-`/`+` lines of code, not the file header).
+fn changed(out: &str) -> Vec<&str> {
+    out.lines()
+        .filter(|l| {
+            (l.starts_with('-') || l.starts_with('+'))
+                && !l.starts_with("--- ")
+                && !l.starts_with("+++ ")
+        })
+        .collect()
+}
+
+#[test]
+fn fixes_touch_only_what_the_report_shows() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    write(d, "app.py", TWO_RULES);
+    // --ignore / --select on the command line: the rule switched off is not fixed.
+    let o = pyaudit(&["scan", "app.py", "--diff", "--ignore", "PYA111"], d);
+    assert_eq!(
+        changed(&stdout(&o)),
+        [
+            "-m = torch.load(path)",
+            "+m = torch.load(path, weights_only=True)"
+        ],
+        "{}",
+        stdout(&o)
+    );
+    let o = pyaudit(&["scan", "app.py", "--diff", "--select", "PYA111"], d);
+    assert_eq!(
+        changed(&stdout(&o)),
+        ["-a = yaml.load(data)", "+a = yaml.safe_load(data)"]
+    );
+    // The same from the configuration file, and in --show-fixes.
+    write(d, "pyaudit.toml", "ignore = [\"PYA108\"]\n");
+    let out = show_fixes(d);
+    assert!(out.contains("1 fixable with --fix, 0 more"), "{out}");
+    assert!(!out.contains("PYA108"), "{out}");
+    std::fs::remove_file(d.join("pyaudit.toml")).unwrap();
+
+    // --baseline: findings it records are hidden from the report, so not fixed either.
+    let o = pyaudit(
+        &["scan", "app.py", "--write-baseline", "baseline.json", "-q"],
+        d,
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    write(d, "app.py", &format!("{TWO_RULES}b = yaml.load(other)\n"));
+    let o = pyaudit(
+        &["scan", "app.py", "--fix", "--baseline", "baseline.json"],
+        d,
+    );
+    assert!(
+        stderr(&o).contains("fixed 1 finding in 1 file"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(
+        read(d),
+        format!("{TWO_RULES}b = yaml.safe_load(other)\n"),
+        "only the finding new since the baseline is fixed"
+    );
+}
+
+#[test]
+fn fixes_honour_baseline_ref() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    git(d, &["init", "-q", "-b", "main"]);
+    write(d, "app.py", TWO_RULES);
+    git(d, &["add", "."]);
+    git(d, &["commit", "-qm", "base"]);
+    git(d, &["checkout", "-qb", "feature"]);
+    let new = format!("{TWO_RULES}b = yaml.load(other)\n");
+    write(d, "app.py", &new);
+    git(d, &["commit", "-qam", "feature"]);
+    let o = pyaudit(&["scan", "app.py", "--diff", "--baseline-ref", "main"], d);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert_eq!(
+        changed(&stdout(&o)),
+        ["-b = yaml.load(other)", "+b = yaml.safe_load(other)"],
+        "{}",
+        stdout(&o)
+    );
+    let o = pyaudit(&["scan", "app.py", "--fix", "--baseline-ref", "main"], d);
+    assert!(
+        stderr(&o).contains("fixed 1 finding in 1 file"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(read(d), format!("{TWO_RULES}b = yaml.safe_load(other)\n"));
 }
