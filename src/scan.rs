@@ -182,9 +182,15 @@ pub(crate) fn extra_lines<'f>(
                 .iter()
                 .filter(move |s| s.path == path)
                 .flat_map(|s| [s.start.line, s.end.line]);
+            // Fix edits may fall on any line of a multi-line call.
+            let edits = crate::fix::fixes_of(f)
+                .filter(move |_| here)
+                .flat_map(|x| &x.edits)
+                .flat_map(|e| [e.from.line, e.to.line]);
             here.then_some(f.end.line)
                 .into_iter()
                 .chain(steps)
+                .chain(edits)
                 .filter(move |&l| !here || l != f.start.line || f.line_text.is_empty())
         })
         .collect();

@@ -288,3 +288,85 @@ fn fixes_honour_baseline_ref() {
     );
     assert_eq!(read(d), format!("{TWO_RULES}b = yaml.safe_load(other)\n"));
 }
+
+/// The byte offset of 1-based `line` and character `column` in `text`.
+fn offset_of(text: &str, line: usize, column: usize) -> usize {
+    let start: usize = text
+        .split_inclusive('\n')
+        .take(line - 1)
+        .map(str::len)
+        .sum();
+    let rest = &text[start..];
+    start
+        + rest
+            .char_indices()
+            .nth(column - 1)
+            .map_or(rest.len(), |(i, _)| i)
+}
+
+#[test]
+fn json_fix_edits_give_the_fixed_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    // A non-ASCII line first, so characters and bytes differ.
+    let code = format!("# café ☕\n{CODE}");
+    write(d, "app.py", &code);
+    for format in ["json", "json-lines"] {
+        let o = pyaudit(&["scan", "app.py", "--format", format], d);
+        let out = stdout(&o);
+        let findings: Vec<serde_json::Value> = if format == "json" {
+            let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
+            doc["findings"].as_array().unwrap().clone()
+        } else {
+            out.lines()
+                .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+                .filter(|v| v.get("rule_id").is_some())
+                .collect()
+        };
+        let mut edits = Vec::new();
+        let (mut safe, mut unsafe_) = (0, 0);
+        for f in &findings {
+            let Some(fix) = f.get("fix") else { continue };
+            assert!(
+                fix["message"].as_str().is_some_and(|m| !m.is_empty()),
+                "{fix}"
+            );
+            match fix["applicability"].as_str().unwrap() {
+                "safe" => safe += 1,
+                "unsafe" => {
+                    unsafe_ += 1;
+                    continue;
+                }
+                other => panic!("applicability {other}"),
+            }
+            if f["suppressed"] == true {
+                continue;
+            }
+            for e in fix["edits"].as_array().unwrap() {
+                let at = |p: &serde_json::Value| {
+                    let offset = p["offset"].as_u64().unwrap() as usize;
+                    let (line, col) = (p["line"].as_u64().unwrap(), p["column"].as_u64().unwrap());
+                    // Line and column say the same as the byte offset.
+                    assert_eq!(offset_of(&code, line as usize, col as usize), offset, "{e}");
+                    offset
+                };
+                edits.push((
+                    at(&e["start"]),
+                    at(&e["end"]),
+                    e["content"].as_str().unwrap().to_string(),
+                ));
+            }
+        }
+        // The suppressed finding carries its fix too, flagged by `suppressed`.
+        assert_eq!((safe, unsafe_), (9, 2), "{format}: {out}");
+        edits.sort();
+        let mut fixed = code.clone();
+        for (start, end, content) in edits.iter().rev() {
+            fixed.replace_range(start..end, content);
+        }
+        assert_eq!(fixed, format!("# café ☕\n{SAFE_FIXED}"), "{format}");
+    }
+    let o = pyaudit(&["scan", "app.py", "--fix"], d);
+    assert!(stderr(&o).contains("fixed 8 findings"), "{}", stderr(&o));
+    assert_eq!(read(d), format!("# café ☕\n{SAFE_FIXED}"));
+}
