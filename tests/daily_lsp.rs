@@ -2,7 +2,7 @@
 //! initialize, didOpen → publishDiagnostics, codeAction (fix and suppression), didChange
 //! (debounced) → diagnostics cleared, shutdown and exit; a flow across two modules, updated
 //! in the importer when the imported module changes; the exit codes of each way a session
-//! ends.
+//! ends; a save analysing again files changed on disk.
 
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader, Read, Write};
@@ -368,4 +368,28 @@ fn exit_codes_follow_how_the_session_ends() {
     // Stdin closed before `initialize`: 1 as well; only internal errors exit 2.
     let c = Client::start(root);
     assert_eq!(c.close_stdin(), Some(1));
+}
+
+#[test]
+fn save_reads_files_that_are_not_open_again() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    std::fs::write(root.join("helpers.py"), HELPERS).unwrap();
+    std::fs::write(root.join("views.py"), VIEWS).unwrap();
+    let views = uri(root, "views.py");
+    let mut c = Client::initialized(root);
+    c.open(&views, VIEWS);
+    c.diagnostics_of(&views, |d| d.len() == 1);
+    // helpers.py is fixed outside the editor (a checkout, another tool); saving views.py
+    // analyses the project again, reading helpers.py from disk.
+    std::fs::write(root.join("helpers.py"), HELPERS_QUOTED).unwrap();
+    c.send(
+        json!({"jsonrpc": "2.0", "method": "textDocument/didSave", "params": {
+        "textDocument": {"uri": views}}}),
+    );
+    c.diagnostics_of(&views, |d| d.is_empty());
+    c.send(json!({"jsonrpc": "2.0", "id": 2, "method": "shutdown", "params": null}));
+    c.wait("shutdown response", |m| m["id"] == 2);
+    c.send(json!({"jsonrpc": "2.0", "method": "exit", "params": null}));
+    assert!(c.child.wait().unwrap().success());
 }
