@@ -50,7 +50,7 @@ impl From<ColorChoice> for anstream::ColorChoice {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Scan Python files and directories for findings.
-    Scan(ScanArgs),
+    Scan(Box<ScanArgs>),
     /// List every rule (id, name, severity, confidence, summary), or write its docs pages.
     Rules(crate::rule_docs::RulesArgs),
     /// Check user rules against the `# ruleid:` / `# ok:` expectations of the Python
@@ -139,6 +139,15 @@ pub struct ScanArgs {
     /// After the report, list the findings that have an automatic fix.
     #[arg(long)]
     pub show_fixes: bool,
+
+    /// Do not read or write the result cache.
+    #[arg(long)]
+    pub no_cache: bool,
+
+    /// Keep the result cache in DIR (default: $PYAUDIT_CACHE_DIR, else `.pyaudit_cache`
+    /// under the project root).
+    #[arg(long, value_name = "DIR", conflicts_with = "no_cache")]
+    pub cache_dir: Option<PathBuf>,
 
     /// Parse every file even when no rule can match it (for checking the prefilter).
     #[arg(long, hide = true)]
@@ -355,6 +364,10 @@ fn run_scan(cli: &Cli, args: &ScanArgs, rules: RuleSet) -> Result<ExitCode, CliE
         threads: args.threads,
         max_file_bytes: args.max_file_size.saturating_mul(1024 * 1024),
         respect_ignore: !args.no_respect_ignore,
+        // Standard input has no file to key an entry by.
+        cache: (!stdin)
+            .then(|| open_cache(args, &settings, &engine))
+            .flatten(),
         ..ScanOptions::default()
     };
     let mut result = if stdin {
@@ -366,6 +379,7 @@ fn run_scan(cli: &Cli, args: &ScanArgs, rules: RuleSet) -> Result<ExitCode, CliE
     } else {
         scan(&engine, &opts).map_err(|e| CliError::Usage(e.to_string()))?
     };
+    report_cache(&opts);
     gate::forget_unused_for_rules_off(&mut result, &selection, engine.rules());
     if let Some(reference) = &args.baseline_ref {
         let n = crate::baseline_ref::remove_old(&mut result, reference, &engine, &opts)
@@ -391,6 +405,52 @@ fn run_scan(cli: &Cli, args: &ScanArgs, rules: RuleSet) -> Result<ExitCode, CliE
         print_show_fixes(&settings, engine.rules(), &result)?;
     }
     Ok(code)
+}
+
+/// The result cache this scan uses, or `None` (`--no-cache`, or it cannot be used: said on
+/// stderr). The location is never taken from a configuration file, which a scanned
+/// repository may supply: only the user chooses where pyaudit writes.
+fn open_cache(
+    args: &ScanArgs,
+    settings: &Settings,
+    engine: &Engine,
+) -> Option<std::sync::Arc<crate::cache::Cache>> {
+    if args.no_cache {
+        return None;
+    }
+    let dir = args
+        .cache_dir
+        .clone()
+        .or_else(|| {
+            std::env::var_os(crate::cache::DIR_ENV)
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from)
+        })
+        .unwrap_or_else(|| settings.root.path().join(crate::cache::DIR_NAME));
+    match crate::cache::Cache::open(&dir, engine.fingerprint()) {
+        Ok(c) => Some(std::sync::Arc::new(c)),
+        Err(e) => {
+            eprintln!("pyaudit: warning: {}", crate::report::inert::lines(&e));
+            None
+        }
+    }
+}
+
+/// Prints the cache's warnings and, with `PYAUDIT_CACHE_STATS=1`, what it did.
+fn report_cache(opts: &ScanOptions) {
+    let Some(cache) = &opts.cache else {
+        return;
+    };
+    for w in cache.warnings() {
+        eprintln!("pyaudit: warning: {}", crate::report::inert::lines(&w));
+    }
+    if std::env::var_os(crate::cache::STATS_ENV).is_some_and(|v| v == "1") {
+        let s = cache.stats();
+        eprintln!(
+            "pyaudit: cache: {} files from the cache, {} stored, {} entries rejected",
+            s.hits, s.written, s.rejected
+        );
+    }
 }
 
 /// Which findings a fix may act on: exactly those the report shows ([`gate::reported`]:

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use tree_sitter::Node;
 
 /// Whether a fix keeps the program's meaning for all inputs it handled safely before.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Safety {
     /// Applied by `--fix`.
@@ -26,15 +26,13 @@ pub enum Safety {
 }
 
 /// Replace bytes `start..end` of the decoded source with `content`.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Edit {
     pub start: usize,
     pub end: usize,
     pub content: String,
     /// Where `start` and `end` are as line and column, for reports (see [`Fix::locate`]).
-    #[serde(skip)]
     pub from: Position,
-    #[serde(skip)]
     pub to: Position,
 }
 
@@ -52,7 +50,7 @@ impl Edit {
 }
 
 /// The edits that fix one finding.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Fix {
     /// Non-overlapping, sorted by position.
     pub edits: Vec<Edit>,

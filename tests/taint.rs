@@ -81,11 +81,12 @@ def view():
 
 #[test]
 fn deep_code_in_chained_helpers_stays_on_the_stack() {
-    // Four helpers deep (the summary limit), each with expressions nested just under the depth
-    // bound: the sum of the frames still fits a 2 MB stack.
+    // Helpers nested in one another's analysis (up to the nesting bound), each with
+    // expressions nested just under the depth bound: the sum of the frames still fits a
+    // 2 MB stack.
     let mut src = String::from("import os\nfrom flask import request\n");
-    for i in 0..5 {
-        let next = if i == 4 {
+    for i in 0..10 {
+        let next = if i == 9 {
             "os.system".to_string()
         } else {
             format!("h{}", i + 1)
@@ -105,6 +106,68 @@ fn deep_code_in_chained_helpers_stays_on_the_stack() {
         .unwrap()
         .join()
         .expect("no stack overflow");
+}
+
+/// Runs `f` on a 2 MB stack, as a test or worker thread has: bounded depth must hold there.
+fn on_small_stack<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+    std::thread::Builder::new()
+        .stack_size(2 * 1024 * 1024)
+        .spawn(f)
+        .unwrap()
+        .join()
+        .expect("no stack overflow")
+}
+
+#[test]
+fn a_chain_of_2000_helpers_reaches_its_sink_on_a_small_stack() {
+    // No depth limit within a module: the deepest helper holds the sink. Summaries beyond
+    // the nesting bound are deferred to a worklist, so the stack stays flat.
+    let n = 2000;
+    let mut src = String::from("import os\nfrom flask import request\n\n");
+    for i in 0..n {
+        if i + 1 < n {
+            src.push_str(&format!("def h{i}(x):\n    return h{}(x + '-')\n\n", i + 1));
+        } else {
+            src.push_str(&format!("def h{i}(x):\n    os.system(x)\n\n"));
+        }
+    }
+    src.push_str("def view():\n    h0(request.args['a'])\n");
+    let sink_line = 3 + 3 * (n - 1) + 2;
+    let started = std::time::Instant::now();
+    let outcome = on_small_stack(move || engine().analyse(Path::new("chain.py"), src.as_bytes()));
+    let hit = outcome
+        .findings
+        .iter()
+        .find(|f| f.rule_id == "PYA201")
+        .expect("the sink 2000 helpers deep is reached");
+    assert_eq!(hit.start.line, sink_line);
+    assert!(outcome.diagnostics.is_empty(), "{:?}", outcome.diagnostics);
+    // Generous: a debug build on a loaded machine; quadratic work would take minutes.
+    assert!(started.elapsed().as_secs() < 60, "{:?}", started.elapsed());
+}
+
+#[test]
+fn a_ring_of_recursive_helpers_settles_and_keeps_what_crosses_it() {
+    // h0 → h1 → … → h299 → h0: the value goes round the ring and reaches the sink in h150
+    // only after being handed on; the return comes back from the end of the ring.
+    let n = 300;
+    let mut src = String::from("import os\nfrom flask import request\n\n");
+    for i in 0..n {
+        let next = (i + 1) % n;
+        let sink = if i == 150 { "    os.system(x)\n" } else { "" };
+        src.push_str(&format!(
+            "def h{i}(x, k):\n{sink}    if k:\n        return h{next}(x, k - 1)\n    return x\n\n"
+        ));
+    }
+    src.push_str("def view():\n    eval(h10(request.args['a'], 5))\n");
+    let outcome = on_small_stack(move || engine().analyse(Path::new("ring.py"), src.as_bytes()));
+    let rules: Vec<&str> = outcome
+        .findings
+        .iter()
+        .map(|f| f.rule_id.as_str())
+        .collect();
+    assert!(rules.contains(&"PYA201"), "{rules:?}");
+    assert!(rules.contains(&"PYA202"), "{rules:?}");
 }
 
 /// Scans a generated project directory as one scan.

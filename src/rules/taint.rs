@@ -37,6 +37,12 @@ pub struct ParamSource {
     pub class_bases: Vec<String>,
     pub function_names: Vec<String>,
     pub first_param: Option<String>,
+    /// Registration calls that make a module-level function a handler (see
+    /// [`super::taint_schema::SourceSpec::registered_by`]).
+    pub registered_by: Vec<String>,
+    pub registered_arg: usize,
+    pub registered_keyword: Option<String>,
+    pub fallback_first_param: Option<String>,
     pub passed_to: Vec<String>,
     pub passed_as: Vec<String>,
     pub param_position: Option<usize>,
@@ -156,8 +162,11 @@ impl TaintModel {
                             groups.extend(super::first_and_last(names));
                         }
                     }
-                    // The parameter is spelled in the `def`.
-                    if let Some(first) = &p.first_param {
+                    // The parameter is spelled in the `def`. A module with registered
+                    // handlers needs no such word: its analysis applies every taint rule
+                    // (see `Engine::analyse_in`), so the clause only gates the fallback.
+                    if let Some(first) = p.first_param.as_ref().or(p.fallback_first_param.as_ref())
+                    {
                         groups.push(vec![first.clone()]);
                     }
                     if !p.param_names.is_empty() {
@@ -218,14 +227,27 @@ fn compile_source(ctx: &Ctx, s: &Spanned<SourceSpec>) -> Result<Source, RuleErro
         &s.exempt_annotations,
         &s.exempt_defaults,
         &s.passed_to,
+        &s.registered_by,
     ] {
         check_qnames(ctx, off, list)?;
+    }
+    if s.registered_by.is_empty()
+        && (s.registered_arg.is_some()
+            || s.registered_keyword.is_some()
+            || s.fallback_first_param.is_some())
+    {
+        return Err(ctx.err(
+            off,
+            "`registered_arg`, `registered_keyword` and `fallback_first_param` need \
+             `registered_by`",
+        ));
     }
     let selects = !s.module_imports.is_empty()
         || !s.decorated_by.is_empty()
         || !s.class_bases.is_empty()
         || !s.function_names.is_empty()
         || s.first_param.is_some()
+        || !s.registered_by.is_empty()
         || !s.passed_to.is_empty()
         || s.param_position.is_some()
         || !s.param_names.is_empty()
@@ -247,6 +269,10 @@ fn compile_source(ctx: &Ctx, s: &Spanned<SourceSpec>) -> Result<Source, RuleErro
                 class_bases: s.class_bases.clone(),
                 function_names: s.function_names.clone(),
                 first_param: s.first_param.clone(),
+                registered_by: s.registered_by.clone(),
+                registered_arg: s.registered_arg.unwrap_or(1),
+                registered_keyword: s.registered_keyword.clone(),
+                fallback_first_param: s.fallback_first_param.clone(),
                 passed_to: s.passed_to.clone(),
                 passed_as: s.passed_as.clone(),
                 param_position: s.param_position,
@@ -565,6 +591,16 @@ attributes = ["GET", "request.body"]
         );
         let e = parse_file("m.toml", &text).unwrap_err();
         assert!(e.message.contains("not both"), "{e}");
+        // Registration details without the registration calls would be ignored silently.
+        let text = MODEL.replace(
+            "first_param = \"request\"",
+            "fallback_first_param = \"request\"",
+        );
+        let e = parse_file("m.toml", &text).unwrap_err();
+        assert!(e.message.contains("need `registered_by`"), "{e}");
+        assert_eq!(e.line, 10, "{e}");
+        let text = MODEL.replace("first_param = \"request\"", "registered_by = [\"a..b\"]");
+        assert!(parse_file("m.toml", &text).is_err());
     }
 
     #[test]

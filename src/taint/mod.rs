@@ -13,13 +13,16 @@ mod external;
 mod flow;
 mod guards;
 mod model_writes;
-mod names;
+pub(crate) mod names;
 mod pass;
+mod solve;
 mod trace;
 mod validators;
 
 use crate::fields::{self, FieldExt};
 use crate::finding::{Diagnostic, DiagnosticKind, Finding, FlowStep};
+use crate::project::imports::ImportRef;
+use crate::project::registrations::{Handlers, Registrar, Registration};
 use crate::project::{ModuleSummary, ProjectView};
 use crate::rules::{RuleSet, TaintModel};
 use crate::semantic::{Model, ScopeId, ScopeKind};
@@ -35,11 +38,6 @@ use std::sync::Arc;
 use trace::{Origin, Taint};
 use tree_sitter::Node;
 
-/// How many summaries of one file may be under construction at once (a call chain
-/// `a → b → c …` inside the file): bounds stack depth on hostile input. Calls between
-/// modules do not count: they use finished summaries.
-const MAX_SUMMARY_NESTING: usize = 8;
-
 /// The work budget of one file's taint analysis, in statements and calls interpreted
 /// (all passes together). Real modules use a small fraction; when a generated or hostile
 /// file uses it up, what was found is kept and the file gets a diagnostic.
@@ -51,6 +49,12 @@ pub struct TaintEngine {
     passes: Vec<Pass>,
     /// Last names of every sink: a file mentioning none has no sink of its own.
     sink_hints: Option<AhoCorasick>,
+    /// The calls that register request handlers (`registered_by` selectors).
+    registrars: Vec<Registrar>,
+    /// `name(` for the last name of each registration call.
+    registration_hints: Option<AhoCorasick>,
+    /// The modules the registration calls belong to (`django.urls`).
+    registration_modules: Vec<String>,
 }
 
 /// What one file's taint analysis produced besides findings.
@@ -93,7 +97,76 @@ impl TaintEngine {
         let sink_hints = (!hints.is_empty())
             .then(|| AhoCorasick::new(&hints).ok())
             .flatten();
-        TaintEngine { passes, sink_hints }
+        let mut registrars: Vec<Registrar> = passes
+            .iter()
+            .flat_map(|p| &p.param_sources)
+            .filter(|(_, ps)| !ps.registered_by.is_empty())
+            .map(|(_, ps)| Registrar {
+                calls: ps.registered_by.clone(),
+                position: ps.registered_arg,
+                keyword: ps.registered_keyword.clone(),
+            })
+            .collect();
+        registrars.sort_by(|a, b| (&a.calls, a.position).cmp(&(&b.calls, b.position)));
+        registrars.dedup();
+        let mut calls: Vec<String> = registrars
+            .iter()
+            .flat_map(|r| &r.calls)
+            .map(|c| format!("{}(", c.rsplit('.').next().unwrap_or(c)))
+            .collect();
+        calls.sort();
+        calls.dedup();
+        let registration_hints = (!calls.is_empty())
+            .then(|| AhoCorasick::new(&calls).ok())
+            .flatten();
+        let mut registration_modules: Vec<String> = registrars
+            .iter()
+            .flat_map(|r| &r.calls)
+            .filter_map(|c| c.rsplit_once('.').map(|(m, _)| m.to_string()))
+            .collect();
+        registration_modules.sort();
+        registration_modules.dedup();
+        TaintEngine {
+            passes,
+            sink_hints,
+            registrars,
+            registration_hints,
+            registration_modules,
+        }
+    }
+
+    /// Whether a file may register a request handler: it imports the module of a
+    /// registration call (or the module itself, from its package) and writes one's last
+    /// name as a whole word followed by `(`. Cheap enough for every file; only the few
+    /// that pass are parsed for their registrations.
+    pub fn may_register(&self, bytes: &[u8], imports: &[ImportRef]) -> bool {
+        let imported = imports.iter().any(|i| {
+            i.dots == 0
+                && self.registration_modules.iter().any(|m| {
+                    i.module == *m
+                        || m.strip_prefix(i.module.as_str())
+                            .and_then(|rest| rest.strip_prefix('.'))
+                            .is_some_and(|rest| i.names.iter().any(|n| n == rest))
+                })
+        });
+        imported
+            && self.registration_hints.as_ref().is_some_and(|h| {
+                h.find_iter(bytes).any(|m| {
+                    m.start() == 0 || {
+                        let b = bytes[m.start() - 1];
+                        !(b.is_ascii_alphanumeric() || b == b'_')
+                    }
+                })
+            })
+    }
+
+    /// The request-handler registrations of one parsed file.
+    pub fn registrations(&self, model: &Model) -> Vec<Registration> {
+        if self.registrars.is_empty() {
+            return Vec::new();
+        }
+        let imports = external::ImportMap::build(model);
+        crate::project::registrations::read(model, &self.registrars, &imports.all)
     }
 
     /// Whether any taint rule is loaded.
@@ -119,6 +192,7 @@ impl TaintEngine {
         rules: &RuleSet,
         applicable: &[bool],
         project: Option<ProjectView>,
+        handlers: &Handlers,
         export: bool,
         findings: &mut Vec<Finding>,
     ) -> TaintOutcome {
@@ -135,7 +209,8 @@ impl TaintEngine {
             if !pass.rules.iter().any(|&r| applicable[r]) {
                 continue;
             }
-            let cx = FileCtx::new(pass, pi, rules, applicable, model, project, &imports, &work);
+            let cx = FileCtx::new(pass, pi, rules, applicable, model, project, &imports, &work)
+                .with_handlers(handlers);
             for hit in cx.run() {
                 let mut f = make_finding(path, source, rules, pass, &hit);
                 // Cross-module hits too: their path starts here, in the caller's file.
@@ -249,9 +324,6 @@ pub(crate) enum Entry {
     Fields(Rc<Vec<String>>),
 }
 
-/// A summary key: the `def` node id and the entry assumption.
-type SummaryKey = (usize, Entry);
-
 /// Everything one pass over one file shares.
 pub(crate) struct FileCtx<'a, 't> {
     pub pass: &'a Pass,
@@ -262,13 +334,15 @@ pub(crate) struct FileCtx<'a, 't> {
     pub model: &'a Model<'t>,
     /// `def` node id → its scope.
     scope_of_def: HashMap<usize, ScopeId>,
-    summaries: RefCell<HashMap<SummaryKey, Rc<Summary<'t>>>>,
-    active: RefCell<Vec<SummaryKey>>,
+    /// Summaries of this file's functions, solved to a fixpoint.
+    solver: RefCell<solve::Solver<'t>>,
     /// Hits from real sources, reported as findings.
     found: RefCell<Vec<Hit<'t>>>,
     /// The rest of the project, when other modules may be followed.
     pub project: Option<ProjectView<'a>>,
     pub imports: &'a external::ImportMap,
+    /// The functions of this module the project registers as request handlers.
+    pub handlers: &'a Handlers,
     /// Work done on this file so far (all passes).
     work: &'a Cell<usize>,
 }
@@ -299,13 +373,19 @@ impl<'a, 't> FileCtx<'a, 't> {
             applicable,
             model,
             scope_of_def,
-            summaries: RefCell::new(HashMap::new()),
-            active: RefCell::new(Vec::new()),
+            solver: RefCell::new(solve::Solver::default()),
             found: RefCell::new(Vec::new()),
             project,
             imports,
+            handlers: &[],
             work,
         }
+    }
+
+    /// The same context, knowing which functions of the module are registered handlers.
+    fn with_handlers(mut self, handlers: &'a Handlers) -> Self {
+        self.handlers = handlers;
+        self
     }
 
     /// Counts one unit of work; false once the budget is used up.
@@ -413,35 +493,64 @@ impl<'a, 't> FileCtx<'a, 't> {
             entry.0 = self.pass.may_hold_source_expr(text)
                 || (scope.kind == ScopeKind::Function
                     && scope.node.kind() == "function_definition"
-                    && !self.pass.source_params(model, scope.node, i).is_empty());
+                    && !self
+                        .pass
+                        .source_params(model, scope.node, i, self.handlers)
+                        .is_empty());
         }
         out
     }
 
-    /// The summary of `def` (a function, or the module root) under `entry`; computed once.
+    /// The summary of `def` (a function, or the module root) under `entry`. At the top
+    /// level (no summary under construction) it is final: the worklist of deferred and
+    /// recursive summaries is drained first (see [`solve`]). Inside another summary's
+    /// computation it may be an approximation, which the worklist completes.
     /// Hits from real sources are recorded as findings on the way.
     pub fn summary(&self, def: Node<'t>, scope: ScopeId, entry: Entry) -> Rc<Summary<'t>> {
-        let key = (def.id(), entry.clone());
-        if let Some(s) = self.summaries.borrow().get(&key) {
-            return s.clone();
-        }
-        {
-            let active = self.active.borrow();
-            if active.contains(&key) || active.len() >= MAX_SUMMARY_NESTING {
-                return Rc::new(Summary::default());
+        let key = (def.id(), entry);
+        let found = self.solver.borrow_mut().lookup(&key, def, scope);
+        if let solve::Lookup::Known(s) = found {
+            if self.solver.borrow().idle() {
+                self.drain();
+                return self.solver.borrow().get(&key);
             }
+            return s;
         }
-        self.active.borrow_mut().push(key.clone());
+        self.compute(key.clone(), def, scope);
+        if self.solver.borrow().idle() {
+            self.drain();
+        }
+        self.solver.borrow().get(&key)
+    }
+
+    /// Recomputes queued summaries until none grows any more, or the work budget is
+    /// used up (the file then gets its `incomplete` diagnostic).
+    fn drain(&self) {
+        loop {
+            if self.exhausted() {
+                return;
+            }
+            let next = self.solver.borrow_mut().next();
+            let Some((key, def, scope)) = next else {
+                return;
+            };
+            self.compute(key, def, scope);
+        }
+    }
+
+    /// Interprets `def` under the entry of `key` and stores the summary.
+    fn compute(&self, key: solve::SummaryKey, def: Node<'t>, scope: ScopeId) {
+        self.solver.borrow_mut().begin(key.clone());
+        let entry = key.1.clone();
         let own = entry == Entry::Own;
         let mut frame = Frame::new(self, def, scope, entry);
         frame.run();
         let (returns, hits, fields) = frame.finish();
-        self.active.borrow_mut().pop();
         let keep = |o: Origin| match o {
             Origin::Source(_) => own,
             Origin::Param(_) => !own,
         };
-        let summary = Rc::new(Summary {
+        let summary = Summary {
             returns: returns.filter(|t| keep(t.origin())),
             fields: fields
                 .into_iter()
@@ -457,9 +566,8 @@ impl<'a, 't> FileCtx<'a, 't> {
                     keep(h.taint.origin()) && !real
                 })
                 .collect(),
-        });
-        self.summaries.borrow_mut().insert(key, summary.clone());
-        summary
+        };
+        self.solver.borrow_mut().finish(key, summary);
     }
 }
 

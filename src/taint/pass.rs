@@ -6,6 +6,7 @@
 use super::names::{Param, callee_names, def_name, glob, params};
 use super::trace::{Origin, Step, Taint, Val};
 use crate::fields::{self, FieldExt};
+use crate::project::registrations::Handlers;
 use crate::rules::first_segment;
 use crate::rules::taint::{ParamSource, SourceKind};
 use crate::rules::{RuleSet, TaintModel};
@@ -128,18 +129,20 @@ impl Pass {
     }
 
     /// The tainted parameters of `def` (evaluated in `scope`, the def's own scope) according
-    /// to the parameter sources.
+    /// to the parameter sources. `handlers` are the functions of this module that the
+    /// project registers as handlers.
     pub fn source_params<'t>(
         &self,
         model: &Model<'t>,
         def: Node<'t>,
         scope: ScopeId,
+        handlers: &Handlers,
     ) -> Vec<(&'t str, Val)> {
         let outer = model.scopes[scope].parent.unwrap_or(0);
         let list = params(model, def);
         let mut out: Vec<(&'t str, Val)> = Vec::new();
         for (label, ps) in &self.param_sources {
-            if !function_selected(model, def, outer, ps) {
+            if !function_selected(model, def, outer, ps, handlers) {
                 continue;
             }
             for (pos, p) in list.iter().enumerate() {
@@ -194,6 +197,7 @@ fn function_selected<'t>(
     def: Node<'t>,
     outer: ScopeId,
     ps: &ParamSource,
+    handlers: &Handlers,
 ) -> bool {
     if !ps.module_imports.is_empty() && !ps.module_imports.iter().any(|m| imports(model, m)) {
         return false;
@@ -214,6 +218,9 @@ fn function_selected<'t>(
     if let Some(first) = &ps.first_param
         && params(model, def).first().is_none_or(|p| p.name != first)
     {
+        return false;
+    }
+    if !ps.registered_by.is_empty() && !registered(model, def, outer, ps, handlers) {
         return false;
     }
     if !ps.passed_to.is_empty() && !passed_to(model, def, ps) {
@@ -255,6 +262,30 @@ fn function_selected<'t>(
         }
     }
     true
+}
+
+/// Whether `def` is a handler by registration: in a module where the project registers
+/// some function through `ps.registered_by`, only those module-level functions are; in any
+/// other module, the functions whose first parameter is `ps.fallback_first_param`.
+fn registered<'t>(
+    model: &Model<'t>,
+    def: Node<'t>,
+    outer: ScopeId,
+    ps: &ParamSource,
+    handlers: &Handlers,
+) -> bool {
+    let mut by_this = handlers
+        .iter()
+        .filter(|h| ps.registered_by.contains(&h.via))
+        .peekable();
+    if by_this.peek().is_some() {
+        let name = def_name(model, def);
+        return model.scopes[outer].kind == ScopeKind::Module
+            && by_this.any(|h| h.function == name);
+    }
+    ps.fallback_first_param
+        .as_ref()
+        .is_some_and(|first| params(model, def).first().is_some_and(|p| p.name == first))
 }
 
 /// Whether the file imports module `m` or a submodule or member of it.
