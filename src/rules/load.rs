@@ -71,7 +71,7 @@ impl Ctx<'_> {
 pub enum Parsed {
     Rule(Box<Rule>),
     /// A `kind = "taint-model"` file: shared sources, sanitizers and propagators.
-    Model(TaintModel),
+    Model(Box<TaintModel>),
 }
 
 /// Rules and taint models read from files.
@@ -87,7 +87,7 @@ impl Loaded {
     fn push(&mut self, parsed: Parsed) {
         match parsed {
             Parsed::Rule(r) => self.rules.push(*r),
-            Parsed::Model(m) => self.models.push(m),
+            Parsed::Model(m) => self.models.push(*m),
         }
     }
 }
@@ -125,7 +125,7 @@ pub fn parse_file(file: &str, text: &str) -> Result<Parsed, RuleError> {
     let probe: KindProbe = toml::from_str(text).map_err(toml_err)?;
     if probe.kind.as_deref() == Some("taint-model") {
         let spec: TaintModelFile = toml::from_str(text).map_err(toml_err)?;
-        return Ok(Parsed::Model(compile_model_file(&ctx, &spec)?));
+        return Ok(Parsed::Model(Box::new(compile_model_file(&ctx, &spec)?)));
     }
     let spec: RuleFile = toml::from_str(text).map_err(toml_err)?;
     Ok(Parsed::Rule(Box::new(compile(&ctx, spec)?)))

@@ -95,6 +95,7 @@ pub struct Sanitizers {
     pub guards: Vec<String>,
     pub guard_methods: Vec<String>,
     pub exits: Vec<String>,
+    pub converter_args: Vec<String>,
 }
 
 /// Calls that carry taint from arguments to their result or receiver.
@@ -128,6 +129,8 @@ impl TaintModel {
         s.guard_methods
             .extend(other.sanitizers.guard_methods.iter().cloned());
         s.exits.extend(other.sanitizers.exits.iter().cloned());
+        s.converter_args
+            .extend(other.sanitizers.converter_args.iter().cloned());
         let p = &mut self.propagators;
         p.calls.extend(other.propagators.calls.iter().cloned());
         p.methods.extend(other.propagators.methods.iter().cloned());
@@ -435,10 +438,11 @@ fn compile_model(
             && s.guards.is_empty()
             && s.guard_methods.is_empty()
             && s.exits.is_empty()
+            && s.converter_args.is_empty()
         {
             return Err(ctx.err(
                 off,
-                "a `[[sanitizer]]` needs `calls`, `guards`, `guard_methods` or `exits`",
+                "a `[[sanitizer]]` needs `calls`, `guards`, `guard_methods`, `exits` or `converter_args`",
             ));
         }
         model.sanitizers.calls.extend(s.calls.iter().cloned());
@@ -448,6 +452,10 @@ fn compile_model(
             .guard_methods
             .extend(s.guard_methods.iter().cloned());
         model.sanitizers.exits.extend(s.exits.iter().cloned());
+        model
+            .sanitizers
+            .converter_args
+            .extend(s.converter_args.iter().cloned());
     }
     for p in propagators {
         let off = p.span().start;

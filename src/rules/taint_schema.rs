@@ -190,6 +190,11 @@ pub struct SanitizerSpec {
     /// guard's failing branch calls one, the code that follows sees the value validated.
     #[serde(default)]
     pub exits: Vec<String>,
+    /// Keyword arguments that convert a call's result with the callable they are given:
+    /// with `["type"]`, `request.args.get("n", type=int)` is clean when `int` is one of the
+    /// sanitizer `calls` (Werkzeug's `get`/`getlist` return `int(value)`).
+    #[serde(default)]
+    pub converter_args: Vec<String>,
 }
 
 /// Calls through which taint flows.

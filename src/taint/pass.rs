@@ -31,6 +31,8 @@ pub struct Pass {
     pub guards: HashSet<String>,
     pub guard_methods: HashSet<String>,
     pub exits: HashSet<String>,
+    /// Keywords whose sanitizing callable converts the call's result (`type=int`).
+    pub converter_args: HashSet<String>,
     pub prop_calls: HashSet<String>,
     pub prop_methods: HashSet<String>,
     pub into_receiver: HashSet<String>,
@@ -60,6 +62,7 @@ impl Pass {
             guards: model.sanitizers.guards.iter().cloned().collect(),
             guard_methods: model.sanitizers.guard_methods.iter().cloned().collect(),
             exits: model.sanitizers.exits.iter().cloned().collect(),
+            converter_args: model.sanitizers.converter_args.iter().cloned().collect(),
             prop_calls: model.propagators.calls.iter().cloned().collect(),
             prop_methods: model.propagators.methods.iter().cloned().collect(),
             into_receiver: model.propagators.into_receiver.iter().cloned().collect(),
