@@ -384,7 +384,10 @@ impl Engine {
                     fired.push(ri);
                     let mut f = self.finding(path, source, site.node, ri, pi, name);
                     f.fix = pattern.fix.as_ref().and_then(|spec| {
-                        crate::fix::compute(spec, site.node, source.text.as_bytes(), name)
+                        let mut fix =
+                            crate::fix::compute(spec, site.node, source.text.as_bytes(), name)?;
+                        fix.locate(source);
+                        Some(fix)
                     });
                     findings.push(f);
                 }

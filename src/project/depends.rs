@@ -38,6 +38,14 @@ fn hash_handlers(h: &mut blake3::Hasher, handlers: &Handlers) {
             h.update(&(text.len() as u64).to_le_bytes());
             h.update(text.as_bytes());
         }
+        // Route converters decide which URL parameters are tainted.
+        h.update(&(x.route_params.len() as u64).to_le_bytes());
+        for (name, conv) in &x.route_params {
+            for text in [name, conv] {
+                h.update(&(text.len() as u64).to_le_bytes());
+                h.update(text.as_bytes());
+            }
+        }
     }
 }
 
@@ -171,6 +179,7 @@ mod tests {
         let reg = [Registration {
             via: "django.urls.path".into(),
             target: HandlerRef::Local("order".into()),
+            route_params: Vec::new(),
         }];
         let registered = ProjectHandlers::new(&ix, [(2, &reg[..])]);
         let with = contexts(

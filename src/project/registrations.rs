@@ -38,6 +38,9 @@ pub struct Registration {
     /// The qualified name of the registration call (`django.urls.path`).
     pub via: String,
     pub target: HandlerRef,
+    /// The route's typed parameters, (name, converter), when the first argument is a
+    /// literal route (`"t/<int:pk>/"` gives `("pk", "int")`; an untyped `<pk>` is `str`).
+    pub route_params: Vec<(String, String)>,
 }
 
 /// How the registering file names the handler.
@@ -59,6 +62,8 @@ pub struct Handler {
     /// The registration call that made it one.
     pub via: String,
     pub function: String,
+    /// The route parameters of this registration (see [`Registration::route_params`]).
+    pub route_params: Vec<(String, String)>,
 }
 
 /// The handlers of one module.
@@ -91,6 +96,7 @@ pub fn read(
             out.push(Registration {
                 via: via.clone(),
                 target,
+                route_params: route_params(model, site.node),
             });
             if out.len() >= MAX_REGISTRATIONS_PER_FILE {
                 return out;
@@ -98,6 +104,67 @@ pub fn read(
         }
     }
     out
+}
+
+/// Route parameters at most read from one route: real routes have a handful.
+const MAX_ROUTE_PARAMS: usize = 64;
+
+/// The typed parameters of a registration call's literal route (its first argument):
+/// `<conv:name>` or `<name>` (converter `str`), the syntax of Django's `path()`.
+fn route_params(model: &Model, call: Node) -> Vec<(String, String)> {
+    let Some(route) = call
+        .field(&fields::ARGUMENTS)
+        .and_then(|a| a.named_child(0))
+        .filter(|r| r.kind() == "string")
+    else {
+        return Vec::new();
+    };
+    let mut cursor = route.walk();
+    if route
+        .named_children(&mut cursor)
+        .any(|c| c.kind() == "interpolation")
+    {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    let text = model.text(route);
+    for piece in text.split('<').skip(1) {
+        let Some((inner, _)) = piece.split_once('>') else {
+            continue;
+        };
+        let (conv, name) = inner.split_once(':').unwrap_or(("str", inner));
+        let ident =
+            |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+        if ident(conv) && ident(name) {
+            out.push((name.to_string(), conv.to_string()));
+        }
+        if out.len() >= MAX_ROUTE_PARAMS {
+            break;
+        }
+    }
+    out
+}
+
+/// Whether every registration of `function` through one of `via` types its parameter
+/// `param` with one of `converters`. A parameter missing from some route (passed through
+/// `kwargs`, or a route that is not a literal) is not exempt.
+pub fn typed_by_every_route(
+    handlers: &Handlers,
+    via: &[String],
+    function: &str,
+    param: &str,
+    converters: &[String],
+) -> bool {
+    let mut routes = handlers
+        .iter()
+        .filter(|h| h.function == function && via.contains(&h.via))
+        .peekable();
+    routes.peek().is_some()
+        && routes.all(|h| {
+            h.route_params
+                .iter()
+                .any(|(n, c)| n == param && converters.contains(c))
+        })
 }
 
 /// The handler expression of a registration call, with wrapper calls taken off.
@@ -187,6 +254,7 @@ impl ProjectHandlers {
                 by_file.entry(file).or_default().push(Handler {
                     via: r.via.clone(),
                     function,
+                    route_params: r.route_params.clone(),
                 });
             }
         }

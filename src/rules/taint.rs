@@ -43,6 +43,7 @@ pub struct ParamSource {
     pub registered_arg: usize,
     pub registered_keyword: Option<String>,
     pub fallback_first_param: Option<String>,
+    pub exempt_converters: Vec<String>,
     pub passed_to: Vec<String>,
     pub passed_as: Vec<String>,
     pub param_position: Option<usize>,
@@ -237,12 +238,13 @@ fn compile_source(ctx: &Ctx, s: &Spanned<SourceSpec>) -> Result<Source, RuleErro
     if s.registered_by.is_empty()
         && (s.registered_arg.is_some()
             || s.registered_keyword.is_some()
-            || s.fallback_first_param.is_some())
+            || s.fallback_first_param.is_some()
+            || !s.exempt_converters.is_empty())
     {
         return Err(ctx.err(
             off,
-            "`registered_arg`, `registered_keyword` and `fallback_first_param` need \
-             `registered_by`",
+            "`registered_arg`, `registered_keyword`, `fallback_first_param` and \
+             `exempt_converters` need `registered_by`",
         ));
     }
     let selects = !s.module_imports.is_empty()
@@ -276,6 +278,7 @@ fn compile_source(ctx: &Ctx, s: &Spanned<SourceSpec>) -> Result<Source, RuleErro
                 registered_arg: s.registered_arg.unwrap_or(1),
                 registered_keyword: s.registered_keyword.clone(),
                 fallback_first_param: s.fallback_first_param.clone(),
+                exempt_converters: s.exempt_converters.clone(),
                 passed_to: s.passed_to.clone(),
                 passed_as: s.passed_as.clone(),
                 param_position: s.param_position,

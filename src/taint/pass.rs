@@ -6,7 +6,7 @@
 use super::names::{Param, callee_names, def_name, glob, params};
 use super::trace::{Origin, Step, Taint, Val};
 use crate::fields::{self, FieldExt};
-use crate::project::registrations::Handlers;
+use crate::project::registrations::{Handlers, typed_by_every_route};
 use crate::rules::first_segment;
 use crate::rules::taint::{ParamSource, SourceKind};
 use crate::rules::{RuleSet, TaintModel};
@@ -151,6 +151,14 @@ impl Pass {
             for (pos, p) in list.iter().enumerate() {
                 if out.iter().any(|(n, _)| *n == p.name)
                     || !param_selected(model, outer, ps, pos, p)
+                    || (!ps.exempt_converters.is_empty()
+                        && typed_by_every_route(
+                            handlers,
+                            &ps.registered_by,
+                            def_name(model, def),
+                            p.name,
+                            &ps.exempt_converters,
+                        ))
                 {
                     continue;
                 }
