@@ -6,6 +6,8 @@
 #   --quick            fewer runs (pyaudit/ruff 3, semgrep 1, bandit 1, threads 1 each)
 #   --tools LIST       comma-separated subset of pyaudit,ruff,semgrep,bandit (default: all)
 #   --no-build         do not run `cargo build --release` (use the existing binary)
+#   --no-warm          skip the warm-cache runs (pyaudit and Ruff with their caches primed, and
+#                      after editing one file); the main rounds are always cold (no cache)
 #
 # Environment: SHARED_DIR (default: <repo>/../shared), PYTHON (default: python3),
 #   BENCH_SLOW_CAP_S (default 90: semgrep/bandit are not run again once their runs add up to this).
@@ -23,9 +25,10 @@ venv=$bench_dir/.venv
 tiers=(medium)
 quick=0
 build=1
+warm=1
 tools_arg=pyaudit,ruff,semgrep,bandit
 
-usage() { sed -n '4,13p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '4,15p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 die() { echo "run.sh: $*" >&2; exit 2; }
 log() { echo "[bench $(date +%H:%M:%S)] $*" >&2; }
 
@@ -35,6 +38,7 @@ while [ $# -gt 0 ]; do
     both) tiers=(medium large) ;;
     --quick) quick=1 ;;
     --no-build) build=0 ;;
+    --no-warm) warm=0 ;;
     --tools) [ $# -ge 2 ] || die "--tools needs a value"; tools_arg=$2; shift ;;
     --tools=*) tools_arg=${1#--tools=} ;;
     -h | --help) usage; exit 0 ;;
@@ -198,11 +202,20 @@ bandit_tests=B301,B302,B506,B602,B605,B307,B102
 run_tool() {
   local tier=$1 tool=$2 run=$3 corpus=$4 d=$out/$1
   case $tool in
-    pyaudit) measure "$tier" pyaudit "$run" "$d/pyaudit.txt" "$pyaudit" scan "$corpus" --color never ;;
-    pyaudit-t1) measure "$tier" pyaudit-t1 "$run" "$d/pyaudit-t1.txt" "$pyaudit" scan "$corpus" --color never --threads 1 ;;
-    pyaudit-t2) measure "$tier" pyaudit-t2 "$run" "$d/pyaudit-t2.txt" "$pyaudit" scan "$corpus" --color never --threads 2 ;;
+    # Cold runs: no cache on either side (pyaudit's is on by default). --no-respect-ignore:
+    # the corpus lies in the repository's gitignored bench/corpus/, whose files pyaudit
+    # would otherwise leave out as untracked and ignored (Ruff checks a named directory's
+    # files whatever .gitignore says).
+    pyaudit) measure "$tier" pyaudit "$run" "$d/pyaudit.txt" "$pyaudit" scan "$corpus" --color never --no-respect-ignore --no-cache ;;
+    pyaudit-t1) measure "$tier" pyaudit-t1 "$run" "$d/pyaudit-t1.txt" "$pyaudit" scan "$corpus" --color never --no-respect-ignore --no-cache --threads 1 ;;
+    pyaudit-t2) measure "$tier" pyaudit-t2 "$run" "$d/pyaudit-t2.txt" "$pyaudit" scan "$corpus" --color never --no-respect-ignore --no-cache --threads 2 ;;
     ruff) measure "$tier" ruff "$run" "$d/ruff.txt" "$ruff" check --no-cache --isolated \
       --select "$ruff_select" --output-format concise "$corpus" ;;
+    # Warm runs: each tool's own cache, in the results folder, primed by the run before.
+    pyaudit-warm | pyaudit-edit) measure "$tier" "$tool" "$run" "$d/$tool.txt" "$pyaudit" scan "$corpus" \
+      --color never --no-respect-ignore --cache-dir "$d/pyaudit-cache" ;;
+    ruff-warm | ruff-edit) measure "$tier" "$tool" "$run" "$d/$tool.txt" "$ruff" check --isolated \
+      --cache-dir "$d/ruff-cache" --select "$ruff_select" --output-format concise "$corpus" ;;
     semgrep) measure "$tier" semgrep "$run" "$d/semgrep.json" "$semgrep" scan --metrics=off \
       --disable-version-check --config "$bench_dir/semgrep-rules.yml" --json \
       --no-git-ignore --x-ignore-semgrepignore-files --max-target-bytes=0 "$corpus" ;;
@@ -263,7 +276,7 @@ for tier in "${tiers[@]}"; do
   # pyaudit --threads 1 vs --threads 2, alternating
   if [ "$pyaudit_ok" = 1 ]; then
     rc=0
-    "$pyaudit" scan "$out/$tier" --color never --threads 1 >/dev/null 2>"$out/$tier/threads-probe.err" || rc=$?
+    "$pyaudit" scan "$out/$tier" --color never --no-cache --threads 1 >/dev/null 2>"$out/$tier/threads-probe.err" || rc=$?
     if [ "$rc" -le 1 ]; then
       for ((r = 1; r <= runs_threads; r++)); do
         log "$tier threads round $r/$runs_threads"
@@ -275,9 +288,36 @@ for tier in "${tiers[@]}"; do
     fi
   fi
 
+  # Warm runs: each tool with its own cache. Round 0 primes the caches (not kept). In each
+  # later round one file gets an edit (a comment appended, so both tools see new contents), each tool runs on the edited tree (one file changed since its
+  # last run), then again on the same tree (nothing changed). The file is restored after.
+  if [ "$warm" = 1 ]; then
+    warm_tools=()
+    [ "$pyaudit_ok" = 1 ] && warm_tools+=(pyaudit)
+    want ruff && warm_tools+=(ruff)
+    # The largest module that calls `pickle.loads`, so that pyaudit really parses it again
+    # (most files are cleared by its prefilter, which a warm run repeats anyway). awk reads
+    # all of sort's output (head would end the pipe early: SIGPIPE under pipefail).
+    edited=$(grep -rl --include='*.py' -e 'pickle\.loads' "$corpus" | xargs -d '\n' stat -c '%s %n' \
+      | sort -rn | awk 'NR == 1 { sub(/^[0-9]+ /, ""); print }')
+    cp -p "$edited" "$out/$tier/edited-original.py"
+    echo "${edited#"$corpus"/}" >"$out/$tier/edited-file"
+    for t in "${warm_tools[@]}"; do run_tool "$tier" "$t-warm" 0 "$corpus"; done
+    for ((r = 1; r <= runs_fast; r++)); do
+      printf '\n# bench edit %s\n' "$r" >>"$edited"
+      for mode in edit warm; do
+        for t in "${warm_tools[@]}"; do
+          log "$tier $mode round $r/$runs_fast: $t"
+          run_tool "$tier" "$t-$mode" "$r" "$corpus"
+        done
+      done
+    done
+    cp -p "$out/$tier/edited-original.py" "$edited"
+  fi
+
   # (f) findings: separate, untimed JSON runs where the timed run printed text
   if [ "$pyaudit_ok" = 1 ]; then
-    "$pyaudit" scan "$corpus" --color never --format json >"$out/$tier/pyaudit.json" 2>"$out/$tier/pyaudit.json.err" || true
+    "$pyaudit" scan "$corpus" --color never --no-respect-ignore --no-cache --format json >"$out/$tier/pyaudit.json" 2>"$out/$tier/pyaudit.json.err" || true
   fi
   if want ruff; then
     "$ruff" check --no-cache --isolated --select "$ruff_select" --output-format json "$corpus" \

@@ -17,6 +17,8 @@ from pathlib import Path
 
 TOOLS = ["pyaudit", "ruff", "semgrep", "bandit"]
 THREADS = ["pyaudit-t1", "pyaudit-t2"]
+# Runs with each tool's cache primed: nothing changed, or one file edited since the last run.
+WARM = ["pyaudit-warm", "ruff-warm", "pyaudit-edit", "ruff-edit"]
 # text-output fallback: "path:line:col: CODE123 message"
 FINDING_LINE = re.compile(r"^[^ ].*:[0-9]+:[0-9]+: ([A-Z]+[0-9]+) ")
 
@@ -187,7 +189,7 @@ def main():
         print()
 
         stats = {}
-        for tool in TOOLS + THREADS:
+        for tool in TOOLS + THREADS + WARM:
             rs = [r for r in rows if r["tier"] == tier and r["tool"] == tool]
             if not rs:
                 continue
@@ -263,6 +265,27 @@ def main():
                 print(
                     f"| {name} | {s['n']} | {fmt_s(s['wall'])} | {fmt_s(s['cpu'])} | {s['rss']:.0f} "
                     f"| {t1['wall'] / s['wall']:.2f}× |"
+                )
+            print()
+
+        if any(t in stats for t in WARM):
+            edited = tier_dir / "edited-file"
+            what = edited.read_text().strip() if edited.exists() else "one file"
+            print(f"Warm runs (each tool's own cache primed; 'one file edited' appends a comment to {what}):")
+            print()
+            print("| tool | tree | runs | wall s (median) | wall min–max | CPU s | peak RSS MiB | vs its cold run |")
+            print("|---|---|---:|---:|---:|---:|---:|---:|")
+            for tool in WARM:
+                s = stats.get(tool)
+                if not s:
+                    continue
+                name, mode = tool.rsplit("-", 1)
+                cold = stats.get(name, {}).get("wall")
+                tree = "unchanged" if mode == "warm" else "one file edited"
+                ratio = f"{s['wall'] / cold:.2f}×" if cold else "n/a"
+                print(
+                    f"| {name} | {tree} | {s['n']} | {fmt_s(s['wall'])} | {fmt_s(s['min'])}–{fmt_s(s['max'])} "
+                    f"| {fmt_s(s['cpu'])} | {s['rss']:.0f} | {ratio} |"
                 )
             print()
 

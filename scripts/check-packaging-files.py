@@ -154,12 +154,13 @@ def simulate_action():
     defaults = {k: v.get("default", "") for k, v in action["inputs"].items()}
     cases = [
         # (inputs, stub exit, stub writes no SARIF, expected args, expected outputs)
-        ({}, 0, False, ["scan", "--format", "sarif", "--output", "pyaudit.sarif", "--strict", "--", "."],
+        ({}, 0, False, ["scan", "--format", "sarif", "--output", "pyaudit.sarif", "--no-cache", "--strict",
+          "--", "."],
          {"exit-code": "0", "sarif-file": "pyaudit.sarif"}),
         ({"paths": "src  tests\nscripts", "fail-on": "high", "baseline": "base line.json",
           "sarif-file": "out.sarif", "args": "--exclude gen --min-confidence high",
           "fail-on-incomplete": "false"}, 1, False,
-         ["scan", "--format", "sarif", "--output", "out.sarif", "--fail-on", "high",
+         ["scan", "--format", "sarif", "--output", "out.sarif", "--no-cache", "--fail-on", "high",
           "--baseline", "base line.json", "--exclude", "gen", "--min-confidence", "high",
           "--", "src", "tests", "scripts"],
          {"exit-code": "1", "sarif-file": "out.sarif"}),

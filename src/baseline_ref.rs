@@ -140,6 +140,8 @@ pub fn remove_old(
     };
     // The same paths, as seen from the base checkout.
     let mut base_opts = opts.clone();
+    // The checkout is temporary: its entries could never be used again.
+    base_opts.cache = None;
     base_opts.paths = opts
         .paths
         .iter()

@@ -77,25 +77,53 @@ fn check(meta: &std::fs::Metadata, limit: u64) -> Result<(), BoundedReadError> {
     Ok(())
 }
 
-/// Reads `path` (following symbolic links) if it is a regular file of at most `limit` bytes.
-pub fn read(path: &Path, limit: u64) -> Result<Vec<u8>, BoundedReadError> {
-    let io = |e: std::io::Error| {
-        if e.kind() == std::io::ErrorKind::NotFound {
-            BoundedReadError::NotFound
-        } else {
-            BoundedReadError::Io(e.to_string())
-        }
-    };
-    check(&std::fs::metadata(path).map_err(io)?, limit)?;
-    let file = std::fs::File::open(path).map_err(io)?;
-    check(&file.metadata().map_err(io)?, limit)?;
+fn io(e: std::io::Error) -> BoundedReadError {
+    if e.kind() == std::io::ErrorKind::NotFound {
+        BoundedReadError::NotFound
+    } else {
+        BoundedReadError::Io(e.to_string())
+    }
+}
+
+/// Reads an opened file that passed the checks: the file may grow after them, so never more
+/// than one byte past the limit.
+fn read_checked(file: std::fs::File, limit: u64) -> Result<Vec<u8>, BoundedReadError> {
     let mut bytes = Vec::new();
-    // The file may grow after the checks: never read more than one byte past the limit.
     file.take(limit + 1).read_to_end(&mut bytes).map_err(io)?;
     if bytes.len() as u64 > limit {
         return Err(BoundedReadError::TooLarge { limit });
     }
     Ok(bytes)
+}
+
+/// Reads `path` (following symbolic links) if it is a regular file of at most `limit` bytes.
+pub fn read(path: &Path, limit: u64) -> Result<Vec<u8>, BoundedReadError> {
+    check(&std::fs::metadata(path).map_err(io)?, limit)?;
+    let file = std::fs::File::open(path).map_err(io)?;
+    check(&file.metadata().map_err(io)?, limit)?;
+    read_checked(file, limit)
+}
+
+/// [`read`], but a symbolic link is refused rather than followed (`NotRegular`), also when
+/// one replaces the file between the check and the open. For files pyaudit writes itself
+/// in a directory a scanned repository may have planted (the result cache).
+pub fn read_no_follow(path: &Path, limit: u64) -> Result<Vec<u8>, BoundedReadError> {
+    let before = std::fs::symlink_metadata(path).map_err(io)?;
+    if before.file_type().is_symlink() {
+        return Err(BoundedReadError::NotRegular("a symbolic link"));
+    }
+    check(&before, limit)?;
+    let file = std::fs::File::open(path).map_err(io)?;
+    let opened = file.metadata().map_err(io)?;
+    check(&opened, limit)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        if (before.dev(), before.ino()) != (opened.dev(), opened.ino()) {
+            return Err(BoundedReadError::NotRegular("a symbolic link"));
+        }
+    }
+    read_checked(file, limit)
 }
 
 /// [`read`] as UTF-8 text.

@@ -50,7 +50,7 @@ impl From<ColorChoice> for anstream::ColorChoice {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Scan Python files and directories for findings.
-    Scan(ScanArgs),
+    Scan(Box<ScanArgs>),
     /// List every rule (id, name, severity, confidence, summary), or write its docs pages.
     Rules(crate::rule_docs::RulesArgs),
     /// Check user rules against the `# ruleid:` / `# ok:` expectations of the Python
@@ -140,6 +140,15 @@ pub struct ScanArgs {
     #[arg(long)]
     pub show_fixes: bool,
 
+    /// Do not read or write the result cache.
+    #[arg(long)]
+    pub no_cache: bool,
+
+    /// Keep the result cache in DIR (default: $PYAUDIT_CACHE_DIR, else `.pyaudit_cache`
+    /// under the project root).
+    #[arg(long, value_name = "DIR", conflicts_with = "no_cache")]
+    pub cache_dir: Option<PathBuf>,
+
     /// Parse every file even when no rule can match it (for checking the prefilter).
     #[arg(long, hide = true)]
     pub no_prefilter: bool,
@@ -185,8 +194,10 @@ pub fn run() -> Result<ExitCode, CliError> {
     let cli = Cli::parse();
     if let Command::Server = cli.command {
         // The server's writer thread owns stdout: it must not be locked here.
-        crate::lsp::run().map_err(CliError::Usage)?;
-        return Ok(ExitCode::SUCCESS);
+        return Ok(match crate::lsp::run().map_err(CliError::Usage)? {
+            crate::lsp::Ending::Clean => ExitCode::SUCCESS,
+            crate::lsp::Ending::WithoutShutdown => ExitCode::from(1),
+        });
     }
     let mut stdout = anstream::AutoStream::new(std::io::stdout().lock(), cli.color.into());
     let rules = match &cli.command {
@@ -353,6 +364,11 @@ fn run_scan(cli: &Cli, args: &ScanArgs, rules: RuleSet) -> Result<ExitCode, CliE
         threads: args.threads,
         max_file_bytes: args.max_file_size.saturating_mul(1024 * 1024),
         respect_ignore: !args.no_respect_ignore,
+        // Standard input has no file to key an entry by.
+        cache: (!stdin)
+            .then(|| open_cache(args, &settings, &engine))
+            .flatten(),
+        ..ScanOptions::default()
     };
     let mut result = if stdin {
         let name = args
@@ -363,6 +379,7 @@ fn run_scan(cli: &Cli, args: &ScanArgs, rules: RuleSet) -> Result<ExitCode, CliE
     } else {
         scan(&engine, &opts).map_err(|e| CliError::Usage(e.to_string()))?
     };
+    report_cache(&opts);
     gate::forget_unused_for_rules_off(&mut result, &selection, engine.rules());
     if let Some(reference) = &args.baseline_ref {
         let n = crate::baseline_ref::remove_old(&mut result, reference, &engine, &opts)
@@ -385,38 +402,94 @@ fn run_scan(cli: &Cli, args: &ScanArgs, rules: RuleSet) -> Result<ExitCode, CliE
     )
     .map_err(CliError::Usage)?;
     if args.show_fixes {
-        print_show_fixes(&settings, engine.rules(), &result);
+        print_show_fixes(&settings, engine.rules(), &result)?;
     }
     Ok(code)
 }
 
-/// Which findings a fix may act on: those the run reports (not suppressed, not turned off
-/// for the file, at least `min-confidence`).
-fn fixable_filter<'a>(
-    settings: &'a Settings,
-    rules: &'a RuleSet,
-) -> impl Fn(&crate::finding::Finding) -> bool + 'a {
-    move |f| {
-        !f.suppressed
-            && f.confidence >= settings.min_confidence
-            && rules
-                .rules()
-                .get(f.rule_index)
-                .is_some_and(|r| !settings.ignored_in_file(&f.path, r, rules))
+/// The result cache this scan uses, or `None` (`--no-cache`, or it cannot be used: said on
+/// stderr). The location is never taken from a configuration file, which a scanned
+/// repository may supply: only the user chooses where pyaudit writes.
+fn open_cache(
+    args: &ScanArgs,
+    settings: &Settings,
+    engine: &Engine,
+) -> Option<std::sync::Arc<crate::cache::Cache>> {
+    if args.no_cache {
+        return None;
+    }
+    let dir = args
+        .cache_dir
+        .clone()
+        .or_else(|| {
+            std::env::var_os(crate::cache::DIR_ENV)
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from)
+        })
+        .unwrap_or_else(|| settings.root.path().join(crate::cache::DIR_NAME));
+    match crate::cache::Cache::open(&dir, engine.fingerprint()) {
+        Ok(c) => Some(std::sync::Arc::new(c)),
+        Err(e) => {
+            eprintln!("pyaudit: warning: {}", crate::report::inert::lines(&e));
+            None
+        }
     }
 }
 
+/// Prints the cache's warnings and, with `PYAUDIT_CACHE_STATS=1`, what it did.
+fn report_cache(opts: &ScanOptions) {
+    let Some(cache) = &opts.cache else {
+        return;
+    };
+    for w in cache.warnings() {
+        eprintln!("pyaudit: warning: {}", crate::report::inert::lines(&w));
+    }
+    if std::env::var_os(crate::cache::STATS_ENV).is_some_and(|v| v == "1") {
+        let s = cache.stats();
+        eprintln!(
+            "pyaudit: cache: {} files from the cache, {} stored, {} entries rejected",
+            s.hits, s.written, s.rejected
+        );
+    }
+}
+
+/// Which findings a fix may act on: exactly those the report shows ([`gate::reported`]:
+/// selection, per-file ignores, profile, min-confidence, `--baseline`, suppressions; the
+/// findings `--baseline-ref` removed are already gone from `result`), and the call-rule
+/// findings they cover. Findings are matched by file, rule and fingerprint, which survive
+/// the edits of earlier fixing rounds moving lines.
+fn fixable_filter(
+    settings: &Settings,
+    rules: &RuleSet,
+    result: &crate::scan::ScanResult,
+) -> Result<impl Fn(&crate::finding::Finding) -> bool + use<>, CliError> {
+    type Key = (PathBuf, String, String);
+    let key = |f: &crate::finding::Finding| -> Key {
+        (f.path.clone(), f.rule_id.clone(), f.fingerprint.clone())
+    };
+    let shown = gate::reported(&result.findings, settings, rules).map_err(CliError::Usage)?;
+    let keys: std::collections::HashSet<Key> = shown
+        .iter()
+        .flat_map(|f| std::iter::once(f).chain(&f.covered))
+        .map(key)
+        .collect();
+    Ok(move |f: &crate::finding::Finding| keys.contains(&key(f)))
+}
+
 /// `--show-fixes`: on stdout after a text report, on stderr after a machine format.
-fn print_show_fixes(settings: &Settings, rules: &RuleSet, result: &crate::scan::ScanResult) {
-    let keep = fixable_filter(settings, rules);
-    let findings: Vec<&crate::finding::Finding> =
-        result.findings.iter().filter(|f| keep(f)).collect();
-    let text = crate::fixer::show_fixes(&findings, &|p| settings.root.display(p));
+fn print_show_fixes(
+    settings: &Settings,
+    rules: &RuleSet,
+    result: &crate::scan::ScanResult,
+) -> Result<(), CliError> {
+    let keep = fixable_filter(settings, rules, result)?;
+    let text = crate::fixer::show_fixes(&result.findings, &keep, &|p| settings.root.display(p));
     if settings.ci.format.is_machine() {
         eprint!("{text}");
     } else {
         print!("{text}");
     }
+    Ok(())
 }
 
 /// `--fix` / `--diff`: fix the files with fixable findings, then (`--fix`) scan again and
@@ -429,16 +502,10 @@ fn run_fixes(
     opts: &ScanOptions,
     result: crate::scan::ScanResult,
 ) -> Result<ExitCode, CliError> {
-    let keep = fixable_filter(settings, engine.rules());
-    let mut paths: Vec<PathBuf> = result
-        .findings
-        .iter()
-        .filter(|f| keep(f))
-        .filter(|f| {
-            crate::fix::fixes_of(f)
-                .any(|x| args.unsafe_fixes || x.safety == crate::fix::Safety::Safe)
-        })
-        .map(|f| f.path.clone())
+    let keep = fixable_filter(settings, engine.rules(), &result)?;
+    let mut paths: Vec<PathBuf> = crate::fix::kept(&result.findings, &keep, args.unsafe_fixes)
+        .into_iter()
+        .map(|(f, _)| f.path.clone())
         .collect();
     paths.dedup();
     let (fixed, errors) = crate::fixer::fix_files(
@@ -492,7 +559,7 @@ fn run_fixes(
     )
     .map_err(CliError::Usage)?;
     if args.show_fixes {
-        print_show_fixes(settings, engine.rules(), &again);
+        print_show_fixes(settings, engine.rules(), &again)?;
     }
     Ok(if errors.is_empty() {
         code

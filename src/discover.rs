@@ -17,6 +17,12 @@ use ignore::gitignore::{Gitignore, GitignoreBuilder};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
+/// Whether git tracks `path` or, for a directory, any file under it (false outside a work
+/// tree). The result cache refuses a directory a repository has committed.
+pub fn git_tracks(path: &Path) -> bool {
+    git::tracks(path)
+}
+
 /// Directory names whose untracked contents are not scanned: virtualenvs, caches and build
 /// output hold third-party or generated code, not the project's own.
 pub const SKIPPED_DIRS: &[&str] = &[

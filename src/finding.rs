@@ -120,14 +120,16 @@ impl std::str::FromStr for Confidence {
 
 /// A point in a source file. `line` is 1-based; `byte_col` is the 0-based byte offset
 /// within the line's UTF-8 text (reporters convert to characters or UTF-16 units).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
 pub struct Position {
     pub line: usize,
     pub byte_col: usize,
 }
 
 /// One step of a data-flow path (taint findings): where a value went and what happened to it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FlowStep {
     /// The file this step is in (a path may cross modules).
     pub path: PathBuf,
@@ -138,7 +140,7 @@ pub struct FlowStep {
 }
 
 /// One match of a rule in a file.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Finding {
     /// Index of the rule in the loaded [`crate::rules::RuleSet`].
     pub rule_index: usize,
@@ -165,7 +167,7 @@ pub struct Finding {
     /// it on a merged finding when one of the findings it covers is silenced).
     pub suppressed: bool,
     /// The automatic fix, when the rule has one that applies exactly here.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fix: Option<crate::fix::Fix>,
     /// Findings of call rules on the same call that this taint finding stands for (see
     /// [`crate::dedup`]); `--select`, `--ignore` and suppressions answer to their ids too.
@@ -183,7 +185,7 @@ impl Finding {
 }
 
 /// The kind of trouble a file gave the scanner.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum DiagnosticKind {
     /// The file could not be read at all (permissions, vanished, I/O error).
@@ -223,7 +225,7 @@ impl DiagnosticKind {
 }
 
 /// A problem with one input file or path, reported without stopping the scan.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Diagnostic {
     pub path: PathBuf,
     pub kind: DiagnosticKind,

@@ -10,6 +10,7 @@
 pub mod baseline;
 pub mod baseline_ref;
 pub mod bounded_read;
+pub mod cache;
 pub mod cli;
 pub mod config;
 pub mod dedup;

@@ -205,7 +205,7 @@ fn collect(paths: &[PathBuf]) -> Result<(Loaded, Vec<PathBuf>, Vec<String>), Str
                 .map_err(|e| format!("bad rule file: {e}"))?
             {
                 Parsed::Rule(r) => loaded.rules.push(*r),
-                Parsed::Model(m) => loaded.models.push(m),
+                Parsed::Model(m) => loaded.models.push(*m),
             }
             let fixture = p.with_extension("py");
             // Any entry counts (not only a regular file), so that a fixture linked to a device

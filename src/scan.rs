@@ -3,9 +3,12 @@
 use crate::discover::{Candidate, DiscoverError, Excludes, Skipped, WalkOptions, discover_with};
 use crate::engine::Engine;
 use crate::finding::{Diagnostic, DiagnosticKind, Finding};
+use crate::project::ModuleSummary;
 use rayon::prelude::*;
+use std::collections::{HashMap, HashSet};
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Default size limit per file: generated files beyond this are reported, not analysed.
@@ -104,7 +107,19 @@ pub struct ScanOptions {
     pub max_file_bytes: u64,
     /// Honour `.gitignore` / `.ignore` for files git does not track.
     pub respect_ignore: bool,
+    /// The result cache to read and fill, if any.
+    pub cache: Option<std::sync::Arc<crate::cache::Cache>>,
+    /// Text analysed instead of a file's contents on disk, by the path discovery reaches
+    /// it at: the language server's open documents, as the editor holds them.
+    pub overrides: Arc<Overrides>,
+    /// When set, only these files' findings are wanted (the language server's open
+    /// documents): other files are analysed only when the cross-module results of one of
+    /// these depend on them, and the findings of those others are partial.
+    pub focus: Option<Arc<HashSet<PathBuf>>>,
 }
+
+/// File contents by path that stand in for what is on disk; see [`ScanOptions::overrides`].
+pub type Overrides = HashMap<PathBuf, Arc<[u8]>>;
 
 impl Default for ScanOptions {
     fn default() -> Self {
@@ -114,6 +129,9 @@ impl Default for ScanOptions {
             threads: 0,
             max_file_bytes: DEFAULT_MAX_FILE_BYTES,
             respect_ignore: true,
+            cache: None,
+            overrides: Arc::default(),
+            focus: None,
         }
     }
 }
@@ -168,9 +186,15 @@ pub(crate) fn extra_lines<'f>(
                 .iter()
                 .filter(move |s| s.path == path)
                 .flat_map(|s| [s.start.line, s.end.line]);
+            // Fix edits may fall on any line of a multi-line call.
+            let edits = crate::fix::fixes_of(f)
+                .filter(move |_| here)
+                .flat_map(|x| &x.edits)
+                .flat_map(|e| [e.from.line, e.to.line]);
             here.then_some(f.end.line)
                 .into_iter()
                 .chain(steps)
+                .chain(edits)
                 .filter(move |&l| !here || l != f.start.line || f.line_text.is_empty())
         })
         .collect();
@@ -282,8 +306,13 @@ pub fn scan_candidates(
         analyse_all(
             engine,
             candidates,
-            opts.max_file_bytes,
-            &budget,
+            Limits {
+                max_bytes: opts.max_file_bytes,
+                budget: &budget,
+                cache: opts.cache.as_deref(),
+                overrides: &opts.overrides,
+                focus: opts.focus.as_deref(),
+            },
             &mut diagnostics,
             &mut notes,
         )
@@ -345,25 +374,63 @@ struct FileReport {
     unused_suppressions: Vec<crate::suppress::UnusedSuppression>,
 }
 
+/// What every file's analysis shares: the size limit, the memory budget, the cache, the
+/// texts that stand in for files and the files whose findings are wanted.
+#[derive(Clone, Copy)]
+struct Limits<'a> {
+    max_bytes: u64,
+    budget: &'a ByteBudget,
+    cache: Option<&'a crate::cache::Cache>,
+    overrides: &'a Overrides,
+    focus: Option<&'a HashSet<PathBuf>>,
+}
+
 /// Analyses every candidate: files that can take part in a cross-module flow as one
 /// project (see [`crate::project::schedule`]), the others one by one.
 fn analyse_all(
     engine: &Engine,
     candidates: &[Candidate],
-    max_bytes: u64,
-    budget: &ByteBudget,
+    limits: Limits,
     diagnostics: &mut Vec<Diagnostic>,
     notes: &mut Vec<String>,
 ) -> Vec<Option<FileReport>> {
-    use crate::project::{ProjectIndex, imports, schedule};
-    // Per candidate: (may hold a source, may hold a sink) and its imports.
-    type Probe = ((bool, bool), Vec<imports::ImportRef>);
+    use crate::project::registrations::{Handlers, ProjectHandlers, Registration};
+    use crate::project::{ProjectIndex, depends, imports, schedule};
+    let wanted = |c: &Candidate| limits.focus.is_none_or(|f| f.contains(&c.path));
+    // A file analysed on its own depends on its bytes and on the handlers other files
+    // register in it: that is its cache context.
+    let analyse_alone = |c: &Candidate, handlers: &Handlers| {
+        if !wanted(c) {
+            return None;
+        }
+        let memo = limits.cache.map(|cache| Memo {
+            cache,
+            context: depends::handlers_digest(handlers),
+            project: None,
+        });
+        analyse_candidate(c, limits, memo.as_ref(), |p, b| {
+            (engine.analyse_in(p, b, None, handlers, false).0, None)
+        })
+        .0
+    };
+    // Per candidate: (may hold a source, may hold a sink), its imports, the request
+    // handlers it registers and, with a cache, the hash of its bytes (importers' cache
+    // keys name it).
+    type Probe = (
+        (bool, bool),
+        Vec<imports::ImportRef>,
+        Vec<Registration>,
+        Option<blake3::Hash>,
+    );
     let probes: Vec<Option<Probe>> = candidates
         .par_iter()
         .map(|c| {
-            let (bytes, _held) = read_candidate(c, max_bytes, budget).ok()??;
+            let (bytes, _held) = read_candidate(c, limits).ok()??;
             let role = engine.taint_role(&bytes)?;
-            Some((role, imports::scan(&bytes)))
+            let imports = imports::scan(&bytes);
+            let registrations = engine.registrations(&bytes, &imports);
+            let hash = limits.cache.map(|_| blake3::hash(&bytes));
+            Some((role, imports, registrations, hash))
         })
         .collect();
     let probed: Vec<usize> = (0..candidates.len())
@@ -372,7 +439,7 @@ fn analyse_all(
     if probed.is_empty() {
         return candidates
             .par_iter()
-            .map(|c| analyse_candidate(c, max_bytes, budget, |p, b| engine.analyse(p, b)))
+            .map(|c| analyse_alone(c, &[]))
             .collect();
     }
     let index = ProjectIndex::new(probed.iter().map(|&i| candidates[i].path.clone()).collect());
@@ -380,19 +447,33 @@ fn analyse_all(
     let mut cand_of = vec![0; index.files().len()];
     let mut roles = vec![(false, false); index.files().len()];
     let mut edges = vec![Vec::new(); index.files().len()];
+    let mut hashes = vec![None; index.files().len()];
     for &i in &probed {
         let Some(id) = index.id(&candidates[i].path) else {
             continue;
         };
         cand_of[id] = i;
-        if let Some((role, imps)) = &probes[i] {
+        if let Some((role, imps, _, hash)) = &probes[i] {
             roles[id] = *role;
+            hashes[id] = *hash;
             for imp in imps {
                 edges[id].extend(index.dependencies(id, imp));
             }
             edges[id].sort_unstable();
             edges[id].dedup();
         }
+    }
+    let handlers = ProjectHandlers::new(
+        &index,
+        probed.iter().filter_map(|&i| {
+            let id = index.id(&candidates[i].path)?;
+            Some((id, probes[i].as_ref()?.2.as_slice()))
+        }),
+    );
+    let handlers_of = |c: &Candidate| index.id(&c.path).map_or(&[][..], |id| handlers.of(id));
+    for (id, role) in roles.iter_mut().enumerate() {
+        // A module with registered handlers holds sources, whatever its text says.
+        role.0 |= !handlers.of(id).is_empty();
     }
     let mut member = schedule::participants(&edges, &roles);
     let participants = member.iter().filter(|&&m| m).count();
@@ -407,6 +488,11 @@ fn analyse_all(
             schedule::MAX_PROJECT_FILES
         ));
     }
+    if limits.focus.is_some() {
+        let focus: Vec<bool> = cand_of.iter().map(|&i| wanted(&candidates[i])).collect();
+        let needed = schedule::needed(&edges, &member, &focus);
+        member.iter_mut().zip(needed).for_each(|(m, n)| *m &= n);
+    }
     let mut in_project = vec![false; candidates.len()];
     for (id, &m) in member.iter().enumerate() {
         in_project[cand_of[id]] = m;
@@ -414,21 +500,31 @@ fn analyse_all(
     let mut out: Vec<Option<FileReport>> = candidates
         .par_iter()
         .zip(&in_project)
-        .map(|(c, &p)| {
-            (!p).then(|| analyse_candidate(c, max_bytes, budget, |p, b| engine.analyse(p, b)))
-                .flatten()
-        })
+        .map(|(c, &p)| (!p).then(|| analyse_alone(c, handlers_of(c))).flatten())
         .collect();
+    let contexts = match limits.cache {
+        Some(_) => depends::contexts(&index, &edges, &member, &hashes, &handlers),
+        None => Vec::new(),
+    };
+    let batch = crate::cache::Batch::default();
     let (solved, unsettled) = schedule::solve(&index, &edges, &member, |view, export| {
         let c = &candidates[cand_of[view.me]];
-        let mut summary = None;
-        let report = analyse_candidate(c, max_bytes, budget, |p, b| {
-            let (o, s) = engine.analyse_in(p, b, Some(view), export);
-            summary = s;
-            o
-        });
-        (report, summary)
+        let memo = limits
+            .cache
+            .zip(contexts.get(view.me).copied().flatten())
+            .zip(hashes[view.me])
+            .map(|((cache, context), probed)| Memo {
+                cache,
+                context,
+                project: Some((probed, &batch)),
+            });
+        analyse_candidate(c, limits, memo.as_ref(), |p, b| {
+            engine.analyse_in(p, b, Some(view), handlers.of(view.me), export)
+        })
     });
+    if let Some(cache) = limits.cache {
+        cache.commit(batch);
+    }
     for (id, report) in solved {
         out[cand_of[id]] = report;
     }
@@ -447,15 +543,35 @@ fn analyse_all(
     out
 }
 
-/// The bytes of a candidate with the budget they hold, `Ok(None)` for a file the walk
-/// only admitted if it has a Python shebang and it has none, or the report on why it cannot
-/// be read.
+/// The bytes of a candidate (its override, else the file) with the budget they hold,
+/// `Ok(None)` for a file the walk only admitted if it has a Python shebang and it has none,
+/// or the report on why it cannot be read.
 fn read_candidate<'b>(
     c: &Candidate,
-    max_bytes: u64,
-    budget: &'b ByteBudget,
+    limits: Limits<'b>,
 ) -> Result<Option<(Vec<u8>, BudgetGuard<'b>)>, Box<FileReport>> {
+    let Limits {
+        max_bytes, budget, ..
+    } = limits;
     let diag = |kind, message: String| Box::new(FileReport::diagnostic(c, kind, message));
+    let too_large = |len: u64| {
+        diag(
+            DiagnosticKind::TooLarge,
+            format!(
+                "{len} bytes is over the {max_bytes}-byte limit (--max-file-size); not analysed"
+            ),
+        )
+    };
+    if let Some(text) = limits.overrides.get(&c.path) {
+        if text.len() as u64 > max_bytes {
+            return Err(too_large(text.len() as u64));
+        }
+        let held = budget.acquire(text.len() as u64);
+        if c.needs_shebang && !c.explicit && !has_python_shebang(text) {
+            return Ok(None);
+        }
+        return Ok(Some((text.to_vec(), held)));
+    }
     // Opening a FIFO or device named on the command line could block forever.
     if let Ok(meta) = std::fs::metadata(&c.path)
         && !meta.is_file()
@@ -476,12 +592,7 @@ fn read_candidate<'b>(
     };
     let len = file.metadata().map(|m| m.len()).unwrap_or(0);
     if len > max_bytes {
-        return Err(diag(
-            DiagnosticKind::TooLarge,
-            format!(
-                "{len} bytes is over the {max_bytes}-byte limit (--max-file-size); not analysed"
-            ),
-        ));
+        return Err(too_large(len));
     }
     // Held until the analysis is done, so large files are not in memory side by side.
     let held = budget.acquire(len);
@@ -526,37 +637,110 @@ impl FileReport {
     }
 }
 
+/// How a file's analysis is looked up in and kept in the result cache.
+struct Memo<'a> {
+    cache: &'a crate::cache::Cache,
+    /// What the results depend on besides the file's own bytes (see [`crate::cache`]).
+    context: [u8; 32],
+    /// For a module of whole-program analysis: the hash of its bytes when the probe read
+    /// them (its importers' keys name it), and the batch its entry waits in.
+    project: Option<(blake3::Hash, &'a crate::cache::Batch)>,
+}
+
+impl FileReport {
+    fn from_entry(c: &Candidate, e: crate::cache::Entry) -> FileReport {
+        FileReport {
+            path: c.path.clone(),
+            lines: e.lines,
+            findings: e.findings,
+            diagnostics: e.diagnostics,
+            scanned: e.scanned,
+            parsed: e.parsed,
+            internal_error: false,
+            unused_suppressions: e.unused_suppressions,
+        }
+    }
+
+    fn entry<'a>(&'a self, summary: Option<&'a ModuleSummary>) -> crate::cache::EntryRef<'a> {
+        crate::cache::EntryRef {
+            lines: &self.lines,
+            findings: &self.findings,
+            diagnostics: &self.diagnostics,
+            scanned: self.scanned,
+            parsed: self.parsed,
+            unused_suppressions: &self.unused_suppressions,
+            summary,
+        }
+    }
+}
+
+/// Reads and analyses one candidate with `run`, or takes its results from the cache: the
+/// report (`None` for a file that turned out not to be Python) and the module summary
+/// `run` gave.
 fn analyse_candidate(
     c: &Candidate,
-    max_bytes: u64,
-    budget: &ByteBudget,
-    run: impl FnOnce(&Path, &[u8]) -> crate::engine::FileOutcome,
-) -> Option<FileReport> {
+    limits: Limits,
+    memo: Option<&Memo>,
+    run: impl FnOnce(&Path, &[u8]) -> (crate::engine::FileOutcome, Option<ModuleSummary>),
+) -> (Option<FileReport>, Option<ModuleSummary>) {
     let diag = |kind, message: String| FileReport::diagnostic(c, kind, message);
-    let (bytes, _held) = match read_candidate(c, max_bytes, budget) {
+    let (bytes, _held) = match read_candidate(c, limits) {
         Ok(Some(b)) => b,
-        Ok(None) => return None,
-        Err(report) => return Some(*report),
+        Ok(None) => return (None, None),
+        Err(report) => return (Some(*report), None),
     };
+    let keyed = memo.map(|m| {
+        let hash = blake3::hash(&bytes);
+        if let Some((probed, batch)) = m.project
+            && probed != hash
+        {
+            // Changed since the probe: importers were keyed with the old bytes.
+            batch.spoil();
+        }
+        (m, m.cache.key(&c.path, &hash, &m.context))
+    });
+    if let Some((m, key)) = &keyed
+        && let Some(mut e) = m.cache.load(&c.path, key)
+    {
+        let summary = e.summary.take().map(|mut s| {
+            s.seal();
+            s
+        });
+        return (Some(FileReport::from_entry(c, e)), summary);
+    }
     let analysed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(&c.path, &bytes)));
-    Some(match analysed {
-        Ok(outcome) => FileReport {
-            path: c.path.clone(),
-            lines: extra_lines(
-                &c.path,
-                &bytes,
-                outcome.findings.iter().chain(&outcome.exported_sinks),
-            ),
-            scanned: !outcome
-                .diagnostics
-                .iter()
-                .any(|d| d.kind == DiagnosticKind::Binary),
-            parsed: outcome.parsed,
-            findings: outcome.findings,
-            diagnostics: outcome.diagnostics,
-            internal_error: false,
-            unused_suppressions: outcome.unused_suppressions,
-        },
+    match analysed {
+        Ok((outcome, summary)) => {
+            let report = FileReport {
+                path: c.path.clone(),
+                lines: extra_lines(
+                    &c.path,
+                    &bytes,
+                    outcome.findings.iter().chain(&outcome.exported_sinks),
+                ),
+                scanned: !outcome
+                    .diagnostics
+                    .iter()
+                    .any(|d| d.kind == DiagnosticKind::Binary),
+                parsed: outcome.parsed,
+                findings: outcome.findings,
+                diagnostics: outcome.diagnostics,
+                internal_error: false,
+                unused_suppressions: outcome.unused_suppressions,
+            };
+            // A file the prefilter cleared costs less to clear again than to look up.
+            if let Some((m, key)) = &keyed
+                && report.parsed
+            {
+                let unsealed = summary.as_ref().map(ModuleSummary::unseal);
+                let entry = report.entry(unsealed.as_ref());
+                match m.project {
+                    Some((_, batch)) => batch.push(m.cache, &c.path, key, &entry),
+                    None => m.cache.store(&c.path, key, &entry),
+                }
+            }
+            (Some(report), summary)
+        }
         Err(panic) => {
             let what = panic
                 .downcast_ref::<&str>()
@@ -568,9 +752,9 @@ fn analyse_candidate(
                 format!("internal error while analysing this file (please report it): {what}"),
             );
             r.internal_error = true;
-            r
+            (Some(r), None)
         }
-    })
+    }
 }
 
 fn has_python_shebang(bytes: &[u8]) -> bool {

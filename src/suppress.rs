@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use tree_sitter::{Node, Point};
 
 /// A suppression comment (or one rule named in it) that silenced nothing.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub struct UnusedSuppression {
     pub path: PathBuf,
     pub line: usize,

@@ -91,6 +91,33 @@ pub fn list(dir: &Path) -> Listing {
     Listing::Files(files)
 }
 
+/// Whether git tracks `path` (a file, or any file under a directory). False outside a work
+/// tree and when git cannot say.
+pub fn tracks(path: &Path) -> bool {
+    let (dir, spec) = if path.is_dir() {
+        (path.to_path_buf(), std::ffi::OsString::from("."))
+    } else {
+        match (path.parent(), path.file_name()) {
+            (Some(d), Some(n)) => (
+                if d.as_os_str().is_empty() {
+                    PathBuf::from(".")
+                } else {
+                    d.to_path_buf()
+                },
+                n.to_os_string(),
+            ),
+            _ => return false,
+        }
+    };
+    if !dir.is_dir() || !in_work_tree(&dir) {
+        return false;
+    }
+    let Some(spec) = spec.to_str() else {
+        return false;
+    };
+    run(&dir, &["--cached", "--", spec]).is_ok_and(|out| !out.is_empty())
+}
+
 fn split(out: &[u8]) -> impl Iterator<Item = String> + '_ {
     out.split(|&b| b == 0)
         .filter(|s| !s.is_empty())

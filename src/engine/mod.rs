@@ -3,6 +3,7 @@
 mod assignments;
 mod conditions;
 pub mod fingerprint;
+mod literals;
 mod prefilter;
 mod roundtrip;
 
@@ -16,6 +17,7 @@ use crate::semantic::Model;
 use crate::source::{SourceText, decode};
 use crate::taint::TaintEngine;
 use std::cell::RefCell;
+use std::collections::HashMap;
 use std::path::Path;
 use tree_sitter::{Node, Parser, Tree};
 
@@ -95,6 +97,20 @@ impl Engine {
         }
     }
 
+    /// A digest of everything in this engine that decides what it reports: the rules and
+    /// taint models as loaded (user rule files and threat models included) and whether the
+    /// prefilter runs. The result cache keys entries with it. `Debug` output covers every
+    /// field and holds no hash maps, so it is the same in every run of one build.
+    pub fn fingerprint(&self) -> [u8; 32] {
+        let text = format!(
+            "{:?}\n{:?}\n{}",
+            self.rules.rules(),
+            self.rules.taint_model(),
+            self.use_prefilter
+        );
+        *blake3::hash(text.as_bytes()).as_bytes()
+    }
+
     /// The rules this engine applies.
     pub fn rules(&self) -> &RuleSet {
         &self.rules
@@ -102,7 +118,27 @@ impl Engine {
 
     /// Analyses one file's bytes. `path` is only used to label results.
     pub fn analyse(&self, path: &Path, bytes: &[u8]) -> FileOutcome {
-        self.analyse_in(path, bytes, None, false).0
+        self.analyse_in(path, bytes, None, &[], false).0
+    }
+
+    /// The request-handler registrations a file makes (`path("x/", views.f)`), read
+    /// before any module is analysed; empty for a file that mentions no registration call.
+    pub fn registrations(
+        &self,
+        bytes: &[u8],
+        imports: &[crate::project::imports::ImportRef],
+    ) -> Vec<crate::project::registrations::Registration> {
+        if !self.taint.may_register(bytes, imports) {
+            return Vec::new();
+        }
+        let Ok((source, _)) = decode(bytes) else {
+            return Vec::new();
+        };
+        let Some(tree) = parse(&source.text) else {
+            return Vec::new();
+        };
+        let model = Model::build(tree.root_node(), source.text.as_bytes());
+        self.taint.registrations(&model)
     }
 
     /// Whether the taint engine could use this file in a flow: (it may hold a source,
@@ -124,11 +160,13 @@ impl Engine {
     /// Analyses one file as a module of a project: calls into other modules use the
     /// summaries `project` holds, and with `export` the file's own summary is returned for
     /// its importers (every taint rule then applies, since importers may bring the data).
+    /// `handlers` are the module's functions that the project registers as request handlers.
     pub fn analyse_in(
         &self,
         path: &Path,
         bytes: &[u8],
         project: Option<crate::project::ProjectView>,
+        handlers: &crate::project::registrations::Handlers,
         export: bool,
     ) -> (FileOutcome, Option<crate::project::ModuleSummary>) {
         let mut outcome = FileOutcome::default();
@@ -144,8 +182,9 @@ impl Engine {
         } else {
             vec![true; self.rules.rules().len()]
         };
-        if export {
-            // Importers may bring the data: every taint rule's sinks matter here.
+        if export || !handlers.is_empty() {
+            // Importers may bring the data, or the project registers handlers here (the
+            // prefilter, reading this file alone, cannot know): every taint rule matters.
             for (a, r) in applicable.iter_mut().zip(self.rules.rules()) {
                 *a |= r.taint.is_some();
             }
@@ -241,6 +280,7 @@ impl Engine {
                 &self.rules,
                 &applicable,
                 project,
+                handlers,
                 export,
                 &mut outcome.findings,
             );
@@ -300,6 +340,10 @@ impl Engine {
         applicable: &[bool],
     ) -> Vec<Finding> {
         let mut findings = Vec::new();
+        // `file_literals` verdicts, once per pattern and file: a file with many matching
+        // calls must not rescan its strings for each.
+        let mut literal_verdicts: HashMap<(usize, usize), bool> = HashMap::new();
+        let mut literals: Option<Vec<String>> = None;
         for site in &model.calls {
             let Some(function) = site.node.field(&fields::FUNCTION) else {
                 continue;
@@ -324,6 +368,13 @@ impl Engine {
                 let rule = &self.rules.rules()[ri];
                 let pattern = &rule.patterns[pi];
                 if assignments::path_admits(pattern, path)
+                    && (pattern.file_literals.is_empty()
+                        || *literal_verdicts.entry((ri, pi)).or_insert_with(|| {
+                            let all = literals
+                                .get_or_insert_with(|| literals::file_strings(model, site.node));
+                            all.iter()
+                                .any(|s| pattern.file_literals.iter().any(|g| g.is_match(s)))
+                        }))
                     && pattern
                         .conditions
                         .iter()
@@ -333,7 +384,10 @@ impl Engine {
                     fired.push(ri);
                     let mut f = self.finding(path, source, site.node, ri, pi, name);
                     f.fix = pattern.fix.as_ref().and_then(|spec| {
-                        crate::fix::compute(spec, site.node, source.text.as_bytes(), name)
+                        let mut fix =
+                            crate::fix::compute(spec, site.node, source.text.as_bytes(), name)?;
+                        fix.locate(source);
+                        Some(fix)
                     });
                     findings.push(f);
                 }

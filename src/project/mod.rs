@@ -3,13 +3,16 @@
 //!
 //! [`imports`] reads a file's imports from its text, [`index`] names the modules and
 //! orders them (dependencies first, import cycles as one component), [`module_summary`]
-//! holds what a module offers its importers, and [`resolve`] follows a name through
+//! holds what a module offers its importers, [`registrations`] finds request handlers by
+//! how the project registers them, and [`resolve`] follows a name through
 //! imports, re-exports and class hierarchies to a function summary.
 
+pub mod depends;
 pub mod findings;
 pub mod imports;
 pub mod index;
 pub mod module_summary;
+pub mod registrations;
 pub mod resolve;
 pub mod schedule;
 

@@ -5,12 +5,13 @@
 //! imports it; importers never re-parse the file.
 
 use crate::finding::{Finding, FlowStep};
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// How a module-level name was imported: `from ..pkg import name as local` is
 /// `dots = 2`, `module = "pkg"`, `name = Some("name")`; `import a.b as local` is
 /// `module = "a.b"`, `name = None`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ImportTarget {
     pub dots: usize,
     pub module: String,
@@ -18,7 +19,7 @@ pub struct ImportTarget {
 }
 
 /// How a function is bound to its class.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum FuncKind {
     /// A module-level function.
     Function,
@@ -32,7 +33,7 @@ pub enum FuncKind {
 
 /// A sink reached by a parameter, owned: the callee's part of the path (ending at the
 /// sink) and the finding as it would be reported at the sink.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OwnedHit {
     pub rule: usize,
     pub sink: usize,
@@ -46,14 +47,17 @@ pub struct OwnedHit {
 /// The finding at a sink: while its module is being summarised, an index into
 /// [`ModuleSummary::sinks`] (so in-source suppressions can still be applied to it); after
 /// [`ModuleSummary::seal`], the shared finding.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum SinkAt {
     Local(usize),
+    /// Never written to the result cache: [`ModuleSummary::unseal`] turns it back into
+    /// [`SinkAt::Local`] first, so the sharing survives the round trip.
+    #[serde(skip)]
     Shared(std::sync::Arc<Finding>),
 }
 
 /// What a function does under one entry assumption, for one pass of rules.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Facts {
     /// The path from the entry to the return value, when tainted data is returned.
     pub returns: Option<Vec<FlowStep>>,
@@ -82,7 +86,7 @@ pub struct CarrierFacts {
 }
 
 /// The summary of one function or method.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FuncSummary {
     pub kind: FuncKind,
     /// Parameter names in order (including `self`/`cls`).
@@ -101,7 +105,7 @@ pub struct FuncSummary {
 }
 
 /// The owned summary of one module.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ModuleSummary {
     /// `f` for module functions, `C.m` for methods.
     pub funcs: BTreeMap<String, FuncSummary>,
@@ -147,5 +151,31 @@ impl ModuleSummary {
                 }
             }
         }
+    }
+
+    /// The inverse of [`ModuleSummary::seal`], for storing a summary: every shared sink
+    /// finding becomes an index into `sinks` again (one entry per shared finding, in the
+    /// order the functions first reach it), so a stored summary is sealed again on loading
+    /// with the same sharing.
+    pub fn unseal(&self) -> ModuleSummary {
+        let mut out = self.clone();
+        let mut sinks: Vec<std::sync::Arc<Finding>> = Vec::new();
+        // By address: the same shared finding, not merely an equal one.
+        let mut index: std::collections::HashMap<*const Finding, usize> = Default::default();
+        for f in out.funcs.values_mut() {
+            for facts in f.by_param.iter_mut().flatten() {
+                for h in &mut facts.hits {
+                    if let SinkAt::Shared(s) = &h.at {
+                        let i = *index.entry(std::sync::Arc::as_ptr(s)).or_insert_with(|| {
+                            sinks.push(s.clone());
+                            sinks.len() - 1
+                        });
+                        h.at = SinkAt::Local(i);
+                    }
+                }
+            }
+        }
+        out.sinks = sinks.iter().map(|s| (**s).clone()).collect();
+        out
     }
 }

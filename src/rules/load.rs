@@ -71,7 +71,7 @@ impl Ctx<'_> {
 pub enum Parsed {
     Rule(Box<Rule>),
     /// A `kind = "taint-model"` file: shared sources, sanitizers and propagators.
-    Model(TaintModel),
+    Model(Box<TaintModel>),
 }
 
 /// Rules and taint models read from files.
@@ -87,7 +87,7 @@ impl Loaded {
     fn push(&mut self, parsed: Parsed) {
         match parsed {
             Parsed::Rule(r) => self.rules.push(*r),
-            Parsed::Model(m) => self.models.push(m),
+            Parsed::Model(m) => self.models.push(*m),
         }
     }
 }
@@ -125,7 +125,7 @@ pub fn parse_file(file: &str, text: &str) -> Result<Parsed, RuleError> {
     let probe: KindProbe = toml::from_str(text).map_err(toml_err)?;
     if probe.kind.as_deref() == Some("taint-model") {
         let spec: TaintModelFile = toml::from_str(text).map_err(toml_err)?;
-        return Ok(Parsed::Model(compile_model_file(&ctx, &spec)?));
+        return Ok(Parsed::Model(Box::new(compile_model_file(&ctx, &spec)?)));
     }
     let spec: RuleFile = toml::from_str(text).map_err(toml_err)?;
     Ok(Parsed::Rule(Box::new(compile(&ctx, spec)?)))
@@ -353,6 +353,9 @@ fn compile_pattern(
         })?);
     }
     let subclasses = check_names(ctx, offset, &p.subclasses)?;
+    if !p.file_literals.is_empty() && p.calls.is_empty() {
+        return Err(ctx.err(offset, "`file_literals` belongs to `calls` patterns"));
+    }
     let mut conditions = Vec::with_capacity(p.when.len());
     for c in &p.when {
         let cond = compile_condition_of(ctx, c.span().start, c.get_ref(), !p.calls.is_empty())?;
@@ -395,6 +398,7 @@ fn compile_pattern(
         subclasses,
         files: globs(ctx, offset, &p.files)?,
         not_files: globs(ctx, offset, &p.not_files)?,
+        file_literals: globs(ctx, offset, &p.file_literals)?,
         conditions,
         severity: p.severity.unwrap_or(rule.severity),
         confidence: p.confidence.unwrap_or(rule.confidence),

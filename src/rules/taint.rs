@@ -37,6 +37,13 @@ pub struct ParamSource {
     pub class_bases: Vec<String>,
     pub function_names: Vec<String>,
     pub first_param: Option<String>,
+    /// Registration calls that make a module-level function a handler (see
+    /// [`super::taint_schema::SourceSpec::registered_by`]).
+    pub registered_by: Vec<String>,
+    pub registered_arg: usize,
+    pub registered_keyword: Option<String>,
+    pub fallback_first_param: Option<String>,
+    pub exempt_converters: Vec<String>,
     pub passed_to: Vec<String>,
     pub passed_as: Vec<String>,
     pub param_position: Option<usize>,
@@ -89,6 +96,7 @@ pub struct Sanitizers {
     pub guards: Vec<String>,
     pub guard_methods: Vec<String>,
     pub exits: Vec<String>,
+    pub converter_args: Vec<String>,
 }
 
 /// Calls that carry taint from arguments to their result or receiver.
@@ -122,6 +130,8 @@ impl TaintModel {
         s.guard_methods
             .extend(other.sanitizers.guard_methods.iter().cloned());
         s.exits.extend(other.sanitizers.exits.iter().cloned());
+        s.converter_args
+            .extend(other.sanitizers.converter_args.iter().cloned());
         let p = &mut self.propagators;
         p.calls.extend(other.propagators.calls.iter().cloned());
         p.methods.extend(other.propagators.methods.iter().cloned());
@@ -156,8 +166,11 @@ impl TaintModel {
                             groups.extend(super::first_and_last(names));
                         }
                     }
-                    // The parameter is spelled in the `def`.
-                    if let Some(first) = &p.first_param {
+                    // The parameter is spelled in the `def`. A module with registered
+                    // handlers needs no such word: its analysis applies every taint rule
+                    // (see `Engine::analyse_in`), so the clause only gates the fallback.
+                    if let Some(first) = p.first_param.as_ref().or(p.fallback_first_param.as_ref())
+                    {
                         groups.push(vec![first.clone()]);
                     }
                     if !p.param_names.is_empty() {
@@ -218,14 +231,28 @@ fn compile_source(ctx: &Ctx, s: &Spanned<SourceSpec>) -> Result<Source, RuleErro
         &s.exempt_annotations,
         &s.exempt_defaults,
         &s.passed_to,
+        &s.registered_by,
     ] {
         check_qnames(ctx, off, list)?;
+    }
+    if s.registered_by.is_empty()
+        && (s.registered_arg.is_some()
+            || s.registered_keyword.is_some()
+            || s.fallback_first_param.is_some()
+            || !s.exempt_converters.is_empty())
+    {
+        return Err(ctx.err(
+            off,
+            "`registered_arg`, `registered_keyword`, `fallback_first_param` and \
+             `exempt_converters` need `registered_by`",
+        ));
     }
     let selects = !s.module_imports.is_empty()
         || !s.decorated_by.is_empty()
         || !s.class_bases.is_empty()
         || !s.function_names.is_empty()
         || s.first_param.is_some()
+        || !s.registered_by.is_empty()
         || !s.passed_to.is_empty()
         || s.param_position.is_some()
         || !s.param_names.is_empty()
@@ -247,6 +274,11 @@ fn compile_source(ctx: &Ctx, s: &Spanned<SourceSpec>) -> Result<Source, RuleErro
                 class_bases: s.class_bases.clone(),
                 function_names: s.function_names.clone(),
                 first_param: s.first_param.clone(),
+                registered_by: s.registered_by.clone(),
+                registered_arg: s.registered_arg.unwrap_or(1),
+                registered_keyword: s.registered_keyword.clone(),
+                fallback_first_param: s.fallback_first_param.clone(),
+                exempt_converters: s.exempt_converters.clone(),
                 passed_to: s.passed_to.clone(),
                 passed_as: s.passed_as.clone(),
                 param_position: s.param_position,
@@ -409,10 +441,11 @@ fn compile_model(
             && s.guards.is_empty()
             && s.guard_methods.is_empty()
             && s.exits.is_empty()
+            && s.converter_args.is_empty()
         {
             return Err(ctx.err(
                 off,
-                "a `[[sanitizer]]` needs `calls`, `guards`, `guard_methods` or `exits`",
+                "a `[[sanitizer]]` needs `calls`, `guards`, `guard_methods`, `exits` or `converter_args`",
             ));
         }
         model.sanitizers.calls.extend(s.calls.iter().cloned());
@@ -422,6 +455,10 @@ fn compile_model(
             .guard_methods
             .extend(s.guard_methods.iter().cloned());
         model.sanitizers.exits.extend(s.exits.iter().cloned());
+        model
+            .sanitizers
+            .converter_args
+            .extend(s.converter_args.iter().cloned());
     }
     for p in propagators {
         let off = p.span().start;
@@ -565,6 +602,16 @@ attributes = ["GET", "request.body"]
         );
         let e = parse_file("m.toml", &text).unwrap_err();
         assert!(e.message.contains("not both"), "{e}");
+        // Registration details without the registration calls would be ignored silently.
+        let text = MODEL.replace(
+            "first_param = \"request\"",
+            "fallback_first_param = \"request\"",
+        );
+        let e = parse_file("m.toml", &text).unwrap_err();
+        assert!(e.message.contains("need `registered_by`"), "{e}");
+        assert_eq!(e.line, 10, "{e}");
+        let text = MODEL.replace("first_param = \"request\"", "registered_by = [\"a..b\"]");
+        assert!(parse_file("m.toml", &text).is_err());
     }
 
     #[test]

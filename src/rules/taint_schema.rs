@@ -54,6 +54,27 @@ pub struct SourceSpec {
     pub function_names: Vec<String>,
     /// Function selector: the function's first parameter has this name (`request`).
     pub first_param: Option<String>,
+    /// Function selector: a module-level function that the scanned project registers as a
+    /// request handler by passing it to a call of one of these (`django.urls.path`), as
+    /// argument `registered_arg` or keyword `registered_keyword`. Registrations are read
+    /// from every scanned file (`urls.py`), so the function's own module need not mention
+    /// them.
+    #[serde(default)]
+    pub registered_by: Vec<String>,
+    /// With `registered_by`: the 0-based position of the handler argument (default 1).
+    pub registered_arg: Option<usize>,
+    /// With `registered_by`: the keyword that may pass the handler instead (`view`).
+    pub registered_keyword: Option<String>,
+    /// With `registered_by`: in a module none of whose functions the scan saw registered
+    /// (a module scanned without its URL configuration, or registered in a way pyaudit does
+    /// not read), functions whose first parameter has this name are taken instead.
+    pub fallback_first_param: Option<String>,
+    /// With `registered_by`: URL parameters that every registration of the handler types
+    /// with one of these route converters (`<int:pk>` in `path("t/<int:pk>/", f)`) are not
+    /// tainted: the framework matched them against the converter's pattern (digits, a UUID)
+    /// before the handler runs. The route is the registration call's first argument.
+    #[serde(default)]
+    pub exempt_converters: Vec<String>,
     /// Function selector: the function is passed by name to a call of one of these
     /// (`graphene.Field(String, resolver=f)`).
     #[serde(default)]
@@ -175,6 +196,11 @@ pub struct SanitizerSpec {
     /// guard's failing branch calls one, the code that follows sees the value validated.
     #[serde(default)]
     pub exits: Vec<String>,
+    /// Keyword arguments that convert a call's result with the callable they are given:
+    /// with `["type"]`, `request.args.get("n", type=int)` is clean when `int` is one of the
+    /// sanitizer `calls` (Werkzeug's `get`/`getlist` return `int(value)`).
+    #[serde(default)]
+    pub converter_args: Vec<String>,
 }
 
 /// Calls through which taint flows.

@@ -354,7 +354,7 @@ impl<'t> Frame<'_, '_, 't> {
         };
         self.check_sinks(e, &names, &args, receiver.as_ref());
         self.check_persist(e, f);
-        if names.iter().any(|n| pass.sanitizers.contains(n)) {
+        if names.iter().any(|n| pass.sanitizers.contains(n)) || self.converts(e) {
             return None;
         }
         let callee = names.first().cloned().unwrap_or_else(|| self.quote(f));
@@ -385,6 +385,34 @@ impl<'t> Frame<'_, '_, 't> {
             }
         }
         result
+    }
+
+    /// Whether a converter keyword of `call` (`type=int`) names a sanitizing callable, so
+    /// the call returns that callable's clean result.
+    fn converts(&self, call: Node<'t>) -> bool {
+        let pass = self.cx.pass;
+        if pass.converter_args.is_empty() {
+            return false;
+        }
+        let model = self.cx.model;
+        let Some(list) = call.field(&fields::ARGUMENTS) else {
+            return false;
+        };
+        let mut cursor = list.walk();
+        let kw: Vec<Node<'t>> = list
+            .named_children(&mut cursor)
+            .filter(|a| a.kind() == "keyword_argument")
+            .collect();
+        kw.into_iter().any(|a| {
+            a.field(&fields::NAME)
+                .is_some_and(|n| pass.converter_args.contains(model.text(n)))
+                && a.field(&fields::VALUE).is_some_and(|v| {
+                    matches!(v.kind(), "identifier" | "attribute")
+                        && callee_names(model, v, self.scope)
+                            .iter()
+                            .any(|n| pass.sanitizers.contains(n))
+                })
+        })
     }
 
     fn check_sinks(

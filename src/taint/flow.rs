@@ -67,7 +67,11 @@ impl<'c, 'a, 't> Frame<'c, 'a, 't> {
         let mut entry = State::new();
         let (position, attrs) = match &self.entry {
             Entry::Own => {
-                for (name, val) in self.cx.pass.source_params(model, self.def, self.scope) {
+                for (name, val) in
+                    self.cx
+                        .pass
+                        .source_params(model, self.def, self.scope, self.cx.handlers)
+                {
                     entry.insert(name.to_string(), val);
                 }
                 (None, None)

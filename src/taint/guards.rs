@@ -45,10 +45,12 @@ impl<'t> Frame<'_, '_, 't> {
                 };
                 let (lt, lf) = self.guard_at(l, depth + 1);
                 let (rt, rf) = self.guard_at(r, depth + 1);
+                // `a and b` fails when either side fails, so only what both failures prove
+                // holds; `or` mirrors it.
                 if op.kind() == "and" {
-                    ([lt, rt].concat(), Vec::new())
+                    ([lt, rt].concat(), both(lf, &rf))
                 } else {
-                    (Vec::new(), [lf, rf].concat())
+                    (both(lt, &rt), [lf, rf].concat())
                 }
             }
             "call" => {
@@ -69,12 +71,27 @@ impl<'t> Frame<'_, '_, 't> {
                         .field(&fields::ARGUMENTS)
                         .map(named)
                         .unwrap_or_default();
-                    let keys = args.into_iter().filter_map(|a| dotted(model, a)).collect();
+                    // `url_has_allowed_host_and_scheme(url=x, ...)` checks `x` as surely
+                    // as the positional spelling does.
+                    let keys = args
+                        .into_iter()
+                        .map(|a| match a.kind() {
+                            "keyword_argument" => a.field(&fields::VALUE).unwrap_or(a),
+                            _ => a,
+                        })
+                        .filter_map(|a| dotted(model, a))
+                        .collect();
                     return (keys, Vec::new());
                 }
                 (Vec::new(), Vec::new())
             }
             "comparison_operator" => self.comparison_guard(cond),
+            // A falsy value is empty (`""`, `None`, `[]`): it carries no payload, so
+            // `if not next_url or not is_safe(next_url): next_url = "/"` leaves it clean.
+            "identifier" | "attribute" => match dotted(model, cond) {
+                Some(key) => (Vec::new(), vec![key]),
+                None => (Vec::new(), Vec::new()),
+            },
             _ => (Vec::new(), Vec::new()),
         }
     }
@@ -149,4 +166,9 @@ impl<'t> Frame<'_, '_, 't> {
             _ => false,
         }
     }
+}
+
+/// The keys in both lists (a condition that fails on either of two ways proves only these).
+fn both(a: Vec<String>, b: &[String]) -> Vec<String> {
+    a.into_iter().filter(|k| b.contains(k)).collect()
 }

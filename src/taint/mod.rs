@@ -13,7 +13,7 @@ mod external;
 mod flow;
 mod guards;
 mod model_writes;
-mod names;
+pub(crate) mod names;
 mod pass;
 mod solve;
 mod trace;
@@ -21,6 +21,8 @@ mod validators;
 
 use crate::fields::{self, FieldExt};
 use crate::finding::{Diagnostic, DiagnosticKind, Finding, FlowStep};
+use crate::project::imports::ImportRef;
+use crate::project::registrations::{Handlers, Registrar, Registration};
 use crate::project::{ModuleSummary, ProjectView};
 use crate::rules::{RuleSet, TaintModel};
 use crate::semantic::{Model, ScopeId, ScopeKind};
@@ -47,6 +49,12 @@ pub struct TaintEngine {
     passes: Vec<Pass>,
     /// Last names of every sink: a file mentioning none has no sink of its own.
     sink_hints: Option<AhoCorasick>,
+    /// The calls that register request handlers (`registered_by` selectors).
+    registrars: Vec<Registrar>,
+    /// `name(` for the last name of each registration call.
+    registration_hints: Option<AhoCorasick>,
+    /// The modules the registration calls belong to (`django.urls`).
+    registration_modules: Vec<String>,
 }
 
 /// What one file's taint analysis produced besides findings.
@@ -89,7 +97,76 @@ impl TaintEngine {
         let sink_hints = (!hints.is_empty())
             .then(|| AhoCorasick::new(&hints).ok())
             .flatten();
-        TaintEngine { passes, sink_hints }
+        let mut registrars: Vec<Registrar> = passes
+            .iter()
+            .flat_map(|p| &p.param_sources)
+            .filter(|(_, ps)| !ps.registered_by.is_empty())
+            .map(|(_, ps)| Registrar {
+                calls: ps.registered_by.clone(),
+                position: ps.registered_arg,
+                keyword: ps.registered_keyword.clone(),
+            })
+            .collect();
+        registrars.sort_by(|a, b| (&a.calls, a.position).cmp(&(&b.calls, b.position)));
+        registrars.dedup();
+        let mut calls: Vec<String> = registrars
+            .iter()
+            .flat_map(|r| &r.calls)
+            .map(|c| format!("{}(", c.rsplit('.').next().unwrap_or(c)))
+            .collect();
+        calls.sort();
+        calls.dedup();
+        let registration_hints = (!calls.is_empty())
+            .then(|| AhoCorasick::new(&calls).ok())
+            .flatten();
+        let mut registration_modules: Vec<String> = registrars
+            .iter()
+            .flat_map(|r| &r.calls)
+            .filter_map(|c| c.rsplit_once('.').map(|(m, _)| m.to_string()))
+            .collect();
+        registration_modules.sort();
+        registration_modules.dedup();
+        TaintEngine {
+            passes,
+            sink_hints,
+            registrars,
+            registration_hints,
+            registration_modules,
+        }
+    }
+
+    /// Whether a file may register a request handler: it imports the module of a
+    /// registration call (or the module itself, from its package) and writes one's last
+    /// name as a whole word followed by `(`. Cheap enough for every file; only the few
+    /// that pass are parsed for their registrations.
+    pub fn may_register(&self, bytes: &[u8], imports: &[ImportRef]) -> bool {
+        let imported = imports.iter().any(|i| {
+            i.dots == 0
+                && self.registration_modules.iter().any(|m| {
+                    i.module == *m
+                        || m.strip_prefix(i.module.as_str())
+                            .and_then(|rest| rest.strip_prefix('.'))
+                            .is_some_and(|rest| i.names.iter().any(|n| n == rest))
+                })
+        });
+        imported
+            && self.registration_hints.as_ref().is_some_and(|h| {
+                h.find_iter(bytes).any(|m| {
+                    m.start() == 0 || {
+                        let b = bytes[m.start() - 1];
+                        !(b.is_ascii_alphanumeric() || b == b'_')
+                    }
+                })
+            })
+    }
+
+    /// The request-handler registrations of one parsed file.
+    pub fn registrations(&self, model: &Model) -> Vec<Registration> {
+        if self.registrars.is_empty() {
+            return Vec::new();
+        }
+        let imports = external::ImportMap::build(model);
+        crate::project::registrations::read(model, &self.registrars, &imports.all)
     }
 
     /// Whether any taint rule is loaded.
@@ -115,6 +192,7 @@ impl TaintEngine {
         rules: &RuleSet,
         applicable: &[bool],
         project: Option<ProjectView>,
+        handlers: &Handlers,
         export: bool,
         findings: &mut Vec<Finding>,
     ) -> TaintOutcome {
@@ -131,7 +209,8 @@ impl TaintEngine {
             if !pass.rules.iter().any(|&r| applicable[r]) {
                 continue;
             }
-            let cx = FileCtx::new(pass, pi, rules, applicable, model, project, &imports, &work);
+            let cx = FileCtx::new(pass, pi, rules, applicable, model, project, &imports, &work)
+                .with_handlers(handlers);
             for hit in cx.run() {
                 let mut f = make_finding(path, source, rules, pass, &hit);
                 // Cross-module hits too: their path starts here, in the caller's file.
@@ -195,6 +274,7 @@ fn is_empty(m: &TaintModel) -> bool {
         && m.sanitizers.guards.is_empty()
         && m.sanitizers.guard_methods.is_empty()
         && m.sanitizers.exits.is_empty()
+        && m.sanitizers.converter_args.is_empty()
         && m.propagators.calls.is_empty()
         && m.propagators.methods.is_empty()
         && m.propagators.into_receiver.is_empty()
@@ -267,6 +347,8 @@ pub(crate) struct FileCtx<'a, 't> {
     /// The rest of the project, when other modules may be followed.
     pub project: Option<ProjectView<'a>>,
     pub imports: &'a external::ImportMap,
+    /// The functions of this module the project registers as request handlers.
+    pub handlers: &'a Handlers,
     /// Work done on this file so far (all passes).
     work: &'a Cell<usize>,
 }
@@ -303,8 +385,15 @@ impl<'a, 't> FileCtx<'a, 't> {
             found: RefCell::new(Vec::new()),
             project,
             imports,
+            handlers: &[],
             work,
         }
+    }
+
+    /// The same context, knowing which functions of the module are registered handlers.
+    fn with_handlers(mut self, handlers: &'a Handlers) -> Self {
+        self.handlers = handlers;
+        self
     }
 
     /// Counts one unit of work; false once the budget is used up.
@@ -412,7 +501,10 @@ impl<'a, 't> FileCtx<'a, 't> {
             entry.0 = self.pass.may_hold_source_expr(text)
                 || (scope.kind == ScopeKind::Function
                     && scope.node.kind() == "function_definition"
-                    && !self.pass.source_params(model, scope.node, i).is_empty());
+                    && !self
+                        .pass
+                        .source_params(model, scope.node, i, self.handlers)
+                        .is_empty());
         }
         out
     }

@@ -6,6 +6,7 @@
 use super::names::{Param, callee_names, def_name, glob, params};
 use super::trace::{Origin, Step, Taint, Val};
 use crate::fields::{self, FieldExt};
+use crate::project::registrations::{Handlers, typed_by_every_route};
 use crate::rules::first_segment;
 use crate::rules::taint::{ParamSource, SourceKind};
 use crate::rules::{RuleSet, TaintModel};
@@ -30,6 +31,8 @@ pub struct Pass {
     pub guards: HashSet<String>,
     pub guard_methods: HashSet<String>,
     pub exits: HashSet<String>,
+    /// Keywords whose sanitizing callable converts the call's result (`type=int`).
+    pub converter_args: HashSet<String>,
     pub prop_calls: HashSet<String>,
     pub prop_methods: HashSet<String>,
     pub into_receiver: HashSet<String>,
@@ -63,6 +66,7 @@ impl Pass {
             guards: model.sanitizers.guards.iter().cloned().collect(),
             guard_methods: model.sanitizers.guard_methods.iter().cloned().collect(),
             exits: model.sanitizers.exits.iter().cloned().collect(),
+            converter_args: model.sanitizers.converter_args.iter().cloned().collect(),
             prop_calls: model.propagators.calls.iter().cloned().collect(),
             prop_methods: model.propagators.methods.iter().cloned().collect(),
             into_receiver: model.propagators.into_receiver.iter().cloned().collect(),
@@ -138,23 +142,33 @@ impl Pass {
     }
 
     /// The tainted parameters of `def` (evaluated in `scope`, the def's own scope) according
-    /// to the parameter sources.
+    /// to the parameter sources. `handlers` are the functions of this module that the
+    /// project registers as handlers.
     pub fn source_params<'t>(
         &self,
         model: &Model<'t>,
         def: Node<'t>,
         scope: ScopeId,
+        handlers: &Handlers,
     ) -> Vec<(&'t str, Val)> {
         let outer = model.scopes[scope].parent.unwrap_or(0);
         let list = params(model, def);
         let mut out: Vec<(&'t str, Val)> = Vec::new();
         for (label, ps) in &self.param_sources {
-            if !function_selected(model, def, outer, ps) {
+            if !function_selected(model, def, outer, ps, handlers) {
                 continue;
             }
             for (pos, p) in list.iter().enumerate() {
                 if out.iter().any(|(n, _)| *n == p.name)
                     || !param_selected(model, outer, ps, pos, p)
+                    || (!ps.exempt_converters.is_empty()
+                        && typed_by_every_route(
+                            handlers,
+                            &ps.registered_by,
+                            def_name(model, def),
+                            p.name,
+                            &ps.exempt_converters,
+                        ))
                 {
                     continue;
                 }
@@ -204,6 +218,7 @@ fn function_selected<'t>(
     def: Node<'t>,
     outer: ScopeId,
     ps: &ParamSource,
+    handlers: &Handlers,
 ) -> bool {
     if !ps.module_imports.is_empty() && !ps.module_imports.iter().any(|m| imports(model, m)) {
         return false;
@@ -224,6 +239,9 @@ fn function_selected<'t>(
     if let Some(first) = &ps.first_param
         && params(model, def).first().is_none_or(|p| p.name != first)
     {
+        return false;
+    }
+    if !ps.registered_by.is_empty() && !registered(model, def, outer, ps, handlers) {
         return false;
     }
     if !ps.passed_to.is_empty() && !passed_to(model, def, ps) {
@@ -265,6 +283,30 @@ fn function_selected<'t>(
         }
     }
     true
+}
+
+/// Whether `def` is a handler by registration: in a module where the project registers
+/// some function through `ps.registered_by`, only those module-level functions are; in any
+/// other module, the functions whose first parameter is `ps.fallback_first_param`.
+fn registered<'t>(
+    model: &Model<'t>,
+    def: Node<'t>,
+    outer: ScopeId,
+    ps: &ParamSource,
+    handlers: &Handlers,
+) -> bool {
+    let mut by_this = handlers
+        .iter()
+        .filter(|h| ps.registered_by.contains(&h.via))
+        .peekable();
+    if by_this.peek().is_some() {
+        let name = def_name(model, def);
+        return model.scopes[outer].kind == ScopeKind::Module
+            && by_this.any(|h| h.function == name);
+    }
+    ps.fallback_first_param
+        .as_ref()
+        .is_some_and(|first| params(model, def).first().is_some_and(|p| p.name == first))
 }
 
 /// Whether the file imports module `m` or a submodule or member of it.
