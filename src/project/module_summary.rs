@@ -78,7 +78,7 @@ impl Facts {
 /// What a parameter reaches when the caller passes a request object whole (a Django
 /// `request` handed to a helper): only its request-data attributes (those of every
 /// modelled framework's request) are tainted, not `req.user`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CarrierFacts {
     /// The parameter's position.
     pub param: usize,
