@@ -104,6 +104,20 @@ pub struct FuncSummary {
     pub validator: bool,
 }
 
+impl FuncSummary {
+    /// The facts of every entry that can reach a sink: per parameter, per request object
+    /// passed whole, per `self` attribute.
+    fn entry_facts_mut(&mut self) -> impl Iterator<Item = &mut Facts> {
+        let carriers = self.carriers.iter_mut().flatten().map(|c| &mut c.facts);
+        let by_field = self.by_field.iter_mut().flatten().map(|(_, facts)| facts);
+        self.by_param
+            .iter_mut()
+            .flatten()
+            .chain(carriers)
+            .chain(by_field)
+    }
+}
+
 /// The owned summary of one module.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ModuleSummary {
@@ -133,15 +147,7 @@ impl ModuleSummary {
             .map(std::sync::Arc::new)
             .collect();
         for f in self.funcs.values_mut() {
-            let carriers = f.carriers.iter_mut().flatten().map(|c| &mut c.facts);
-            let by_field = f.by_field.iter_mut().flatten().map(|(_, facts)| facts);
-            for facts in f
-                .by_param
-                .iter_mut()
-                .flatten()
-                .chain(carriers)
-                .chain(by_field)
-            {
+            for facts in f.entry_facts_mut() {
                 for h in &mut facts.hits {
                     if let SinkAt::Local(i) = h.at
                         && let Some(s) = shared.get(i)
@@ -163,7 +169,7 @@ impl ModuleSummary {
         // By address: the same shared finding, not merely an equal one.
         let mut index: std::collections::HashMap<*const Finding, usize> = Default::default();
         for f in out.funcs.values_mut() {
-            for facts in f.by_param.iter_mut().flatten() {
+            for facts in f.entry_facts_mut() {
                 for h in &mut facts.hits {
                     if let SinkAt::Shared(s) = &h.at {
                         let i = *index.entry(std::sync::Arc::as_ptr(s)).or_insert_with(|| {
