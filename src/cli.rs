@@ -194,8 +194,10 @@ pub fn run() -> Result<ExitCode, CliError> {
     let cli = Cli::parse();
     if let Command::Server = cli.command {
         // The server's writer thread owns stdout: it must not be locked here.
-        crate::lsp::run().map_err(CliError::Usage)?;
-        return Ok(ExitCode::SUCCESS);
+        return Ok(match crate::lsp::run().map_err(CliError::Usage)? {
+            crate::lsp::Ending::Clean => ExitCode::SUCCESS,
+            crate::lsp::Ending::WithoutShutdown => ExitCode::from(1),
+        });
     }
     let mut stdout = anstream::AutoStream::new(std::io::stdout().lock(), cli.color.into());
     let rules = match &cli.command {
@@ -366,6 +368,7 @@ fn run_scan(cli: &Cli, args: &ScanArgs, rules: RuleSet) -> Result<ExitCode, CliE
         cache: (!stdin)
             .then(|| open_cache(args, &settings, &engine))
             .flatten(),
+        ..ScanOptions::default()
     };
     let mut result = if stdin {
         let name = args
@@ -399,7 +402,7 @@ fn run_scan(cli: &Cli, args: &ScanArgs, rules: RuleSet) -> Result<ExitCode, CliE
     )
     .map_err(CliError::Usage)?;
     if args.show_fixes {
-        print_show_fixes(&settings, engine.rules(), &result);
+        print_show_fixes(&settings, engine.rules(), &result)?;
     }
     Ok(code)
 }
@@ -450,33 +453,43 @@ fn report_cache(opts: &ScanOptions) {
     }
 }
 
-/// Which findings a fix may act on: those the run reports (not suppressed, not turned off
-/// for the file, at least `min-confidence`).
-fn fixable_filter<'a>(
-    settings: &'a Settings,
-    rules: &'a RuleSet,
-) -> impl Fn(&crate::finding::Finding) -> bool + 'a {
-    move |f| {
-        !f.suppressed
-            && f.confidence >= settings.min_confidence
-            && rules
-                .rules()
-                .get(f.rule_index)
-                .is_some_and(|r| !settings.ignored_in_file(&f.path, r, rules))
-    }
+/// Which findings a fix may act on: exactly those the report shows ([`gate::reported`]:
+/// selection, per-file ignores, profile, min-confidence, `--baseline`, suppressions; the
+/// findings `--baseline-ref` removed are already gone from `result`), and the call-rule
+/// findings they cover. Findings are matched by file, rule and fingerprint, which survive
+/// the edits of earlier fixing rounds moving lines.
+fn fixable_filter(
+    settings: &Settings,
+    rules: &RuleSet,
+    result: &crate::scan::ScanResult,
+) -> Result<impl Fn(&crate::finding::Finding) -> bool + use<>, CliError> {
+    type Key = (PathBuf, String, String);
+    let key = |f: &crate::finding::Finding| -> Key {
+        (f.path.clone(), f.rule_id.clone(), f.fingerprint.clone())
+    };
+    let shown = gate::reported(&result.findings, settings, rules).map_err(CliError::Usage)?;
+    let keys: std::collections::HashSet<Key> = shown
+        .iter()
+        .flat_map(|f| std::iter::once(f).chain(&f.covered))
+        .map(key)
+        .collect();
+    Ok(move |f: &crate::finding::Finding| keys.contains(&key(f)))
 }
 
 /// `--show-fixes`: on stdout after a text report, on stderr after a machine format.
-fn print_show_fixes(settings: &Settings, rules: &RuleSet, result: &crate::scan::ScanResult) {
-    let keep = fixable_filter(settings, rules);
-    let findings: Vec<&crate::finding::Finding> =
-        result.findings.iter().filter(|f| keep(f)).collect();
-    let text = crate::fixer::show_fixes(&findings, &|p| settings.root.display(p));
+fn print_show_fixes(
+    settings: &Settings,
+    rules: &RuleSet,
+    result: &crate::scan::ScanResult,
+) -> Result<(), CliError> {
+    let keep = fixable_filter(settings, rules, result)?;
+    let text = crate::fixer::show_fixes(&result.findings, &keep, &|p| settings.root.display(p));
     if settings.ci.format.is_machine() {
         eprint!("{text}");
     } else {
         print!("{text}");
     }
+    Ok(())
 }
 
 /// `--fix` / `--diff`: fix the files with fixable findings, then (`--fix`) scan again and
@@ -489,16 +502,10 @@ fn run_fixes(
     opts: &ScanOptions,
     result: crate::scan::ScanResult,
 ) -> Result<ExitCode, CliError> {
-    let keep = fixable_filter(settings, engine.rules());
-    let mut paths: Vec<PathBuf> = result
-        .findings
-        .iter()
-        .filter(|f| keep(f))
-        .filter(|f| {
-            crate::fix::fixes_of(f)
-                .any(|x| args.unsafe_fixes || x.safety == crate::fix::Safety::Safe)
-        })
-        .map(|f| f.path.clone())
+    let keep = fixable_filter(settings, engine.rules(), &result)?;
+    let mut paths: Vec<PathBuf> = crate::fix::kept(&result.findings, &keep, args.unsafe_fixes)
+        .into_iter()
+        .map(|(f, _)| f.path.clone())
         .collect();
     paths.dedup();
     let (fixed, errors) = crate::fixer::fix_files(
@@ -552,7 +559,7 @@ fn run_fixes(
     )
     .map_err(CliError::Usage)?;
     if args.show_fixes {
-        print_show_fixes(settings, engine.rules(), &again);
+        print_show_fixes(settings, engine.rules(), &again)?;
     }
     Ok(if errors.is_empty() {
         code

@@ -120,7 +120,9 @@ impl std::str::FromStr for Confidence {
 
 /// A point in a source file. `line` is 1-based; `byte_col` is the 0-based byte offset
 /// within the line's UTF-8 text (reporters convert to characters or UTF-16 units).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
 pub struct Position {
     pub line: usize,
     pub byte_col: usize,

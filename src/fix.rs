@@ -10,7 +10,7 @@
 
 use crate::engine::{ArgState, find_arg};
 use crate::fields::{self, FieldExt};
-use crate::finding::Finding;
+use crate::finding::{Finding, Position};
 use serde::{Deserialize, Serialize};
 use tree_sitter::Node;
 
@@ -31,6 +31,22 @@ pub struct Edit {
     pub start: usize,
     pub end: usize,
     pub content: String,
+    /// Where `start` and `end` are as line and column, for reports (see [`Fix::locate`]).
+    pub from: Position,
+    pub to: Position,
+}
+
+impl Edit {
+    /// Replaces `start..end` with `content`; positions are set by [`Fix::locate`].
+    fn new(start: usize, end: usize, content: String) -> Edit {
+        Edit {
+            start,
+            end,
+            content,
+            from: Position::default(),
+            to: Position::default(),
+        }
+    }
 }
 
 /// The edits that fix one finding.
@@ -41,6 +57,16 @@ pub struct Fix {
     pub safety: Safety,
     /// What the fix does, e.g. "use `yaml.safe_load`".
     pub title: String,
+}
+
+impl Fix {
+    /// Sets each edit's line and column from the decoded source it was computed on.
+    pub fn locate(&mut self, source: &crate::source::SourceText) {
+        for e in &mut self.edits {
+            e.from = source.position(e.start);
+            e.to = source.position(e.end);
+        }
+    }
 }
 
 /// `[pattern.fix]` in a rule file.
@@ -204,11 +230,7 @@ fn delete_arg(list: Node, args: &[Node], i: usize) -> Edit {
         // The only argument: up to the `)`, so a trailing comma goes too.
         (a.start_byte(), list.end_byte().saturating_sub(1))
     };
-    Edit {
-        start,
-        end,
-        content: String::new(),
-    }
+    Edit::new(start, end, String::new())
 }
 
 /// Computes the fix `spec` describes for the call `call` matched as `qname`, or `None` when
@@ -226,11 +248,7 @@ pub fn compute(spec: &FixSpec, call: Node, src: &[u8], qname: &str) -> Option<Fi
             return None;
         }
         let attr = function.field(&fields::ATTRIBUTE)?;
-        edits.push(Edit {
-            start: attr.start_byte(),
-            end: attr.end_byte(),
-            content: new.clone(),
-        });
+        edits.push(Edit::new(attr.start_byte(), attr.end_byte(), new.clone()));
     }
     for r in &spec.remove_args {
         let ArgState::Given(value) = find_arg(call, src, r.arg.as_deref(), r.position) else {
@@ -249,27 +267,19 @@ pub fn compute(spec: &FixSpec, call: Node, src: &[u8], qname: &str) -> Option<Fi
     }
     if let Some(set) = &spec.set_arg {
         match find_arg(call, src, Some(&set.arg), None) {
-            ArgState::Given(value) => edits.push(Edit {
-                start: value.start_byte(),
-                end: value.end_byte(),
-                content: set.value.clone(),
-            }),
+            ArgState::Given(value) => edits.push(Edit::new(
+                value.start_byte(),
+                value.end_byte(),
+                set.value.clone(),
+            )),
             ArgState::Maybe => return None,
             ArgState::Absent => {
                 let text = format!("{}={}", set.arg, set.value);
                 edits.push(match args.last() {
-                    Some(last) => Edit {
-                        start: last.end_byte(),
-                        end: last.end_byte(),
-                        content: format!(", {text}"),
-                    },
+                    Some(last) => Edit::new(last.end_byte(), last.end_byte(), format!(", {text}")),
                     None => {
                         let at = list.end_byte().saturating_sub(1);
-                        Edit {
-                            start: at,
-                            end: at,
-                            content: text,
-                        }
+                        Edit::new(at, at, text)
                     }
                 });
             }
@@ -325,14 +335,21 @@ pub fn apply<'a>(text: &str, fixes: impl IntoIterator<Item = &'a Fix>) -> (Strin
     (out, applied)
 }
 
-/// The fixes of `findings` that `unsafe_fixes` allows, in finding order.
-pub fn allowed(findings: &[&Finding], unsafe_fixes: bool) -> Vec<Fix> {
+/// The fixes `keep` allows among `findings` and the call-rule findings they cover, each with
+/// the finding it fixes, in finding order. Each covered finding is asked on its own: a
+/// taint finding the report shows does not bring the fix of a covered finding whose rule
+/// the run turned off.
+pub fn kept<'f>(
+    findings: impl IntoIterator<Item = &'f Finding>,
+    keep: &dyn Fn(&Finding) -> bool,
+    unsafe_fixes: bool,
+) -> Vec<(&'f Finding, &'f Fix)> {
     findings
-        .iter()
-        .filter(|f| !f.suppressed)
-        .flat_map(|f| fixes_of(f))
-        .filter(|x| unsafe_fixes || x.safety == Safety::Safe)
-        .cloned()
+        .into_iter()
+        .flat_map(|f| std::iter::once(f).chain(&f.covered))
+        .filter(|f| !f.suppressed && keep(f))
+        .filter_map(|f| f.fix.as_ref().map(|x| (f, x)))
+        .filter(|(_, x)| unsafe_fixes || x.safety == Safety::Safe)
         .collect()
 }
 
@@ -349,11 +366,7 @@ mod tests {
     use super::*;
 
     fn edit(start: usize, end: usize, content: &str) -> Edit {
-        Edit {
-            start,
-            end,
-            content: content.into(),
-        }
+        Edit::new(start, end, content.into())
     }
 
     #[test]

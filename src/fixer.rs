@@ -7,7 +7,7 @@
 
 use crate::engine::Engine;
 use crate::finding::Finding;
-use crate::fix::{Fix, Safety, allowed, apply};
+use crate::fix::{Fix, Safety, apply, kept};
 use crate::report::inert;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -40,8 +40,10 @@ pub fn fix_text(
     let mut total = 0;
     for _ in 0..MAX_ROUNDS {
         let outcome = engine.analyse(path, current.as_bytes());
-        let kept: Vec<&Finding> = outcome.findings.iter().filter(|f| keep(f)).collect();
-        let fixes: Vec<Fix> = allowed(&kept, unsafe_fixes);
+        let fixes: Vec<Fix> = kept(&outcome.findings, keep, unsafe_fixes)
+            .into_iter()
+            .map(|(_, x)| x.clone())
+            .collect();
         if fixes.is_empty() {
             break;
         }
@@ -146,13 +148,14 @@ pub fn unified_diff(fixes: &[FileFix], shown: &dyn Fn(&Path) -> String) -> Strin
     inert::guard(&out).into_owned()
 }
 
-/// `--show-fixes`: one line per finding with a fix, and what `--unsafe-fixes` would add.
-pub fn show_fixes(findings: &[&Finding], shown: &dyn Fn(&Path) -> String) -> String {
-    let with_fix: Vec<(&Finding, &Fix)> = findings
-        .iter()
-        .filter(|f| !f.suppressed)
-        .flat_map(|f| crate::fix::fixes_of(f).map(move |x| (*f, x)))
-        .collect();
+/// `--show-fixes`: one line per finding with a fix `keep` allows, and what
+/// `--unsafe-fixes` would add.
+pub fn show_fixes(
+    findings: &[Finding],
+    keep: &dyn Fn(&Finding) -> bool,
+    shown: &dyn Fn(&Path) -> String,
+) -> String {
+    let with_fix = kept(findings, keep, true);
     let safe = with_fix
         .iter()
         .filter(|(_, x)| x.safety == Safety::Safe)

@@ -105,7 +105,7 @@ pub struct Selected<'a> {
 /// gives way to the findings it covers (as they were before the merge); one whose covered
 /// rules are off drops them. Findings switched off are kept, with the reason.
 pub fn resolve(
-    result: &ScanResult,
+    findings: &[Finding],
     settings: &Settings,
     rules: &RuleSet,
 ) -> Vec<(Finding, Option<Hidden>)> {
@@ -122,8 +122,8 @@ pub fn resolve(
                     .map(Hidden::PerFile)
             })
     };
-    let mut out: Vec<(Finding, Option<Hidden>)> = Vec::with_capacity(result.findings.len());
-    for f in &result.findings {
+    let mut out: Vec<(Finding, Option<Hidden>)> = Vec::with_capacity(findings.len());
+    for f in findings {
         let test_code = settings.is_test_code(&f.path);
         let (on, covered_off): (Vec<Finding>, Vec<Finding>) =
             f.covered.iter().cloned().partition(|c| off(c).is_none());
@@ -203,6 +203,44 @@ pub fn select<'a>(
         }
     }
     selected
+}
+
+/// The findings a run reports and does not suppress, after every filter of [`resolve`] and
+/// [`select`] (the baseline file included): what `--fix` may change and what the language
+/// server shows.
+pub fn reported(
+    findings: &[Finding],
+    settings: &Settings,
+    rules: &RuleSet,
+) -> Result<Vec<Finding>, String> {
+    let resolved = resolve(findings, settings, rules);
+    let baseline = read_baseline(settings)?;
+    Ok(
+        select(&resolved, settings, baseline_arg(settings, &baseline))
+            .findings
+            .into_iter()
+            .filter(|f| !f.suppressed)
+            .cloned()
+            .collect(),
+    )
+}
+
+/// The `--baseline` file, read, if one is set.
+fn read_baseline(settings: &Settings) -> Result<Option<Baseline>, String> {
+    settings
+        .ci
+        .baseline
+        .as_deref()
+        .map(Baseline::read)
+        .transpose()
+}
+
+/// The baseline as [`select`] takes it.
+fn baseline_arg<'b>(
+    settings: &'b Settings,
+    baseline: &'b Option<Baseline>,
+) -> Option<(&'b Baseline, &'b std::path::Path)> {
+    baseline.as_ref().zip(settings.ci.baseline.as_deref())
 }
 
 /// Forgets unused suppressions that name a rule switched off by `select`/`ignore`: every
@@ -359,7 +397,7 @@ pub fn finish(
         .write_all(inert::guard(&warnings(result)).as_bytes())
         .map_err(io)?;
 
-    let resolved = resolve(result, settings, rules);
+    let resolved = resolve(&result.findings, settings, rules);
     if let Some(path) = &settings.ci.write_baseline {
         let scoped = in_scope(&resolved);
         let b = Baseline::record(scoped.into_iter().filter(|f| !f.suppressed), &settings.root);
@@ -379,15 +417,8 @@ pub fn finish(
         });
     }
 
-    let baseline = match &settings.ci.baseline {
-        Some(p) => Some(Baseline::read(p)?),
-        None => None,
-    };
-    let selected = select(
-        &resolved,
-        settings,
-        baseline.as_ref().zip(settings.ci.baseline.as_deref()),
-    );
+    let baseline = read_baseline(settings)?;
+    let selected = select(&resolved, settings, baseline_arg(settings, &baseline));
     let not_fully_scanned = result.files_with_errors();
     // A strict failure is a verdict on the scan's coverage, like a finding: exit 1. Exit 2
     // stays reserved for pyaudit itself not working (see docs/robustness.md).

@@ -5,8 +5,10 @@ use crate::engine::Engine;
 use crate::finding::{Diagnostic, DiagnosticKind, Finding};
 use crate::project::ModuleSummary;
 use rayon::prelude::*;
+use std::collections::{HashMap, HashSet};
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Default size limit per file: generated files beyond this are reported, not analysed.
@@ -107,7 +109,17 @@ pub struct ScanOptions {
     pub respect_ignore: bool,
     /// The result cache to read and fill, if any.
     pub cache: Option<std::sync::Arc<crate::cache::Cache>>,
+    /// Text analysed instead of a file's contents on disk, by the path discovery reaches
+    /// it at: the language server's open documents, as the editor holds them.
+    pub overrides: Arc<Overrides>,
+    /// When set, only these files' findings are wanted (the language server's open
+    /// documents): other files are analysed only when the cross-module results of one of
+    /// these depend on them, and the findings of those others are partial.
+    pub focus: Option<Arc<HashSet<PathBuf>>>,
 }
+
+/// File contents by path that stand in for what is on disk; see [`ScanOptions::overrides`].
+pub type Overrides = HashMap<PathBuf, Arc<[u8]>>;
 
 impl Default for ScanOptions {
     fn default() -> Self {
@@ -118,6 +130,8 @@ impl Default for ScanOptions {
             max_file_bytes: DEFAULT_MAX_FILE_BYTES,
             respect_ignore: true,
             cache: None,
+            overrides: Arc::default(),
+            focus: None,
         }
     }
 }
@@ -172,9 +186,15 @@ pub(crate) fn extra_lines<'f>(
                 .iter()
                 .filter(move |s| s.path == path)
                 .flat_map(|s| [s.start.line, s.end.line]);
+            // Fix edits may fall on any line of a multi-line call.
+            let edits = crate::fix::fixes_of(f)
+                .filter(move |_| here)
+                .flat_map(|x| &x.edits)
+                .flat_map(|e| [e.from.line, e.to.line]);
             here.then_some(f.end.line)
                 .into_iter()
                 .chain(steps)
+                .chain(edits)
                 .filter(move |&l| !here || l != f.start.line || f.line_text.is_empty())
         })
         .collect();
@@ -290,6 +310,8 @@ pub fn scan_candidates(
                 max_bytes: opts.max_file_bytes,
                 budget: &budget,
                 cache: opts.cache.as_deref(),
+                overrides: &opts.overrides,
+                focus: opts.focus.as_deref(),
             },
             &mut diagnostics,
             &mut notes,
@@ -352,12 +374,15 @@ struct FileReport {
     unused_suppressions: Vec<crate::suppress::UnusedSuppression>,
 }
 
-/// What every file's analysis shares: the size limit, the memory budget and the cache.
+/// What every file's analysis shares: the size limit, the memory budget, the cache, the
+/// texts that stand in for files and the files whose findings are wanted.
 #[derive(Clone, Copy)]
 struct Limits<'a> {
     max_bytes: u64,
     budget: &'a ByteBudget,
     cache: Option<&'a crate::cache::Cache>,
+    overrides: &'a Overrides,
+    focus: Option<&'a HashSet<PathBuf>>,
 }
 
 /// Analyses every candidate: files that can take part in a cross-module flow as one
@@ -371,18 +396,19 @@ fn analyse_all(
 ) -> Vec<Option<FileReport>> {
     use crate::project::registrations::{Handlers, ProjectHandlers, Registration};
     use crate::project::{ProjectIndex, depends, imports, schedule};
-    let Limits {
-        max_bytes, budget, ..
-    } = limits;
+    let wanted = |c: &Candidate| limits.focus.is_none_or(|f| f.contains(&c.path));
     // A file analysed on its own depends on its bytes and on the handlers other files
     // register in it: that is its cache context.
     let analyse_alone = |c: &Candidate, handlers: &Handlers| {
+        if !wanted(c) {
+            return None;
+        }
         let memo = limits.cache.map(|cache| Memo {
             cache,
             context: depends::handlers_digest(handlers),
             project: None,
         });
-        analyse_candidate(c, max_bytes, budget, memo.as_ref(), |p, b| {
+        analyse_candidate(c, limits, memo.as_ref(), |p, b| {
             (engine.analyse_in(p, b, None, handlers, false).0, None)
         })
         .0
@@ -399,7 +425,7 @@ fn analyse_all(
     let probes: Vec<Option<Probe>> = candidates
         .par_iter()
         .map(|c| {
-            let (bytes, _held) = read_candidate(c, max_bytes, budget).ok()??;
+            let (bytes, _held) = read_candidate(c, limits).ok()??;
             let role = engine.taint_role(&bytes)?;
             let imports = imports::scan(&bytes);
             let registrations = engine.registrations(&bytes, &imports);
@@ -462,6 +488,11 @@ fn analyse_all(
             schedule::MAX_PROJECT_FILES
         ));
     }
+    if limits.focus.is_some() {
+        let focus: Vec<bool> = cand_of.iter().map(|&i| wanted(&candidates[i])).collect();
+        let needed = schedule::needed(&edges, &member, &focus);
+        member.iter_mut().zip(needed).for_each(|(m, n)| *m &= n);
+    }
     let mut in_project = vec![false; candidates.len()];
     for (id, &m) in member.iter().enumerate() {
         in_project[cand_of[id]] = m;
@@ -487,7 +518,7 @@ fn analyse_all(
                 context,
                 project: Some((probed, &batch)),
             });
-        analyse_candidate(c, max_bytes, budget, memo.as_ref(), |p, b| {
+        analyse_candidate(c, limits, memo.as_ref(), |p, b| {
             engine.analyse_in(p, b, Some(view), handlers.of(view.me), export)
         })
     });
@@ -512,15 +543,35 @@ fn analyse_all(
     out
 }
 
-/// The bytes of a candidate with the budget they hold, `Ok(None)` for a file the walk
-/// only admitted if it has a Python shebang and it has none, or the report on why it cannot
-/// be read.
+/// The bytes of a candidate (its override, else the file) with the budget they hold,
+/// `Ok(None)` for a file the walk only admitted if it has a Python shebang and it has none,
+/// or the report on why it cannot be read.
 fn read_candidate<'b>(
     c: &Candidate,
-    max_bytes: u64,
-    budget: &'b ByteBudget,
+    limits: Limits<'b>,
 ) -> Result<Option<(Vec<u8>, BudgetGuard<'b>)>, Box<FileReport>> {
+    let Limits {
+        max_bytes, budget, ..
+    } = limits;
     let diag = |kind, message: String| Box::new(FileReport::diagnostic(c, kind, message));
+    let too_large = |len: u64| {
+        diag(
+            DiagnosticKind::TooLarge,
+            format!(
+                "{len} bytes is over the {max_bytes}-byte limit (--max-file-size); not analysed"
+            ),
+        )
+    };
+    if let Some(text) = limits.overrides.get(&c.path) {
+        if text.len() as u64 > max_bytes {
+            return Err(too_large(text.len() as u64));
+        }
+        let held = budget.acquire(text.len() as u64);
+        if c.needs_shebang && !c.explicit && !has_python_shebang(text) {
+            return Ok(None);
+        }
+        return Ok(Some((text.to_vec(), held)));
+    }
     // Opening a FIFO or device named on the command line could block forever.
     if let Ok(meta) = std::fs::metadata(&c.path)
         && !meta.is_file()
@@ -541,12 +592,7 @@ fn read_candidate<'b>(
     };
     let len = file.metadata().map(|m| m.len()).unwrap_or(0);
     if len > max_bytes {
-        return Err(diag(
-            DiagnosticKind::TooLarge,
-            format!(
-                "{len} bytes is over the {max_bytes}-byte limit (--max-file-size); not analysed"
-            ),
-        ));
+        return Err(too_large(len));
     }
     // Held until the analysis is done, so large files are not in memory side by side.
     let held = budget.acquire(len);
@@ -633,13 +679,12 @@ impl FileReport {
 /// `run` gave.
 fn analyse_candidate(
     c: &Candidate,
-    max_bytes: u64,
-    budget: &ByteBudget,
+    limits: Limits,
     memo: Option<&Memo>,
     run: impl FnOnce(&Path, &[u8]) -> (crate::engine::FileOutcome, Option<ModuleSummary>),
 ) -> (Option<FileReport>, Option<ModuleSummary>) {
     let diag = |kind, message: String| FileReport::diagnostic(c, kind, message);
-    let (bytes, _held) = match read_candidate(c, max_bytes, budget) {
+    let (bytes, _held) = match read_candidate(c, limits) {
         Ok(Some(b)) => b,
         Ok(None) => return (None, None),
         Err(report) => return (Some(*report), None),

@@ -4,27 +4,8 @@
 
 mod common;
 
-use common::{pyaudit, stderr, stdout, write};
-use std::path::Path;
+use common::{git, pyaudit, stderr, stdout, write};
 use std::process::Command;
-
-fn git(dir: &Path, args: &[&str]) {
-    let o = Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_AUTHOR_NAME", "t")
-        .env("GIT_AUTHOR_EMAIL", "t@example.com")
-        .env("GIT_COMMITTER_NAME", "t")
-        .env("GIT_COMMITTER_EMAIL", "t@example.com")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .output()
-        .expect("git");
-    assert!(
-        o.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-}
 
 fn lines(out: &str) -> Vec<&str> {
     out.lines().filter(|l| l.contains(": PYA")).collect()

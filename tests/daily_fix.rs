@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{pyaudit, stderr, stdout, write};
+use common::{git, pyaudit, stderr, stdout, write};
 use std::path::Path;
 
 const CODE: &str = "\
@@ -148,23 +148,25 @@ fn fix_is_exact_idempotent_and_still_parses() {
     assert_parses(d);
 }
 
+/// What `--show-fixes` prints for app.py in `d`.
+fn show_fixes(d: &Path) -> String {
+    let args = [
+        "scan",
+        "app.py",
+        "--show-fixes",
+        "-q",
+        "--format",
+        "concise",
+    ];
+    stdout(&pyaudit(&args, d))
+}
+
 #[test]
 fn show_fixes_lists_safe_and_unsafe() {
     let tmp = tempfile::tempdir().unwrap();
     let d = tmp.path();
     write(d, "app.py", CODE);
-    let o = pyaudit(
-        &[
-            "scan",
-            "app.py",
-            "--show-fixes",
-            "-q",
-            "--format",
-            "concise",
-        ],
-        d,
-    );
-    let out = stdout(&o);
+    let out = show_fixes(d);
     assert!(
         out.contains("8 fixable with --fix, 2 more with --unsafe-fixes:"),
         "{out}"
@@ -192,4 +194,179 @@ fn rule_pages_document_fixes() {
     assert!(out.contains("**unsafe**"), "{out}");
     let o = pyaudit(&["explain", "PYA101"], tmp.path());
     assert!(!stdout(&o).contains("## Automatic fix"));
+}
+
+const TWO_RULES: &str = "import yaml\nimport torch\n\na = yaml.load(data)\nm = torch.load(path)\n";
+
+/// The lines `--diff` would change (`-`/`+` lines of code, not the file header).
+fn changed(out: &str) -> Vec<&str> {
+    out.lines()
+        .filter(|l| {
+            (l.starts_with('-') || l.starts_with('+'))
+                && !l.starts_with("--- ")
+                && !l.starts_with("+++ ")
+        })
+        .collect()
+}
+
+#[test]
+fn fixes_touch_only_what_the_report_shows() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    write(d, "app.py", TWO_RULES);
+    // --ignore / --select on the command line: the rule switched off is not fixed.
+    let o = pyaudit(&["scan", "app.py", "--diff", "--ignore", "PYA111"], d);
+    assert_eq!(
+        changed(&stdout(&o)),
+        [
+            "-m = torch.load(path)",
+            "+m = torch.load(path, weights_only=True)"
+        ],
+        "{}",
+        stdout(&o)
+    );
+    let o = pyaudit(&["scan", "app.py", "--diff", "--select", "PYA111"], d);
+    assert_eq!(
+        changed(&stdout(&o)),
+        ["-a = yaml.load(data)", "+a = yaml.safe_load(data)"]
+    );
+    // The same from the configuration file, and in --show-fixes.
+    write(d, "pyaudit.toml", "ignore = [\"PYA108\"]\n");
+    let out = show_fixes(d);
+    assert!(out.contains("1 fixable with --fix, 0 more"), "{out}");
+    assert!(!out.contains("PYA108"), "{out}");
+    std::fs::remove_file(d.join("pyaudit.toml")).unwrap();
+
+    // --baseline: findings it records are hidden from the report, so not fixed either.
+    let o = pyaudit(
+        &["scan", "app.py", "--write-baseline", "baseline.json", "-q"],
+        d,
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    write(d, "app.py", &format!("{TWO_RULES}b = yaml.load(other)\n"));
+    let o = pyaudit(
+        &["scan", "app.py", "--fix", "--baseline", "baseline.json"],
+        d,
+    );
+    assert!(
+        stderr(&o).contains("fixed 1 finding in 1 file"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(
+        read(d),
+        format!("{TWO_RULES}b = yaml.safe_load(other)\n"),
+        "only the finding new since the baseline is fixed"
+    );
+}
+
+#[test]
+fn fixes_honour_baseline_ref() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    git(d, &["init", "-q", "-b", "main"]);
+    write(d, "app.py", TWO_RULES);
+    git(d, &["add", "."]);
+    git(d, &["commit", "-qm", "base"]);
+    git(d, &["checkout", "-qb", "feature"]);
+    let new = format!("{TWO_RULES}b = yaml.load(other)\n");
+    write(d, "app.py", &new);
+    git(d, &["commit", "-qam", "feature"]);
+    let o = pyaudit(&["scan", "app.py", "--diff", "--baseline-ref", "main"], d);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert_eq!(
+        changed(&stdout(&o)),
+        ["-b = yaml.load(other)", "+b = yaml.safe_load(other)"],
+        "{}",
+        stdout(&o)
+    );
+    let o = pyaudit(&["scan", "app.py", "--fix", "--baseline-ref", "main"], d);
+    assert!(
+        stderr(&o).contains("fixed 1 finding in 1 file"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(read(d), format!("{TWO_RULES}b = yaml.safe_load(other)\n"));
+}
+
+/// The byte offset of 1-based `line` and character `column` in `text`.
+fn offset_of(text: &str, line: usize, column: usize) -> usize {
+    let start: usize = text
+        .split_inclusive('\n')
+        .take(line - 1)
+        .map(str::len)
+        .sum();
+    let rest = &text[start..];
+    start
+        + rest
+            .char_indices()
+            .nth(column - 1)
+            .map_or(rest.len(), |(i, _)| i)
+}
+
+#[test]
+fn json_fix_edits_give_the_fixed_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    // A non-ASCII line first, so characters and bytes differ.
+    let code = format!("# café ☕\n{CODE}");
+    write(d, "app.py", &code);
+    for format in ["json", "json-lines"] {
+        let o = pyaudit(&["scan", "app.py", "--format", format], d);
+        let out = stdout(&o);
+        let findings: Vec<serde_json::Value> = if format == "json" {
+            let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
+            doc["findings"].as_array().unwrap().clone()
+        } else {
+            out.lines()
+                .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+                .filter(|v| v.get("rule_id").is_some())
+                .collect()
+        };
+        let mut edits = Vec::new();
+        let (mut safe, mut unsafe_) = (0, 0);
+        for f in &findings {
+            let Some(fix) = f.get("fix") else { continue };
+            assert!(
+                fix["message"].as_str().is_some_and(|m| !m.is_empty()),
+                "{fix}"
+            );
+            match fix["applicability"].as_str().unwrap() {
+                "safe" => safe += 1,
+                "unsafe" => {
+                    unsafe_ += 1;
+                    continue;
+                }
+                other => panic!("applicability {other}"),
+            }
+            if f["suppressed"] == true {
+                continue;
+            }
+            for e in fix["edits"].as_array().unwrap() {
+                let at = |p: &serde_json::Value| {
+                    let offset = p["offset"].as_u64().unwrap() as usize;
+                    let (line, col) = (p["line"].as_u64().unwrap(), p["column"].as_u64().unwrap());
+                    // Line and column say the same as the byte offset.
+                    assert_eq!(offset_of(&code, line as usize, col as usize), offset, "{e}");
+                    offset
+                };
+                edits.push((
+                    at(&e["start"]),
+                    at(&e["end"]),
+                    e["content"].as_str().unwrap().to_string(),
+                ));
+            }
+        }
+        // The suppressed finding carries its fix too, flagged by `suppressed`.
+        assert_eq!((safe, unsafe_), (9, 2), "{format}: {out}");
+        edits.sort();
+        let mut fixed = code.clone();
+        for (start, end, content) in edits.iter().rev() {
+            fixed.replace_range(start..end, content);
+        }
+        assert_eq!(fixed, format!("# café ☕\n{SAFE_FIXED}"), "{format}");
+    }
+    let o = pyaudit(&["scan", "app.py", "--fix"], d);
+    assert!(stderr(&o).contains("fixed 8 findings"), "{}", stderr(&o));
+    assert_eq!(read(d), format!("# café ☕\n{SAFE_FIXED}"));
 }

@@ -1,5 +1,6 @@
 //! Real-client test of `pyaudit server`: headless Neovim's built-in LSP client opens a file,
-//! waits for the diagnostics the server publishes and writes them out (tests/lsp/neovim_client.lua).
+//! waits for the diagnostics the server publishes and writes them out, then stops the
+//! client and writes the server's exit code (tests/lsp/neovim_client.lua).
 //! Runs always with CI=true (and then fails if Neovim is missing); skips otherwise without nvim.
 
 use std::path::PathBuf;
@@ -38,6 +39,7 @@ fn diagnostics_in_headless_neovim() {
     )
     .unwrap();
     let out = root.join("diagnostics.txt");
+    let exit = root.join("server-exit.txt");
     let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/lsp/neovim_client.lua");
     let mut child = Command::new(nvim)
         .args(["--headless", "-n", "-i", "NONE", "-u", "NONE", "-c"])
@@ -51,6 +53,7 @@ fn diagnostics_in_headless_neovim() {
         .env("PYAUDIT_ROOT", root)
         .env("PYAUDIT_FILE", &file)
         .env("PYAUDIT_OUT", &out)
+        .env("PYAUDIT_EXIT", &exit)
         .stdin(std::process::Stdio::null())
         .spawn()
         .expect("start nvim");
@@ -72,4 +75,24 @@ fn diagnostics_in_headless_neovim() {
     );
     let diags: Vec<&str> = text.lines().collect();
     assert_eq!(diags, ["PYA101\t5"], "{text}");
+    // Neovim quitting ends the session cleanly, not as an error of the server (exit 2).
+    assert_eq!(
+        server_exit(&exit).as_deref(),
+        Some("0"),
+        "server exit code after Neovim quit"
+    );
+}
+
+/// The exit code the shell around the server wrote to `file`, once it is there.
+fn server_exit(file: &std::path::Path) -> Option<String> {
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(20) {
+        if let Ok(text) = std::fs::read_to_string(file)
+            && text.ends_with('\n')
+        {
+            return Some(text.trim().to_string());
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    None
 }

@@ -1,9 +1,11 @@
 //! Positions between pyaudit (1-based lines, byte columns, byte offsets) and LSP (0-based
 //! lines, UTF-16 code units), and `file:` URIs to paths.
 
-use crate::finding::{Finding, Position};
+use crate::finding::Position;
+use crate::scan::LineTexts;
 use lsp_types as lsp;
-use std::path::PathBuf;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 
 /// Line starts of a document, for converting positions.
 pub struct LineIndex<'a> {
@@ -30,15 +32,9 @@ impl<'a> LineIndex<'a> {
 
     /// The LSP position of 0-based `line` and byte column `col`.
     fn at(&self, line: usize, col: usize) -> lsp::Position {
-        let text = self.line_text(line);
-        let mut b = col.min(text.len());
-        while !text.is_char_boundary(b) {
-            b -= 1;
-        }
-        let utf16: usize = text[..b].chars().map(char::len_utf16).sum();
         lsp::Position {
             line: line as u32,
-            character: utf16 as u32,
+            character: utf16_column(self.line_text(line), col),
         }
     }
 
@@ -56,17 +52,88 @@ impl<'a> LineIndex<'a> {
         self.at(p.line.saturating_sub(1), p.byte_col)
     }
 
-    /// The range a finding covers.
-    pub fn finding_range(&self, f: &Finding) -> lsp::Range {
-        lsp::Range {
-            start: self.point(f.start),
-            end: self.point(f.end),
-        }
-    }
-
     /// The end of 0-based `line` (before its line break).
     pub fn line_end(&self, line: usize) -> lsp::Position {
         self.at(line, usize::MAX)
+    }
+}
+
+/// The UTF-16 column of byte column `col` in the line `text` (clamped to the line).
+fn utf16_column(text: &str, col: usize) -> u32 {
+    let mut b = col.min(text.len());
+    while !text.is_char_boundary(b) {
+        b -= 1;
+    }
+    text[..b].chars().map(char::len_utf16).sum::<usize>() as u32
+}
+
+/// Locations in any file a finding touches: open documents by their text, other files by
+/// the lines the analysis kept of them.
+pub struct Places<'a> {
+    docs: HashMap<&'a Path, (&'a lsp::Uri, LineIndex<'a>)>,
+    lines: &'a LineTexts,
+}
+
+impl<'a> Places<'a> {
+    /// Places over the open documents `docs` (path, URI, text) and `lines` of other files.
+    pub fn new(
+        docs: impl Iterator<Item = (&'a Path, &'a lsp::Uri, &'a str)>,
+        lines: &'a LineTexts,
+    ) -> Places<'a> {
+        Places {
+            docs: docs.map(|(p, u, t)| (p, (u, LineIndex::new(t)))).collect(),
+            lines,
+        }
+    }
+
+    /// The open document at `path`, with its line index.
+    pub fn doc(&self, path: &Path) -> Option<(&'a lsp::Uri, &LineIndex<'a>)> {
+        self.docs.get(path).map(|(u, i)| (*u, i))
+    }
+
+    /// The URI of `path`: the editor's own for an open document.
+    pub fn uri(&self, path: &Path) -> Option<lsp::Uri> {
+        if let Some((uri, _)) = self.docs.get(path) {
+            return Some((*uri).clone());
+        }
+        if !path.is_absolute() {
+            return None;
+        }
+        crate::report::location::file_uri(path).parse().ok()
+    }
+
+    /// The LSP position of `p` in `path`; `first` is the text of the finding's first line,
+    /// which the analysis does not keep separately.
+    pub fn point(&self, path: &Path, p: Position, first: Option<(usize, &str)>) -> lsp::Position {
+        if let Some((_, index)) = self.docs.get(path) {
+            return index.point(p);
+        }
+        let text = self
+            .lines
+            .get(&(path.to_path_buf(), p.line))
+            .map(String::as_str)
+            .or_else(|| first.filter(|&(l, _)| l == p.line).map(|(_, t)| t));
+        lsp::Position {
+            line: p.line.saturating_sub(1) as u32,
+            // Without the line, the byte column is the best guess (exact for ASCII).
+            character: text.map_or(p.byte_col as u32, |t| utf16_column(t, p.byte_col)),
+        }
+    }
+
+    /// The location `start..end` in `path`, as [`Places::point`] places them.
+    pub fn location(
+        &self,
+        path: &Path,
+        (start, end): (Position, Position),
+        first: Option<(usize, &str)>,
+    ) -> Option<lsp::Location> {
+        Some(lsp::Location {
+            uri: self.uri(path)?,
+            range: lsp::Range {
+                start: self.point(path, start, first),
+                end: self.point(path, end, first),
+            },
+        })
     }
 }
 

@@ -28,33 +28,64 @@ pub const MAX_PROJECT_FILES: usize = 400;
 /// import edges.
 pub fn participants(edges: &[Vec<FileId>], roles: &[(bool, bool)]) -> Vec<bool> {
     let n = edges.len();
-    let mut reverse = vec![Vec::new(); n];
-    for (a, out) in edges.iter().enumerate() {
+    let reverse = reversed(edges, &vec![true; n]);
+    let from_sources = reach(edges, (0..n).filter(|&i| roles[i].0));
+    let to_sinks = reach(&reverse, (0..n).filter(|&i| roles[i].1));
+    (0..n)
+        .map(|i| roles[i].0 || (from_sources[i] && to_sinks[i]))
+        .collect()
+}
+
+/// The members whose analysis the results of the `focus` files depend on: the focus
+/// members, every member importing one of them (directly or not, since its analysis may
+/// report at a sink in a focus file), and everything those import (for their summaries).
+/// A set closed under imports, so analysing only it gives the focus files the findings a
+/// whole scan would.
+pub fn needed(edges: &[Vec<FileId>], member: &[bool], focus: &[bool]) -> Vec<bool> {
+    let n = edges.len();
+    let inside: Vec<Vec<FileId>> = (0..n)
+        .map(|i| {
+            if member[i] {
+                edges[i].iter().copied().filter(|&j| member[j]).collect()
+            } else {
+                Vec::new()
+            }
+        })
+        .collect();
+    let importers = reach(
+        &reversed(&inside, member),
+        (0..n).filter(|&i| member[i] && focus[i]),
+    );
+    reach(&inside, (0..n).filter(|&i| importers[i]))
+}
+
+/// The reverse of the import edges of the files where `keep` is set.
+fn reversed(edges: &[Vec<FileId>], keep: &[bool]) -> Vec<Vec<FileId>> {
+    let mut reverse = vec![Vec::new(); edges.len()];
+    for (a, out) in edges.iter().enumerate().filter(|&(a, _)| keep[a]) {
         for &b in out {
             reverse[b].push(a);
         }
     }
-    let reach = |adj: &[Vec<FileId>], start: &dyn Fn(usize) -> bool| {
-        let mut seen = vec![false; n];
-        let mut stack: Vec<usize> = (0..n).filter(|&i| start(i)).collect();
-        for &i in &stack {
-            seen[i] = true;
-        }
-        while let Some(v) = stack.pop() {
-            for &w in &adj[v] {
-                if !seen[w] {
-                    seen[w] = true;
-                    stack.push(w);
-                }
+    reverse
+}
+
+/// The files reachable along `adj` from `start` (included).
+fn reach(adj: &[Vec<FileId>], start: impl Iterator<Item = FileId>) -> Vec<bool> {
+    let mut seen = vec![false; adj.len()];
+    let mut stack: Vec<FileId> = start.collect();
+    for &i in &stack {
+        seen[i] = true;
+    }
+    while let Some(v) = stack.pop() {
+        for &w in &adj[v] {
+            if !seen[w] {
+                seen[w] = true;
+                stack.push(w);
             }
         }
-        seen
-    };
-    let from_sources = reach(edges, &|i| roles[i].0);
-    let to_sinks = reach(&reverse, &|i| roles[i].1);
-    (0..n)
-        .map(|i| roles[i].0 || (from_sources[i] && to_sinks[i]))
-        .collect()
+    }
+    seen
 }
 
 /// Analyses the files where `member` is set, dependencies first. `analyse` gets the view
@@ -232,4 +263,28 @@ where
         })
         .collect();
     (done, settled)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn needed_is_focus_importers_and_their_imports() {
+        // 0 imports 1, 1 imports 2, 3 imports 2, 4 imports 0; 5 is on its own; 6 is not a
+        // member but imports 1.
+        let edges = vec![vec![1], vec![2], vec![], vec![2], vec![0], vec![], vec![1]];
+        let member = [true, true, true, true, true, true, false];
+        let focus = [false, true, false, false, false, false, false];
+        let got = needed(&edges, &member, &focus);
+        // 1, its importers 0 and 4 (through 0), and what they import (2); not 3, 5 or 6.
+        assert_eq!(got, [true, true, true, false, true, false, false]);
+        // A focus file that is not a member needs nothing.
+        let none = needed(
+            &edges,
+            &member,
+            &[false, false, false, false, false, false, true],
+        );
+        assert!(none.iter().all(|&b| !b));
+    }
 }

@@ -56,6 +56,32 @@ pub(super) struct JsonFinding<'a> {
     /// In test code (`test-paths`): reported, but not gating unless `--gate-tests`.
     test_code: bool,
     flow: Vec<JsonStep<'a>>,
+    /// The automatic fix, for a finding that has one: the edits `--fix` makes for it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fix: Option<JsonFix<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonFix<'a> {
+    applicability: crate::fix::Safety,
+    message: &'a str,
+    edits: Vec<JsonEdit<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonEdit<'a> {
+    start: JsonEditPos,
+    end: JsonEditPos,
+    content: &'a str,
+}
+
+#[derive(Serialize)]
+struct JsonEditPos {
+    line: usize,
+    /// 1-based, counted in Unicode characters.
+    column: usize,
+    /// 0-based byte offset in the file's text (UTF-8, after any byte-order mark).
+    offset: usize,
 }
 
 #[derive(Serialize)]
@@ -139,6 +165,29 @@ pub(super) fn json_finding<'a>(
                 note: &s.note,
             })
             .collect(),
+        // One fix per finding: its own, or that of the call-rule finding it covers.
+        fix: crate::fix::fixes_of(f).next().map(|x| JsonFix {
+            applicability: x.safety,
+            message: &x.title,
+            edits: x
+                .edits
+                .iter()
+                .map(|e| JsonEdit {
+                    start: edit_pos(lines, f, e.from, e.start),
+                    end: edit_pos(lines, f, e.to, e.end),
+                    content: &e.content,
+                })
+                .collect(),
+        }),
+    }
+}
+
+fn edit_pos(lines: &mut LineCache, f: &Finding, p: Position, offset: usize) -> JsonEditPos {
+    let JsonPos { line, column } = pos(lines, f, p);
+    JsonEditPos {
+        line,
+        column,
+        offset,
     }
 }
 
