@@ -115,17 +115,15 @@ pub fn explain(rule: &Rule) -> String {
                 .map(|t| format!("assignments to `{}`", t.spelled)),
         );
         calls.extend(p.subclasses.iter().map(|b| format!("subclasses of `{b}`")));
-        let files: Vec<String> = p.files.iter().map(|g| format!("`{}`", g.text)).collect();
-        if !files.is_empty() {
-            calls.push(format!("in files matching {}", files.join(" or ")));
-        }
-        let not_files: Vec<String> = p
-            .not_files
-            .iter()
-            .map(|g| format!("`{}`", g.text))
-            .collect();
-        if !not_files.is_empty() {
-            calls.push(format!("not in files matching {}", not_files.join(" or ")));
+        for (globs, what) in [
+            (&p.files, "in files matching"),
+            (&p.not_files, "not in files matching"),
+            (&p.file_literals, "in files with a string matching"),
+        ] {
+            if !globs.is_empty() {
+                let quoted: Vec<String> = globs.iter().map(|g| format!("`{}`", g.text)).collect();
+                calls.push(format!("{what} {}", quoted.join(" or ")));
+            }
         }
         let _ = writeln!(
             out,

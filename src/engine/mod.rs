@@ -3,6 +3,7 @@
 mod assignments;
 mod conditions;
 pub mod fingerprint;
+mod literals;
 mod prefilter;
 mod roundtrip;
 
@@ -16,6 +17,7 @@ use crate::semantic::Model;
 use crate::source::{SourceText, decode};
 use crate::taint::TaintEngine;
 use std::cell::RefCell;
+use std::collections::HashMap;
 use std::path::Path;
 use tree_sitter::{Node, Parser, Tree};
 
@@ -338,6 +340,10 @@ impl Engine {
         applicable: &[bool],
     ) -> Vec<Finding> {
         let mut findings = Vec::new();
+        // `file_literals` verdicts, once per pattern and file: a file with many matching
+        // calls must not rescan its strings for each.
+        let mut literal_verdicts: HashMap<(usize, usize), bool> = HashMap::new();
+        let mut literals: Option<Vec<String>> = None;
         for site in &model.calls {
             let Some(function) = site.node.field(&fields::FUNCTION) else {
                 continue;
@@ -362,6 +368,13 @@ impl Engine {
                 let rule = &self.rules.rules()[ri];
                 let pattern = &rule.patterns[pi];
                 if assignments::path_admits(pattern, path)
+                    && (pattern.file_literals.is_empty()
+                        || *literal_verdicts.entry((ri, pi)).or_insert_with(|| {
+                            let all = literals
+                                .get_or_insert_with(|| literals::file_strings(model, site.node));
+                            all.iter()
+                                .any(|s| pattern.file_literals.iter().any(|g| g.is_match(s)))
+                        }))
                     && pattern
                         .conditions
                         .iter()

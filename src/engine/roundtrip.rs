@@ -5,7 +5,11 @@
 //! - a nested round trip: `pickle.loads(pickle.dumps(x))`;
 //! - a name bound (only) to the serializer's result: `b = pickle.dumps(x)` ... `pickle.loads(b)`;
 //! - an in-memory buffer (`io.BytesIO()`) that `M.dump` / `M.save` wrote into earlier in the
-//!   same scope: `pickle.dump(x, buf)` ... `pickle.load(buf)` (or `buf.getvalue()`).
+//!   same scope: `pickle.dump(x, buf)` ... `pickle.load(buf)` (or `buf.getvalue()`);
+//! - a file path the function itself wrote to just before, with the path name not rebound in
+//!   between and the write in a block that encloses the read (so it ran first):
+//!   `joblib.dump(x, path)` ... `joblib.load(path)`, `df.to_pickle(path)` ...
+//!   `pandas.read_pickle(path)`, `torch.save(x, path)` ... `torch.load(path)`.
 //!
 //! The serializer is named after the deserializer (`loads` → `dumps`, `load` → `dump` or
 //! `save`, `decode` → `encode`) in the same module, or in any module of the pickle family,
@@ -28,6 +32,9 @@ pub fn self_produced<'t>(model: &Model<'t>, call: Node<'t>, scope: ScopeId, call
     let Some((module, func)) = callee.rsplit_once('.') else {
         return false;
     };
+    if written_here(model, call, scope, module, func) {
+        return true;
+    }
     let (results, writers): (&[&str], &[&str]) = match func {
         "loads" => (&["dumps"], &["dump"]),
         "load" => (&[], &["dump", "save"]),
@@ -101,4 +108,119 @@ pub fn self_produced<'t>(model: &Model<'t>, call: Node<'t>, scope: ScopeId, call
                 )
             })
     })
+}
+
+/// A writer of a file path: a qualified function, or a method of any receiver (`None`), and
+/// where its path argument goes.
+struct PathWriter {
+    function: Option<&'static str>,
+    method: Option<&'static str>,
+    position: usize,
+    keyword: &'static str,
+}
+
+/// The writers whose file the deserializer `module.func` reads back.
+fn path_writers(module: &str, func: &str) -> &'static [PathWriter] {
+    const JOBLIB: &[PathWriter] = &[PathWriter {
+        function: Some("joblib.dump"),
+        method: None,
+        position: 1,
+        keyword: "filename",
+    }];
+    const TORCH: &[PathWriter] = &[PathWriter {
+        function: Some("torch.save"),
+        method: None,
+        position: 1,
+        keyword: "f",
+    }];
+    const PANDAS: &[PathWriter] = &[
+        PathWriter {
+            function: Some("pandas.to_pickle"),
+            method: None,
+            position: 1,
+            keyword: "filepath_or_buffer",
+        },
+        // `df.to_pickle(path)`: only pandas objects have the method under that name.
+        PathWriter {
+            function: None,
+            method: Some("to_pickle"),
+            position: 0,
+            keyword: "path",
+        },
+    ];
+    match (module, func) {
+        ("joblib" | "sklearn.externals.joblib", "load") => JOBLIB,
+        ("torch", "load") => TORCH,
+        ("pandas" | "pandas.io.pickle", "read_pickle") => PANDAS,
+        _ => &[],
+    }
+}
+
+/// Whether the path `call` reads (its first argument, a plain name) is one this function
+/// wrote with a matching writer: earlier, in a block that encloses `call`, with no binding of
+/// the name in between.
+fn written_here<'t>(
+    model: &Model<'t>,
+    call: Node<'t>,
+    scope: ScopeId,
+    module: &str,
+    func: &str,
+) -> bool {
+    let writers = path_writers(module, func);
+    if writers.is_empty() {
+        return false;
+    }
+    let ArgState::Given(arg) = find_arg(call, model.source, None, Some(0)) else {
+        return false;
+    };
+    if arg.kind() != "identifier" {
+        return false;
+    }
+    let name = model.text(arg);
+    let bindings = model.scopes[scope].bindings.get(name);
+    model.calls.iter().any(|site| {
+        let w = site.node;
+        site.scope == scope
+            && w.end_byte() <= call.start_byte()
+            && encloses_after(w, call)
+            && !bindings.is_some_and(|bs| {
+                bs.iter()
+                    .any(|b| b.pos >= w.end_byte() && b.pos <= call.start_byte())
+            })
+            && writers.iter().any(|pw| {
+                writes_with(model, site.scope, w, pw)
+                    && matches!(
+                        find_arg(w, model.source, Some(pw.keyword), Some(pw.position)),
+                        ArgState::Given(a) if a.kind() == "identifier" && model.text(a) == name
+                    )
+            })
+    })
+}
+
+/// Whether the call `w` is the writer `pw`.
+fn writes_with<'t>(model: &Model<'t>, scope: ScopeId, w: Node<'t>, pw: &PathWriter) -> bool {
+    let Some(f) = w.field(&fields::FUNCTION) else {
+        return false;
+    };
+    if let Some(m) = pw.method {
+        return f.kind() == "attribute"
+            && f.field(&fields::ATTRIBUTE)
+                .is_some_and(|a| model.text(a) == m);
+    }
+    pw.function
+        .is_some_and(|q| model.qualified_names(f, scope).iter().any(|n| n == q))
+}
+
+/// Whether the statement holding `writer` sits in a block that also holds `reader`, so the
+/// write ran before any read that follows it there (a write inside an `if` or a loop body
+/// the read is outside of does not count).
+fn encloses_after(writer: Node, reader: Node) -> bool {
+    let mut stmt = writer;
+    while let Some(p) = stmt.parent() {
+        if matches!(p.kind(), "block" | "module") {
+            return p.start_byte() <= reader.start_byte() && reader.end_byte() <= p.end_byte();
+        }
+        stmt = p;
+    }
+    false
 }

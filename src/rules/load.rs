@@ -353,6 +353,9 @@ fn compile_pattern(
         })?);
     }
     let subclasses = check_names(ctx, offset, &p.subclasses)?;
+    if !p.file_literals.is_empty() && p.calls.is_empty() {
+        return Err(ctx.err(offset, "`file_literals` belongs to `calls` patterns"));
+    }
     let mut conditions = Vec::with_capacity(p.when.len());
     for c in &p.when {
         let cond = compile_condition_of(ctx, c.span().start, c.get_ref(), !p.calls.is_empty())?;
@@ -395,6 +398,7 @@ fn compile_pattern(
         subclasses,
         files: globs(ctx, offset, &p.files)?,
         not_files: globs(ctx, offset, &p.not_files)?,
+        file_literals: globs(ctx, offset, &p.file_literals)?,
         conditions,
         severity: p.severity.unwrap_or(rule.severity),
         confidence: p.confidence.unwrap_or(rule.confidence),

@@ -135,6 +135,8 @@ pub struct Pattern {
     pub files: Vec<Glob>,
     /// Globs on the file path; none may match.
     pub not_files: Vec<Glob>,
+    /// Globs one of which some string literal of the file must match (call patterns).
+    pub file_literals: Vec<Glob>,
     pub conditions: Vec<Condition>,
     pub severity: Severity,
     pub confidence: Confidence,

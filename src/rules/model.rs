@@ -79,6 +79,10 @@ pub struct PatternSpec {
     /// Globs on the scanned file's path; none may match.
     #[serde(default)]
     pub not_files: Vec<String>,
+    /// Call patterns: globs of which some string literal of the file (docstrings aside) must
+    /// match one, e.g. `["*.html", "*</*>*"]` for a file that names or holds HTML.
+    #[serde(default)]
+    pub file_literals: Vec<String>,
     /// All conditions must hold for the pattern to match.
     #[serde(default)]
     pub when: Vec<Spanned<ConditionSpec>>,

@@ -103,7 +103,7 @@ pub(crate) fn add_pass(
             params: plist.iter().map(|p| p.name.to_string()).collect(),
             own: Vec::new(),
             by_param: Vec::new(),
-            validator: super::validators::is_validator(cx.model, def),
+            validator: super::validators::is_validator(cx.model, def, &cx.pass.validators),
         });
         while entry.own.len() <= pi {
             entry.own.push(Facts::default());
