@@ -80,6 +80,8 @@ struct Server {
     /// When set, some document changed and every document is analysed at this instant.
     due: Option<Instant>,
     worker: worker::Worker,
+    /// Set when the worker's channel closed.
+    worker_gone: bool,
     project: Option<Project>,
     /// The last project problem shown to the user, so it is not repeated on every change.
     shown_problem: Option<String>,
@@ -179,6 +181,7 @@ impl Server {
         let root = root.map(|_| settings.root.path().to_path_buf());
         Ok(Server {
             worker: worker::Worker::start(engine.clone(), settings.clone(), root)?,
+            worker_gone: false,
             engine,
             settings,
             docs: HashMap::new(),
@@ -196,15 +199,25 @@ impl Server {
                 }
                 None => crossbeam_channel::never(),
             };
+            // A worker thread that has gone (it cannot, short of an abort) is not waited on:
+            // a closed channel would wake this loop at once, forever.
+            let results = if self.worker_gone {
+                crossbeam_channel::never()
+            } else {
+                self.worker.results.clone()
+            };
             let msg = crossbeam_channel::select! {
                 recv(connection.receiver) -> m => match m {
                     Ok(m) => Some(m),
                     Err(_) => return Ending::WithoutShutdown,
                 },
-                recv(self.worker.results) -> done => {
-                    if let Ok(done) = done {
-                        self.accept(connection, done);
-                        self.publish(connection);
+                recv(results) -> done => {
+                    match done {
+                        Ok(done) => {
+                            self.accept(connection, done);
+                            self.publish(connection);
+                        }
+                        Err(_) => self.worker_gone = true,
                     }
                     continue;
                 },

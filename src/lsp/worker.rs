@@ -60,7 +60,19 @@ impl Worker {
                         .iter()
                         .map(|(_, _, p, t)| (p.clone(), t.as_str()))
                         .collect();
-                    let analysis = project::analyse(&engine, &settings, root.as_deref(), &docs);
+                    // A bug in the project pass must not end the thread: the editor would
+                    // keep only single-file results, silently.
+                    let analysis = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        project::analyse(&engine, &settings, root.as_deref(), &docs)
+                    }))
+                    .unwrap_or_else(|_| Analysis {
+                        problem: Some(
+                            "internal error in the project analysis (this is a bug; please \
+                             report it); open files show their own findings only"
+                                .into(),
+                        ),
+                        ..Analysis::default()
+                    });
                     let done = Done {
                         versions: snapshot
                             .docs

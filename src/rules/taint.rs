@@ -97,6 +97,40 @@ pub struct Sanitizers {
     pub guard_methods: Vec<String>,
     pub exits: Vec<String>,
     pub converter_args: Vec<String>,
+    /// How project validators are named (see [`ValidatorNames`]).
+    pub validators: ValidatorNames,
+}
+
+/// How a function of the scanned project must be named to count as a validator.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ValidatorNames {
+    pub prefixes: Vec<String>,
+    pub words: Vec<String>,
+    pub exclude: Vec<String>,
+}
+
+impl ValidatorNames {
+    /// Whether a function called `name` is named like a validator.
+    pub fn matches(&self, name: &str) -> bool {
+        let lower = name.to_ascii_lowercase();
+        self.prefixes.iter().any(|p| lower.starts_with(p.as_str()))
+            && self.words.iter().any(|w| lower.contains(w.as_str()))
+            && !self.exclude.iter().any(|w| lower.contains(w.as_str()))
+    }
+
+    fn extend(&mut self, other: &ValidatorNames) {
+        for (mine, theirs) in [
+            (&mut self.prefixes, &other.prefixes),
+            (&mut self.words, &other.words),
+            (&mut self.exclude, &other.exclude),
+        ] {
+            for x in theirs {
+                if !mine.contains(x) {
+                    mine.push(x.clone());
+                }
+            }
+        }
+    }
 }
 
 /// Calls that carry taint from arguments to their result or receiver.
@@ -132,6 +166,7 @@ impl TaintModel {
         s.exits.extend(other.sanitizers.exits.iter().cloned());
         s.converter_args
             .extend(other.sanitizers.converter_args.iter().cloned());
+        s.validators.extend(&other.sanitizers.validators);
         let p = &mut self.propagators;
         p.calls.extend(other.propagators.calls.iter().cloned());
         p.methods.extend(other.propagators.methods.iter().cloned());
@@ -442,12 +477,29 @@ fn compile_model(
             && s.guard_methods.is_empty()
             && s.exits.is_empty()
             && s.converter_args.is_empty()
+            && s.validator_words.is_empty()
         {
             return Err(ctx.err(
                 off,
-                "a `[[sanitizer]]` needs `calls`, `guards`, `guard_methods`, `exits` or `converter_args`",
+                "a `[[sanitizer]]` needs `calls`, `guards`, `guard_methods`, `exits`, \
+                 `converter_args` or `validator_words`",
             ));
         }
+        if s.validator_words.is_empty() != s.validator_prefixes.is_empty()
+            || (s.validator_words.is_empty() && !s.validator_exclude.is_empty())
+        {
+            return Err(ctx.err(
+                off,
+                "`validator_prefixes` and `validator_words` go together (and \
+                 `validator_exclude` needs them)",
+            ));
+        }
+        let lower = |v: &Vec<String>| v.iter().map(|x| x.to_ascii_lowercase()).collect();
+        model.sanitizers.validators.extend(&ValidatorNames {
+            prefixes: lower(&s.validator_prefixes),
+            words: lower(&s.validator_words),
+            exclude: lower(&s.validator_exclude),
+        });
         model.sanitizers.calls.extend(s.calls.iter().cloned());
         model.sanitizers.guards.extend(s.guards.iter().cloned());
         model
@@ -612,6 +664,26 @@ attributes = ["GET", "request.body"]
         assert_eq!(e.line, 10, "{e}");
         let text = MODEL.replace("first_param = \"request\"", "registered_by = [\"a..b\"]");
         assert!(parse_file("m.toml", &text).is_err());
+    }
+
+    #[test]
+    fn validator_names_are_data() {
+        let text = format!(
+            "{MODEL}\n[[sanitizer]]\nvalidator_prefixes = [\"is_\"]\n\
+             validator_words = [\"Safe\"]\nvalidator_exclude = [\"unsafe\"]\n"
+        );
+        let Parsed::Model(model) = parse_file("m.toml", &text).unwrap() else {
+            panic!("not a model");
+        };
+        let v = &model.sanitizers.validators;
+        assert!(v.matches("is_safe_url"));
+        assert!(v.matches("Is_SAFE"));
+        assert!(!v.matches("is_unsafe_url"), "an excluded word wins");
+        assert!(!v.matches("safe_url"), "the prefix is required");
+        assert!(!v.matches("is_valid"), "only the declared words");
+        let half = format!("{MODEL}\n[[sanitizer]]\nvalidator_words = [\"safe\"]\n");
+        let e = parse_file("m.toml", &half).unwrap_err();
+        assert!(e.message.contains("go together"), "{e}");
     }
 
     #[test]

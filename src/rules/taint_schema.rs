@@ -201,6 +201,17 @@ pub struct SanitizerSpec {
     /// sanitizer `calls` (Werkzeug's `get`/`getlist` return `int(value)`).
     #[serde(default)]
     pub converter_args: Vec<String>,
+    /// Project validators by name: a function of the scanned project whose lowercase name
+    /// starts with one of these (`is_`) ...
+    #[serde(default)]
+    pub validator_prefixes: Vec<String>,
+    /// ... contains one of these (`safe`) ...
+    #[serde(default)]
+    pub validator_words: Vec<String>,
+    /// ... and none of these (`unsafe`), and whose returns decide (see docs/taint.md), is a
+    /// guard: `if not is_safe_url(u): abort(400)` cleans `u`.
+    #[serde(default)]
+    pub validator_exclude: Vec<String>,
 }
 
 /// Calls through which taint flows.

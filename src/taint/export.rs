@@ -120,7 +120,7 @@ pub(crate) fn add_pass(
             by_param: Vec::new(),
             carriers: Vec::new(),
             by_field: Vec::new(),
-            validator: super::validators::is_validator(cx.model, def),
+            validator: super::validators::is_validator(cx.model, def, &cx.pass.validators),
         });
         while entry.own.len() <= pi {
             entry.own.push(Facts::default());

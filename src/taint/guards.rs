@@ -101,7 +101,8 @@ impl<'t> Frame<'_, '_, 't> {
     fn calls_validator(&self, f: Node<'t>) -> bool {
         let model = self.cx.model;
         if let Some((def, _)) = self.local_callee(f) {
-            return def.kind() == "function_definition" && is_validator(model, def);
+            return def.kind() == "function_definition"
+                && is_validator(model, def, &self.cx.pass.validators);
         }
         let cx = self.cx;
         let Some(view) = cx.project else {

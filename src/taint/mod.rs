@@ -275,6 +275,7 @@ fn is_empty(m: &TaintModel) -> bool {
         && m.sanitizers.guard_methods.is_empty()
         && m.sanitizers.exits.is_empty()
         && m.sanitizers.converter_args.is_empty()
+        && m.sanitizers.validators.words.is_empty()
         && m.propagators.calls.is_empty()
         && m.propagators.methods.is_empty()
         && m.propagators.into_receiver.is_empty()

@@ -8,7 +8,7 @@ use super::trace::{Origin, Step, Taint, Val};
 use crate::fields::{self, FieldExt};
 use crate::project::registrations::{Handlers, typed_by_every_route};
 use crate::rules::first_segment;
-use crate::rules::taint::{ParamSource, SourceKind};
+use crate::rules::taint::{ParamSource, SourceKind, ValidatorNames};
 use crate::rules::{RuleSet, TaintModel};
 use crate::semantic::{BindingKind, Model, ScopeId, ScopeKind, Value};
 use aho_corasick::AhoCorasick;
@@ -33,6 +33,8 @@ pub struct Pass {
     pub exits: HashSet<String>,
     /// Keywords whose sanitizing callable converts the call's result (`type=int`).
     pub converter_args: HashSet<String>,
+    /// How project validators are named.
+    pub validators: ValidatorNames,
     pub prop_calls: HashSet<String>,
     pub prop_methods: HashSet<String>,
     pub into_receiver: HashSet<String>,
@@ -67,6 +69,7 @@ impl Pass {
             guard_methods: model.sanitizers.guard_methods.iter().cloned().collect(),
             exits: model.sanitizers.exits.iter().cloned().collect(),
             converter_args: model.sanitizers.converter_args.iter().cloned().collect(),
+            validators: model.sanitizers.validators.clone(),
             prop_calls: model.propagators.calls.iter().cloned().collect(),
             prop_methods: model.propagators.methods.iter().cloned().collect(),
             into_receiver: model.propagators.into_receiver.iter().cloned().collect(),

@@ -8,34 +8,20 @@
 
 use super::flow::named;
 use crate::fields::{self, FieldExt};
+use crate::rules::taint::ValidatorNames;
 use crate::semantic::Model;
 use tree_sitter::Node;
-
-/// Words in a function name that say it validates its argument.
-const VALIDATOR_WORDS: &[&str] = &[
-    "safe",
-    "valid",
-    "allowed",
-    "permitted",
-    "trusted",
-    "relative_to",
-    "within",
-    "inside",
-];
 
 /// Nodes looked at in one function body before giving up (a validator is short).
 const MAX_NODES: usize = 2_000;
 
 /// Whether the `function_definition` `def` is a validator (see the module docs).
-pub fn is_validator(model: &Model, def: Node) -> bool {
+/// `names` say how validators are named (the taint models' `validator_*` fields).
+pub fn is_validator(model: &Model, def: Node, names: &ValidatorNames) -> bool {
     let Some(name) = def.field(&fields::NAME).map(|n| model.text(n)) else {
         return false;
     };
-    let lower = name.to_ascii_lowercase();
-    let named_so =
-        (lower.starts_with("is_") || lower.starts_with("check") || lower.starts_with("has_"))
-            && VALIDATOR_WORDS.iter().any(|w| lower.contains(w));
-    if !named_so || lower.contains("unsafe") || lower.contains("invalid") {
+    if !names.matches(name) {
         return false;
     }
     let Some(body) = def.field(&fields::BODY) else {
