@@ -22,7 +22,7 @@ use super::registrations::{Handlers, ProjectHandlers};
 /// The cache context of a file analysed on its own: a digest of the handlers registered in
 /// it (all zero when there are none).
 pub fn handlers_digest(handlers: &Handlers) -> [u8; 32] {
-    if handlers.is_empty() {
+    if handlers.is_empty() && !handlers.imported_by_views {
         return [0; 32];
     }
     let mut h = blake3::Hasher::new();
@@ -32,8 +32,10 @@ pub fn handlers_digest(handlers: &Handlers) -> [u8; 32] {
 }
 
 fn hash_handlers(h: &mut blake3::Hasher, handlers: &Handlers) {
-    h.update(&(handlers.len() as u64).to_le_bytes());
-    for x in handlers {
+    // Whether views import the module decides if the parameter-name fallback applies.
+    h.update(&[u8::from(handlers.imported_by_views)]);
+    h.update(&(handlers.list.len() as u64).to_le_bytes());
+    for x in handlers.iter() {
         for text in [&x.via, &x.function] {
             h.update(&(text.len() as u64).to_le_bytes());
             h.update(text.as_bytes());
