@@ -394,7 +394,7 @@ fn analyse_all(
     diagnostics: &mut Vec<Diagnostic>,
     notes: &mut Vec<String>,
 ) -> Vec<Option<FileReport>> {
-    use crate::project::registrations::{Handlers, ProjectHandlers, Registration};
+    use crate::project::registrations::{Handlers, NO_HANDLERS, ProjectHandlers, Registration};
     use crate::project::{ProjectIndex, depends, imports, schedule};
     let wanted = |c: &Candidate| limits.focus.is_none_or(|f| f.contains(&c.path));
     // A file analysed on its own depends on its bytes and on the handlers other files
@@ -439,7 +439,7 @@ fn analyse_all(
     if probed.is_empty() {
         return candidates
             .par_iter()
-            .map(|c| analyse_alone(c, &[]))
+            .map(|c| analyse_alone(c, &NO_HANDLERS))
             .collect();
     }
     let index = ProjectIndex::new(probed.iter().map(|&i| candidates[i].path.clone()).collect());
@@ -463,14 +463,15 @@ fn analyse_all(
             edges[id].dedup();
         }
     }
-    let handlers = ProjectHandlers::new(
+    let mut handlers = ProjectHandlers::new(
         &index,
         probed.iter().filter_map(|&i| {
             let id = index.id(&candidates[i].path)?;
             Some((id, probes[i].as_ref()?.2.as_slice()))
         }),
     );
-    let handlers_of = |c: &Candidate| index.id(&c.path).map_or(&[][..], |id| handlers.of(id));
+    handlers.mark_view_imports(&edges);
+    let handlers_of = |c: &Candidate| index.id(&c.path).map_or(&NO_HANDLERS, |id| handlers.of(id));
     for (id, role) in roles.iter_mut().enumerate() {
         // A module with registered handlers holds sources, whatever its text says.
         role.0 |= !handlers.of(id).is_empty();

@@ -118,7 +118,14 @@ impl Engine {
 
     /// Analyses one file's bytes. `path` is only used to label results.
     pub fn analyse(&self, path: &Path, bytes: &[u8]) -> FileOutcome {
-        self.analyse_in(path, bytes, None, &[], false).0
+        self.analyse_in(
+            path,
+            bytes,
+            None,
+            &crate::project::registrations::NO_HANDLERS,
+            false,
+        )
+        .0
     }
 
     /// The request-handler registrations a file makes (`path("x/", views.f)`), read

@@ -22,7 +22,7 @@ use super::registrations::{Handlers, ProjectHandlers};
 /// The cache context of a file analysed on its own: a digest of the handlers registered in
 /// it (all zero when there are none).
 pub fn handlers_digest(handlers: &Handlers) -> [u8; 32] {
-    if handlers.is_empty() {
+    if handlers.is_empty() && !handlers.imported_by_views {
         return [0; 32];
     }
     let mut h = blake3::Hasher::new();
@@ -202,12 +202,27 @@ mod tests {
             route_params: vec![("pk".into(), "int".into())],
             ..plain.clone()
         };
-        let digests = [&[][..], &[plain.clone()][..], &[typed][..]].map(handlers_digest);
+        use crate::project::registrations::Handlers;
+        let of = |list: Vec<Handler>, imported_by_views| Handlers {
+            list,
+            imported_by_views,
+        };
+        let digests = [
+            of(Vec::new(), false),
+            of(vec![plain.clone()], false),
+            of(vec![typed], false),
+            of(Vec::new(), true),
+        ]
+        .map(|h| handlers_digest(&h));
         assert_eq!(digests[0], [0; 32]);
         assert_ne!(digests[0], digests[1]);
         assert_ne!(
             digests[1], digests[2],
             "route converters change what is tainted"
+        );
+        assert_ne!(
+            digests[0], digests[3],
+            "a module views import loses the parameter-name fallback"
         );
     }
 

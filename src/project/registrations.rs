@@ -66,8 +66,32 @@ pub struct Handler {
     pub route_params: Vec<(String, String)>,
 }
 
-/// The handlers of one module.
-pub type Handlers = [Handler];
+/// The handlers of one module, and whether it is a helper module of views.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Handlers {
+    pub list: Vec<Handler>,
+    /// Some module with registered handlers imports this one: a module of helpers that
+    /// views call, so the parameter-name fallback does not apply to it.
+    pub imported_by_views: bool,
+}
+
+/// A module nothing is known about: no registered handler, not imported by views.
+pub static NO_HANDLERS: Handlers = Handlers {
+    list: Vec::new(),
+    imported_by_views: false,
+};
+
+impl Handlers {
+    /// Whether the module has no registered handler.
+    pub fn is_empty(&self) -> bool {
+        self.list.is_empty()
+    }
+
+    /// The registered handlers.
+    pub fn iter(&self) -> std::slice::Iter<'_, Handler> {
+        self.list.iter()
+    }
+}
 
 /// Reads the registrations of one parsed file. `imports` maps the names its import
 /// statements bind to what they import.
@@ -236,7 +260,7 @@ fn reference(
 /// The handlers of every module of a project.
 #[derive(Debug, Default)]
 pub struct ProjectHandlers {
-    by_file: HashMap<FileId, Vec<Handler>>,
+    by_file: HashMap<FileId, Handlers>,
 }
 
 impl ProjectHandlers {
@@ -245,29 +269,43 @@ impl ProjectHandlers {
         index: &ProjectIndex,
         registrations: impl IntoIterator<Item = (FileId, &'r [Registration])>,
     ) -> ProjectHandlers {
-        let mut by_file: HashMap<FileId, Vec<Handler>> = HashMap::new();
+        let mut by_file: HashMap<FileId, Handlers> = HashMap::new();
         for (from, regs) in registrations {
             for r in regs {
                 let Some((file, function)) = resolve(index, from, &r.target) else {
                     continue;
                 };
-                by_file.entry(file).or_default().push(Handler {
+                by_file.entry(file).or_default().list.push(Handler {
                     via: r.via.clone(),
                     function,
                     route_params: r.route_params.clone(),
                 });
             }
         }
-        for list in by_file.values_mut() {
-            list.sort();
-            list.dedup();
+        for h in by_file.values_mut() {
+            h.list.sort();
+            h.list.dedup();
         }
         ProjectHandlers { by_file }
     }
 
+    /// Marks the modules that a module with registered handlers imports (`edges[a]` are
+    /// the modules `a` imports) as helper modules of views.
+    pub fn mark_view_imports(&mut self, edges: &[Vec<FileId>]) {
+        let mut helpers: Vec<FileId> = Vec::new();
+        for (a, out) in edges.iter().enumerate() {
+            if self.by_file.get(&a).is_some_and(|h| !h.is_empty()) {
+                helpers.extend(out.iter().copied().filter(|&b| b != a));
+            }
+        }
+        for b in helpers {
+            self.by_file.entry(b).or_default().imported_by_views = true;
+        }
+    }
+
     /// The registered handlers of `file`.
     pub fn of(&self, file: FileId) -> &Handlers {
-        self.by_file.get(&file).map_or(&[], Vec::as_slice)
+        self.by_file.get(&file).unwrap_or(&NO_HANDLERS)
     }
 }
 

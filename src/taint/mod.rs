@@ -386,7 +386,7 @@ impl<'a, 't> FileCtx<'a, 't> {
             found: RefCell::new(Vec::new()),
             project,
             imports,
-            handlers: &[],
+            handlers: &crate::project::registrations::NO_HANDLERS,
             work,
         }
     }

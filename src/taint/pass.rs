@@ -289,8 +289,9 @@ fn function_selected<'t>(
 }
 
 /// Whether `def` is a handler by registration: in a module where the project registers
-/// some function through `ps.registered_by`, only those module-level functions are; in any
-/// other module, the functions whose first parameter is `ps.fallback_first_param`.
+/// some function through `ps.registered_by`, only those module-level functions are; in a
+/// module that such a module imports (helpers of views), none; in any other module, the
+/// functions whose first parameter is `ps.fallback_first_param`.
 fn registered<'t>(
     model: &Model<'t>,
     def: Node<'t>,
@@ -307,9 +308,11 @@ fn registered<'t>(
         return model.scopes[outer].kind == ScopeKind::Module
             && by_this.any(|h| h.function == name);
     }
-    ps.fallback_first_param
-        .as_ref()
-        .is_some_and(|first| params(model, def).first().is_some_and(|p| p.name == first))
+    !handlers.imported_by_views
+        && ps
+            .fallback_first_param
+            .as_ref()
+            .is_some_and(|first| params(model, def).first().is_some_and(|p| p.name == first))
 }
 
 /// Whether the file imports module `m` or a submodule or member of it.
