@@ -5,7 +5,8 @@
 //! scanned files). So `src/app/views.py` with `src/app/__init__.py` is `app.views` (the
 //! `src/` layout) and `src.app.views`; a script directory without `__init__.py` makes its
 //! files importable by their stem, and namespace packages work because every non-package
-//! directory is tried. Several scan roots simply contribute their files. When one name
+//! directory is tried. A directory holding `manage.py` is a root too, package or not
+//! (Django puts it on `sys.path`). Several scan roots simply contribute their files. When one name
 //! denotes several files, the one nearest the importer wins (then the first by path), so
 //! resolution is deterministic.
 
@@ -45,9 +46,17 @@ impl ProjectIndex {
             .filter(|p| p.file_name().is_some_and(|n| n == "__init__.py"))
             .filter_map(|p| p.parent().map(normal))
             .collect();
+        // Django runs `manage.py` with its own directory on `sys.path`, so the modules
+        // beside it import each other by short names (`from users import views`) even when
+        // that directory is itself a package.
+        let script_roots: HashSet<PathBuf> = files
+            .iter()
+            .filter(|p| p.file_name().is_some_and(|n| n == "manage.py"))
+            .filter_map(|p| p.parent().map(normal))
+            .collect();
         let mut by_name: HashMap<String, Vec<FileId>> = HashMap::new();
         for (id, p) in files.iter().enumerate() {
-            for name in module_names(&normal(p), &packages) {
+            for name in module_names(&normal(p), &packages, &script_roots) {
                 by_name.entry(name).or_default().push(id);
             }
         }
@@ -169,8 +178,13 @@ fn common_prefix(a: &Path, b: &Path) -> usize {
         .count()
 }
 
-/// Every name `path` can be imported by (see the module docs).
-fn module_names(path: &Path, packages: &HashSet<PathBuf>) -> Vec<String> {
+/// Every name `path` can be imported by (see the module docs). `script_roots` are
+/// package directories that are import roots all the same (they hold `manage.py`).
+fn module_names(
+    path: &Path,
+    packages: &HashSet<PathBuf>,
+    script_roots: &HashSet<PathBuf>,
+) -> Vec<String> {
     let is_init = path.file_name().is_some_and(|n| n == "__init__.py");
     let module_path = if is_init {
         path.parent().map(Path::to_path_buf).unwrap_or_default()
@@ -200,7 +214,7 @@ fn module_names(path: &Path, packages: &HashSet<PathBuf>) -> Vec<String> {
                     .take(k),
             )
             .collect();
-        let root_is_package = packages.contains(&root);
+        let root_is_package = packages.contains(&root) && !script_roots.contains(&root);
         let valid = segs[k..].iter().all(|s| is_identifier(s));
         if valid && !root_is_package {
             names.push(segs[k..].join("."));
@@ -299,6 +313,35 @@ mod tests {
         assert_eq!(idx.resolve_module(views, 0, "job"), Some(job));
         let (f, rest) = idx.resolve_qualified(views, "app.db.dao.Dao.run").unwrap();
         assert_eq!((f, rest), (dao, vec!["Dao", "run"]));
+    }
+
+    #[test]
+    fn a_manage_py_directory_is_a_root_even_as_a_package() {
+        let idx = ProjectIndex::new(vec![
+            "ls/label_studio/__init__.py".into(),
+            "ls/label_studio/manage.py".into(),
+            "ls/label_studio/users/__init__.py".into(),
+            "ls/label_studio/users/views.py".into(),
+            "ls/label_studio/users/functions.py".into(),
+            "other/pkg/__init__.py".into(),
+            "other/pkg/users/__init__.py".into(),
+            "other/pkg/users/functions.py".into(),
+        ]);
+        let views = idx.id(Path::new("ls/label_studio/users/views.py")).unwrap();
+        let functions = idx
+            .id(Path::new("ls/label_studio/users/functions.py"))
+            .unwrap();
+        assert_eq!(
+            idx.resolve_module(views, 0, "users.functions"),
+            Some(functions)
+        );
+        assert_eq!(
+            idx.resolve_module(views, 0, "label_studio.users.functions"),
+            Some(functions)
+        );
+        // A package without manage.py stays a package: its subpackage has no short name.
+        let other = idx.id(Path::new("other/pkg/users/functions.py")).unwrap();
+        assert_ne!(idx.resolve_module(other, 0, "users.functions"), Some(other));
     }
 
     #[test]
