@@ -2,12 +2,12 @@
 //! sanitizers, propagators and calls to functions of the same file.
 
 use super::flow::{Frame, MAX_DEPTH, named};
-use super::names::{Param, callee_names, def_in, dotted, params};
+use super::names::{Param, callee_names, def_in, dotted, is_super_call, params};
 use super::trace::{Origin, Taint, Val};
 use super::{Entry, Hit};
 use crate::engine::{ArgState, find_arg, holds};
 use crate::fields::{self, FieldExt};
-use crate::semantic::BindingKind;
+use crate::semantic::{BindingKind, ScopeId};
 use std::rc::Rc;
 use tree_sitter::Node;
 
@@ -514,12 +514,16 @@ impl<'t> Frame<'_, '_, 't> {
             }
             "attribute" => {
                 let obj = f.field(&fields::OBJECT)?;
-                if !self.is_self(obj) {
-                    return None;
-                }
                 let attr = model.text(f.field(&fields::ATTRIBUTE)?);
                 let class = self.class_scope?;
-                let def = def_in(model, class, attr)?;
+                let def = if is_super_call(model, obj) {
+                    // `super().m(...)`: `m` of a base class of the file.
+                    base_def(self.cx, class, attr)?
+                } else if self.is_self(obj) {
+                    def_in(model, class, attr)?
+                } else {
+                    return None;
+                };
                 let is_static = def.parent().is_some_and(|p| {
                     p.kind() == "decorated_definition"
                         && named(p).iter().any(|d| {
@@ -724,4 +728,47 @@ fn replaces_elements(model: &crate::semantic::Model, body: Node, name: &str) -> 
         stack.extend(n.named_children(&mut c));
     }
     false
+}
+
+/// Classes of the file one `super()` lookup visits at most.
+const MAX_BASES_SEARCHED: usize = 256;
+
+/// `attr` as defined in a base class (of this file) of the class whose scope is `class`:
+/// bases depth-first in declaration order, each class once, so an inheritance cycle ends.
+fn base_def<'t>(cx: &super::FileCtx<'_, 't>, class: ScopeId, attr: &str) -> Option<Node<'t>> {
+    let model = cx.model;
+    let mut seen = std::collections::HashSet::new();
+    let mut work: Vec<ScopeId> = local_bases(cx, class);
+    work.reverse();
+    while let Some(c) = work.pop() {
+        if seen.len() >= MAX_BASES_SEARCHED || !seen.insert(c) {
+            continue;
+        }
+        if let Some(d) = def_in(model, c, attr) {
+            return Some(d);
+        }
+        work.extend(local_bases(cx, c).into_iter().rev());
+    }
+    None
+}
+
+/// The scopes of the bases of a class that are classes of this file.
+fn local_bases(cx: &super::FileCtx, class: ScopeId) -> Vec<ScopeId> {
+    let model = cx.model;
+    let scope = &model.scopes[class];
+    let outer = scope.parent.unwrap_or(0);
+    let Some(list) = scope.node.field(&fields::SUPERCLASSES) else {
+        return Vec::new();
+    };
+    named(list)
+        .into_iter()
+        .filter(|b| b.kind() == "identifier")
+        .filter_map(|b| {
+            let (bindings, _) = model.lookup(model.text(b), outer, b.start_byte())?;
+            bindings.iter().find_map(|x| match x.kind {
+                BindingKind::Class(c) => cx.scope_of(c),
+                _ => None,
+            })
+        })
+        .collect()
 }

@@ -8,7 +8,7 @@
 
 use super::expr::{Arg, ArgKey};
 use super::flow::Frame;
-use super::names::chain;
+use super::names::{chain, is_super_call};
 use super::trace::{Origin, Step, Taint};
 use super::{FileCtx, Hit, RemoteHit};
 use crate::fields::{self, FieldExt};
@@ -198,6 +198,9 @@ pub(crate) fn target<'c, 't>(
         && obj.kind() == "call"
         && let Some(method) = f.field(&fields::ATTRIBUTE)
     {
+        if is_super_call(model, obj) {
+            return inherited(cx, scope, obj, model.text(method));
+        }
         return constructed(cx, scope, obj, model.text(method));
     }
     let (root, segs) = chain(model, f)?;
@@ -219,6 +222,49 @@ pub(crate) fn target<'c, 't>(
     constructed(cx, scope, ctor, segs[0])
 }
 
+/// `super().method(...)` inside a method of a class with an imported base: `method` of the
+/// first imported base (the call node stands for the object, which is `self`).
+fn inherited<'c, 't>(
+    cx: &'c FileCtx<'_, 't>,
+    scope: ScopeId,
+    call: Node<'t>,
+    method: &str,
+) -> Option<(&'c ImportTarget, Vec<String>, Option<Node<'t>>)> {
+    let model = cx.model;
+    let class = model.scopes[scope]
+        .parent
+        .filter(|p| model.scopes[*p].kind == crate::semantic::ScopeKind::Class)?;
+    let outer = model.scopes[class].parent.unwrap_or(0);
+    let list = model.scopes[class].node.field(&fields::SUPERCLASSES)?;
+    let mut c = list.walk();
+    let bases: Vec<Node<'t>> = list.named_children(&mut c).collect();
+    bases.into_iter().find_map(|b| {
+        let (t, mut rest) = imported_chain(cx, outer, b)?;
+        rest.push(method.to_string());
+        Some((t, rest, Some(call)))
+    })
+}
+
+/// The import that binds the first name of the plain chain `e` (`mod.Class`) at `e`, and
+/// the attributes after it.
+fn imported_chain<'c>(
+    cx: &'c FileCtx,
+    scope: ScopeId,
+    e: Node,
+) -> Option<(&'c ImportTarget, Vec<String>)> {
+    let model = cx.model;
+    let (root, segs) = chain(model, e)?;
+    let (bindings, _) = model.lookup(root, scope, e.start_byte())?;
+    if !bindings
+        .iter()
+        .any(|b| matches!(b.kind, BindingKind::Import(_) | BindingKind::Other))
+    {
+        return None;
+    }
+    let t = cx.imports.all.get(root)?;
+    Some((t, segs.iter().map(|s| s.to_string()).collect()))
+}
+
 /// `method` of an object built by the constructor call `ctor`, when its function names an
 /// imported class.
 fn constructed<'c, 't>(
@@ -227,18 +273,8 @@ fn constructed<'c, 't>(
     ctor: Node<'t>,
     method: &str,
 ) -> Option<(&'c ImportTarget, Vec<String>, Option<Node<'t>>)> {
-    let model = cx.model;
     let cf = ctor.field(&fields::FUNCTION)?;
-    let (croot, csegs) = chain(model, cf)?;
-    let (cb, _) = model.lookup(croot, scope, cf.start_byte())?;
-    if !cb
-        .iter()
-        .any(|b| matches!(b.kind, BindingKind::Import(_) | BindingKind::Other))
-    {
-        return None;
-    }
-    let t = cx.imports.all.get(croot)?;
-    let mut rest: Vec<String> = csegs.iter().map(|s| s.to_string()).collect();
+    let (t, mut rest) = imported_chain(cx, scope, cf)?;
     rest.push(method.to_string());
     Some((t, rest, Some(ctor)))
 }
@@ -308,7 +344,7 @@ impl<'t> Frame<'_, '_, 't> {
             let back = self.apply_facts(call, &name, &into, facts);
             result = result.or(back);
         }
-        if let Some(ctor) = built_by {
+        if let Some(ctor) = built_by.filter(|c| !is_super_call(cx.model, *c)) {
             let back = self.apply_fields(call, ctor, t, &segs, &callee, &name);
             result = result.or(back);
         }

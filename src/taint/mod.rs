@@ -461,9 +461,9 @@ impl<'a, 't> FileCtx<'a, 't> {
                             )
                         })
                     }),
-                "attribute" => f
-                    .field(&fields::OBJECT)
-                    .is_some_and(|o| matches!(model.text(o), "self" | "cls")),
+                "attribute" => f.field(&fields::OBJECT).is_some_and(|o| {
+                    matches!(model.text(o), "self" | "cls") || names::is_super_call(model, o)
+                }),
                 _ => false,
             };
             // An attribute call `x.y` can only resolve to a name ending in `.y`; a plain

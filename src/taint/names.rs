@@ -83,6 +83,13 @@ pub fn chain<'t>(model: &Model<'t>, e: Node<'t>) -> Option<(&'t str, Vec<&'t str
     }
 }
 
+/// Whether `e` is a `super()` call (`super()` or `super(Class, self)`).
+pub fn is_super_call(model: &Model, e: Node) -> bool {
+    e.kind() == "call"
+        && e.field(&fields::FUNCTION)
+            .is_some_and(|f| f.kind() == "identifier" && model.text(f) == "super")
+}
+
 /// The dotted text of a plain-name chain (`self.cmd`), used as a state key.
 pub fn dotted(model: &Model, e: Node) -> Option<String> {
     let (root, segs) = chain(model, e)?;
