@@ -423,6 +423,19 @@ fn the_local_threat_model_adds_command_line_environment_stdin_and_file_sources()
         ["PYA201", "PYA203", "PYA202", "PYA201", "PYA201", "PYA201"],
         "{doc}"
     );
+    // A local source's message names who controls it, not a request sender.
+    let messages: Vec<&str> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["message"].as_str().unwrap())
+        .collect();
+    assert!(
+        messages
+            .iter()
+            .all(|m| m.contains("command line, environment or input") && !m.contains("request")),
+        "{messages:?}"
+    );
     write(d, "pyaudit.toml", "threat-model = [\"local\"]\n");
     let o = pyaudit(&["scan", "tool.py", "--format", "json"], d);
     assert_eq!(ids(&json_of(&o)).len(), 6);

@@ -163,7 +163,7 @@ pub(super) fn is_valid_qname(q: &str) -> bool {
 const CALL_PLACEHOLDERS: &[&str] = &["call"];
 
 /// The placeholders a taint rule's messages may use.
-const TAINT_PLACEHOLDERS: &[&str] = &["call", "source", "function", "argument"];
+const TAINT_PLACEHOLDERS: &[&str] = &["call", "source", "function", "argument", "attacker"];
 
 /// Rejects a `{name}` in `text` that is not one of `allowed` (`{}` and other non-name
 /// braces are left alone: they are not placeholders).

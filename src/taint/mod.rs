@@ -591,6 +591,16 @@ fn carrier_union(sets: &[Vec<Vec<String>>]) -> Vec<Vec<String>> {
     out
 }
 
+/// Who controls data of a threat model, for the `{attacker}` placeholder of messages.
+fn attacker(threat: crate::settings::ThreatModel) -> &'static str {
+    match threat {
+        crate::settings::ThreatModel::Remote => "whoever sends the request",
+        crate::settings::ThreatModel::Local => {
+            "whoever controls the program's command line, environment or input"
+        }
+    }
+}
+
 fn make_finding(
     path: &Path,
     source: &SourceText,
@@ -600,14 +610,15 @@ fn make_finding(
 ) -> Finding {
     let rule = &rules.rules()[hit.rule];
     let sink = &rule.taint.as_ref().expect("taint rule").sinks[hit.sink];
-    let label = match hit.taint.origin() {
-        Origin::Source(l) => pass.labels[l].as_str(),
-        Origin::Param(_) => "a parameter",
+    let (label, attacker) = match hit.taint.origin() {
+        Origin::Source(l) => (pass.labels[l].as_str(), attacker(pass.threats[l])),
+        Origin::Param(_) => ("a parameter", "whoever supplies that value"),
     };
     let message = sink
         .message
         .replace("{call}", &hit.callee)
-        .replace("{source}", label);
+        .replace("{source}", label)
+        .replace("{attacker}", attacker);
     let mut flow = export::owned_steps(path, source, hit.taint.steps());
     if let Some(r) = &hit.remote {
         // Reported at the sink, in its own file, with the whole path.

@@ -11,6 +11,7 @@ use crate::rules::first_segment;
 use crate::rules::taint::{ParamSource, SourceKind, ValidatorNames};
 use crate::rules::{RuleSet, TaintModel};
 use crate::semantic::{BindingKind, Model, ScopeId, ScopeKind, Value};
+use crate::settings::ThreatModel;
 use aho_corasick::AhoCorasick;
 use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
@@ -23,6 +24,8 @@ pub struct Pass {
     pub rules: Vec<usize>,
     /// Source labels; [`Origin::Source`] indexes this.
     pub labels: Vec<String>,
+    /// The threat model of each label's source.
+    pub threats: Vec<ThreatModel>,
     /// Expression source qualified name → label index.
     pub source_names: HashMap<String, usize>,
     /// Parameter sources with their label index.
@@ -62,6 +65,7 @@ impl Pass {
         let mut pass = Pass {
             rules,
             labels: Vec::new(),
+            threats: Vec::new(),
             source_names: HashMap::new(),
             param_sources: Vec::new(),
             sanitizers: model.sanitizers.calls.iter().cloned().collect(),
@@ -84,6 +88,7 @@ impl Pass {
         for s in &model.sources {
             let label = pass.labels.len();
             pass.labels.push(s.label.clone());
+            pass.threats.push(s.threat_model);
             match &s.kind {
                 SourceKind::Names(names) => {
                     for n in names {
