@@ -1,7 +1,7 @@
 //! A whole scan: discovery, parallel per-file analysis, deterministic ordering.
 
 use crate::discover::{Candidate, DiscoverError, Excludes, Skipped, WalkOptions, discover_with};
-use crate::engine::Engine;
+use crate::engine::{Engine, FileOutcome};
 use crate::finding::{Diagnostic, DiagnosticKind, Finding};
 use crate::project::ModuleSummary;
 use rayon::prelude::*;
@@ -399,13 +399,14 @@ fn analyse_all(
     let wanted = |c: &Candidate| limits.focus.is_none_or(|f| f.contains(&c.path));
     // A file analysed on its own depends on its bytes and on the handlers other files
     // register in it: that is its cache context.
-    let analyse_alone = |c: &Candidate, handlers: &Handlers| {
+    let analyse_alone = |c: &Candidate, handlers: &Handlers, probed: Option<blake3::Hash>| {
         if !wanted(c) {
             return None;
         }
         let memo = limits.cache.map(|cache| Memo {
             cache,
             context: depends::handlers_digest(handlers),
+            probed,
             project: None,
         });
         analyse_candidate(c, limits, memo.as_ref(), |p, b| {
@@ -415,31 +416,38 @@ fn analyse_all(
     };
     // Per candidate: (may hold a source, may hold a sink), its imports, the request
     // handlers it registers and, with a cache, the hash of its bytes (importers' cache
-    // keys name it).
+    // keys name it, and the file's own entry is looked up by it without reading the file
+    // again). Besides, the outcome of a file no rule can match: unless whole-program
+    // analysis needs it after all, it is done without a second read.
     type Probe = (
         (bool, bool),
         Vec<imports::ImportRef>,
         Vec<Registration>,
         Option<blake3::Hash>,
     );
-    let probes: Vec<Option<Probe>> = candidates
+    let (probes, mut cleared): (Vec<Option<Probe>>, Vec<Option<FileOutcome>>) = candidates
         .par_iter()
         .map(|c| {
-            let (bytes, _held) = read_candidate(c, limits).ok()??;
-            let role = engine.taint_role(&bytes)?;
+            let Some((bytes, _held)) = read_candidate(c, limits).ok().flatten() else {
+                return (None, None);
+            };
+            let triage = engine.triage(&c.path, &bytes);
+            let Some(role) = triage.role else {
+                return (None, None);
+            };
             let imports = imports::scan(&bytes);
             let registrations = engine.registrations(&bytes, &imports);
             let hash = limits.cache.map(|_| blake3::hash(&bytes));
-            Some((role, imports, registrations, hash))
+            (Some((role, imports, registrations, hash)), triage.cleared)
         })
-        .collect();
+        .unzip();
     let probed: Vec<usize> = (0..candidates.len())
         .filter(|&i| probes[i].is_some())
         .collect();
     if probed.is_empty() {
         return candidates
             .par_iter()
-            .map(|c| analyse_alone(c, &NO_HANDLERS))
+            .map(|c| analyse_alone(c, &NO_HANDLERS, None))
             .collect();
     }
     let index = ProjectIndex::new(probed.iter().map(|&i| candidates[i].path.clone()).collect());
@@ -472,6 +480,7 @@ fn analyse_all(
     );
     handlers.mark_view_imports(&edges);
     let handlers_of = |c: &Candidate| index.id(&c.path).map_or(&NO_HANDLERS, |id| handlers.of(id));
+    let hash_of = |c: &Candidate| index.id(&c.path).and_then(|id| hashes[id]);
     for (id, role) in roles.iter_mut().enumerate() {
         // A module with registered handlers holds sources, whatever its text says.
         role.0 |= !handlers.of(id).is_empty();
@@ -501,8 +510,22 @@ fn analyse_all(
     let mut out: Vec<Option<FileReport>> = candidates
         .par_iter()
         .zip(&in_project)
-        .map(|(c, &p)| (!p).then(|| analyse_alone(c, handlers_of(c))).flatten())
+        .zip(&mut cleared)
+        .map(|((c, &p), done)| {
+            if p {
+                return None;
+            }
+            let handlers = handlers_of(c);
+            // The probe's outcome is what the analysis would give (see `Triage::cleared`).
+            match done.take() {
+                Some(outcome) if handlers.is_empty() => {
+                    wanted(c).then(|| FileReport::new(c, outcome, Vec::new()))
+                }
+                _ => analyse_alone(c, handlers, hash_of(c)),
+            }
+        })
         .collect();
+    drop(cleared);
     let contexts = match limits.cache {
         Some(_) => depends::contexts(&index, &edges, &member, &hashes, &handlers),
         None => Vec::new(),
@@ -517,7 +540,8 @@ fn analyse_all(
             .map(|((cache, context), probed)| Memo {
                 cache,
                 context,
-                project: Some((probed, &batch)),
+                probed: Some(probed),
+                project: Some(&batch),
             });
         analyse_candidate(c, limits, memo.as_ref(), |p, b| {
             engine.analyse_in(p, b, Some(view), handlers.of(view.me), export)
@@ -618,6 +642,24 @@ fn read_candidate<'b>(
 }
 
 impl FileReport {
+    /// The report of an analysed file, with the `lines` beyond its findings' first that
+    /// reporters need.
+    fn new(c: &Candidate, outcome: FileOutcome, lines: Vec<(usize, String)>) -> FileReport {
+        FileReport {
+            path: c.path.clone(),
+            lines,
+            scanned: !outcome
+                .diagnostics
+                .iter()
+                .any(|d| d.kind == DiagnosticKind::Binary),
+            parsed: outcome.parsed,
+            findings: outcome.findings,
+            diagnostics: outcome.diagnostics,
+            internal_error: false,
+            unused_suppressions: outcome.unused_suppressions,
+        }
+    }
+
     /// A file that was not analysed, with why.
     fn diagnostic(c: &Candidate, kind: DiagnosticKind, message: String) -> FileReport {
         FileReport {
@@ -643,9 +685,12 @@ struct Memo<'a> {
     cache: &'a crate::cache::Cache,
     /// What the results depend on besides the file's own bytes (see [`crate::cache`]).
     context: [u8; 32],
-    /// For a module of whole-program analysis: the hash of its bytes when the probe read
-    /// them (its importers' keys name it), and the batch its entry waits in.
-    project: Option<(blake3::Hash, &'a crate::cache::Batch)>,
+    /// The hash of the file's bytes when the probe read them: an entry under it is looked
+    /// up before the file is read again (for a module of whole-program analysis, its
+    /// importers' keys name that hash too).
+    probed: Option<blake3::Hash>,
+    /// For a module of whole-program analysis: the batch its entry waits in.
+    project: Option<&'a crate::cache::Batch>,
 }
 
 impl FileReport {
@@ -685,6 +730,21 @@ fn analyse_candidate(
     run: impl FnOnce(&Path, &[u8]) -> (crate::engine::FileOutcome, Option<ModuleSummary>),
 ) -> (Option<FileReport>, Option<ModuleSummary>) {
     let diag = |kind, message: String| FileReport::diagnostic(c, kind, message);
+    let hit = |m: &Memo, key: &crate::cache::Key| {
+        let mut e = m.cache.load(&c.path, key)?;
+        let summary = e.summary.take().map(|mut s| {
+            s.seal();
+            s
+        });
+        Some((Some(FileReport::from_entry(c, e)), summary))
+    };
+    // An entry for the bytes the probe read serves without reading the file again.
+    let probed = memo.and_then(|m| Some((m, m.probed?)));
+    if let Some((m, hash)) = probed
+        && let Some(done) = hit(m, &m.cache.key(&c.path, &hash, &m.context))
+    {
+        return done;
+    }
     let (bytes, _held) = match read_candidate(c, limits) {
         Ok(Some(b)) => b,
         Ok(None) => return (None, None),
@@ -692,51 +752,39 @@ fn analyse_candidate(
     };
     let keyed = memo.map(|m| {
         let hash = blake3::hash(&bytes);
-        if let Some((probed, batch)) = m.project
-            && probed != hash
+        let changed = m.probed.is_some_and(|p| p != hash);
+        if let Some(batch) = m.project
+            && changed
         {
             // Changed since the probe: importers were keyed with the old bytes.
             batch.spoil();
         }
-        (m, m.cache.key(&c.path, &hash, &m.context))
+        (m, m.cache.key(&c.path, &hash, &m.context), changed)
     });
-    if let Some((m, key)) = &keyed
-        && let Some(mut e) = m.cache.load(&c.path, key)
+    // Bytes the probe saw were looked up already.
+    if let Some((m, key, changed)) = &keyed
+        && (m.probed.is_none() || *changed)
+        && let Some(done) = hit(m, key)
     {
-        let summary = e.summary.take().map(|mut s| {
-            s.seal();
-            s
-        });
-        return (Some(FileReport::from_entry(c, e)), summary);
+        return done;
     }
     let analysed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(&c.path, &bytes)));
     match analysed {
         Ok((outcome, summary)) => {
-            let report = FileReport {
-                path: c.path.clone(),
-                lines: extra_lines(
-                    &c.path,
-                    &bytes,
-                    outcome.findings.iter().chain(&outcome.exported_sinks),
-                ),
-                scanned: !outcome
-                    .diagnostics
-                    .iter()
-                    .any(|d| d.kind == DiagnosticKind::Binary),
-                parsed: outcome.parsed,
-                findings: outcome.findings,
-                diagnostics: outcome.diagnostics,
-                internal_error: false,
-                unused_suppressions: outcome.unused_suppressions,
-            };
+            let lines = extra_lines(
+                &c.path,
+                &bytes,
+                outcome.findings.iter().chain(&outcome.exported_sinks),
+            );
+            let report = FileReport::new(c, outcome, lines);
             // A file the prefilter cleared costs less to clear again than to look up.
-            if let Some((m, key)) = &keyed
+            if let Some((m, key, _)) = &keyed
                 && report.parsed
             {
                 let unsealed = summary.as_ref().map(ModuleSummary::unseal);
                 let entry = report.entry(unsealed.as_ref());
                 match m.project {
-                    Some((_, batch)) => batch.push(m.cache, &c.path, key, &entry),
+                    Some(batch) => batch.push(m.cache, &c.path, key, &entry),
                     None => m.cache.store(&c.path, key, &entry),
                 }
             }

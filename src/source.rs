@@ -86,8 +86,8 @@ const BINARY_JUNK_PER_MILLE: usize = 300;
 /// (it is reported when binary, and otherwise left alone). Returns the NUL count.
 pub fn check_not_binary(bytes: &[u8]) -> Result<usize, DecodeIssue> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    // `contains` is a vectorised memchr: most files have no NUL and need no count.
-    let nuls = if bytes.contains(&0) {
+    // A vectorised search: most files have no NUL and need no count.
+    let nuls = if memchr::memchr(0, bytes).is_some() {
         memchr_count(0, bytes)
     } else {
         0
@@ -120,8 +120,14 @@ fn looks_binary(bytes: &[u8]) -> Option<usize> {
         return None;
     }
     let is_junk = |b: u8| (b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r' | 0x0c)) || b == 0x7f;
-    // Common case first: plain ASCII text has no junk to count.
-    if sample.iter().all(|&b| b < 0x80 && !is_junk(b)) {
+    // Common case first: plain ASCII text has no junk to count. Every file is checked, so
+    // the test runs over whole blocks without an early exit per byte, which vectorises.
+    let plain = |block: &[u8]| {
+        !block
+            .iter()
+            .fold(false, |bad, &b| bad | (b >= 0x80 || is_junk(b)))
+    };
+    if sample.chunks(256).all(plain) {
         return None;
     }
     let mut junk = 0usize;

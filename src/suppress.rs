@@ -26,7 +26,9 @@ const MARKER: &[u8] = b"pyaudit:";
 
 /// Whether `bytes` could contain a directive at all (a cheap check before parsing).
 pub fn mentions_directive(bytes: &[u8]) -> bool {
-    bytes.windows(MARKER.len()).any(|w| w == MARKER)
+    // Every file that no rule can match is searched: a vectorised substring search costs a
+    // fraction of comparing a window at every byte.
+    memchr::memmem::find(bytes, MARKER).is_some()
 }
 
 /// What a directive silences: every rule, or the rules named (ids or names, as written).

@@ -54,6 +54,18 @@ pub struct FileOutcome {
     pub exported_sinks: Vec<Finding>,
 }
 
+/// What [`Engine::triage`] learns about a file from its bytes alone.
+#[derive(Debug)]
+pub struct Triage {
+    /// (may hold a source, may hold a sink) for whole-program analysis; `None` without
+    /// taint rules.
+    pub role: Option<(bool, bool)>,
+    /// The file's outcome when no rule can match it, exactly as [`Engine::analyse`] would
+    /// give it: valid for a file analysed on its own with no registered handlers (a module
+    /// of whole-program analysis, or one with handlers, may need the taint rules anyway).
+    pub cleared: Option<FileOutcome>,
+}
+
 /// The rules plus the per-run machinery to apply them.
 #[derive(Debug)]
 pub struct Engine {
@@ -148,20 +160,51 @@ impl Engine {
         self.taint.registrations(&model)
     }
 
-    /// Whether the taint engine could use this file in a flow: (it may hold a source,
-    /// it may hold a sink). A file with neither can only pass data along.
-    pub fn taint_role(&self, bytes: &[u8]) -> Option<(bool, bool)> {
-        if self.taint.is_empty() {
+    /// What a scan learns about a file from its bytes before any module is analysed: its
+    /// taint role (a file that may hold neither a source nor a sink can only pass data
+    /// along) and, when no rule can match it, its finished outcome (see [`Triage`]).
+    /// One prefilter run serves both, so a file the prefilter clears is read and searched
+    /// once per scan.
+    pub fn triage(&self, path: &Path, bytes: &[u8]) -> Triage {
+        let found = self.prefilter.applicable(bytes, path);
+        let role = (!self.taint.is_empty()).then(|| {
+            let source = self
+                .rules
+                .rules()
+                .iter()
+                .zip(&found)
+                .any(|(r, &a)| a && r.taint.is_some());
+            (source, self.taint.may_hold_sink(bytes))
+        });
+        let applicable = if self.use_prefilter {
+            found
+        } else {
+            vec![true; self.rules.rules().len()]
+        };
+        Triage {
+            role,
+            cleared: self.cleared(path, bytes, &applicable),
+        }
+    }
+
+    /// The outcome of a file that no applicable rule can match and that has no suppression
+    /// comment to report on: only the binary check is left. `None` when it must be parsed.
+    fn cleared(&self, path: &Path, bytes: &[u8], applicable: &[bool]) -> Option<FileOutcome> {
+        // A file with suppression comments is still parsed, so that those can be reported
+        // as unused. Decoding and indexing lines would be wasted work on most of a tree.
+        if applicable.iter().any(|&a| a) || crate::suppress::mentions_directive(bytes) {
             return None;
         }
-        let applicable = self.prefilter.applicable(bytes);
-        let source = self
-            .rules
-            .rules()
-            .iter()
-            .zip(&applicable)
-            .any(|(r, &a)| a && r.taint.is_some());
-        Some((source, self.taint.may_hold_sink(bytes)))
+        let mut outcome = FileOutcome::default();
+        if let Err(issue) = crate::source::check_not_binary(bytes) {
+            outcome.diagnostics.push(Diagnostic {
+                path: path.to_path_buf(),
+                kind: issue.kind,
+                line: issue.line,
+                message: issue.message,
+            });
+        }
+        Some(outcome)
     }
 
     /// Analyses one file as a module of a project: calls into other modules use the
@@ -185,7 +228,7 @@ impl Engine {
             message,
         };
         let mut applicable = if self.use_prefilter {
-            self.prefilter.applicable(bytes)
+            self.prefilter.applicable(bytes, path)
         } else {
             vec![true; self.rules.rules().len()]
         };
@@ -196,16 +239,8 @@ impl Engine {
                 *a |= r.taint.is_some();
             }
         }
-        // A file no rule can match is still parsed if it has suppression comments, so that
-        // those can be reported as unused. Otherwise it only needs the binary check: decoding
-        // and indexing lines would be wasted work on most of a typical tree.
-        if !applicable.iter().any(|&a| a) && !crate::suppress::mentions_directive(bytes) {
-            if let Err(issue) = crate::source::check_not_binary(bytes) {
-                outcome
-                    .diagnostics
-                    .push(diag(issue.kind, issue.line, issue.message));
-            }
-            return (outcome, summary);
+        if let Some(cleared) = self.cleared(path, bytes, &applicable) {
+            return (cleared, summary);
         }
         let (source, issue) = match decode(bytes) {
             Ok(ok) => ok,

@@ -8,12 +8,15 @@
 //! (see [`RuleSet::trigger_clauses`]) cannot produce a finding for that rule. The trigger check is a whole-word search (the name neither
 //! preceded nor followed by an identifier character), a superset of the real condition: it
 //! may keep rules that then do not match, never the reverse. Taint rules need a whole word
-//! of each of their groups (a sink's module and a source's). The fixtures test scans with
+//! of each of their groups (a sink's module and a source's). A clause of a call rule's
+//! pattern also needs the file's path to be one the pattern admits (its `files` and
+//! `not_files` globs), which the matcher checks as well. The fixtures test scans with
 //! and without the prefilter and demands identical results.
 
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 
-use crate::rules::RuleSet;
+use crate::rules::{Pattern, RuleSet};
+use std::path::Path;
 
 /// A multi-pattern matcher from trigger names to the rules that need them.
 ///
@@ -27,6 +30,8 @@ pub struct Prefilter {
     by_needle: Vec<Vec<(usize, usize)>>,
     /// clause index → (rule index, number of groups)
     clauses: Vec<(usize, usize)>,
+    /// clause index → the pattern it comes from, when that pattern admits only some paths
+    paths: Vec<Option<Pattern>>,
     rule_count: usize,
 }
 
@@ -36,12 +41,18 @@ impl Prefilter {
         let mut needles: Vec<String> = Vec::new();
         let mut by_needle: Vec<Vec<(usize, usize)>> = Vec::new();
         let mut clauses = Vec::new();
+        let mut paths = Vec::new();
         for ri in 0..rules.rules().len() {
-            for clause in rules.trigger_clauses(ri) {
+            for (pi, clause) in rules.trigger_clauses_by_pattern(ri) {
                 let ci = clauses.len();
                 // At most 64 groups are tracked; more would only be a stricter test.
                 let groups: Vec<Vec<String>> = clause.into_iter().take(64).collect();
                 clauses.push((ri, groups.len()));
+                paths.push(
+                    pi.map(|pi| &rules.rules()[ri].patterns[pi])
+                        .filter(|p| !p.files.is_empty() || !p.not_files.is_empty())
+                        .cloned(),
+                );
                 for (gi, group) in groups.into_iter().enumerate() {
                     for name in group {
                         match needles.iter().position(|n| *n == name) {
@@ -75,12 +86,14 @@ impl Prefilter {
             matcher,
             by_needle,
             clauses,
+            paths,
             rule_count: rules.rules().len(),
         }
     }
 
-    /// For each rule, whether `bytes` satisfy one of its clauses.
-    pub fn applicable(&self, bytes: &[u8]) -> Vec<bool> {
+    /// For each rule, whether `bytes` satisfy one of its clauses whose pattern admits
+    /// `path`.
+    pub fn applicable(&self, bytes: &[u8], path: &Path) -> Vec<bool> {
         let mut satisfied: Vec<u64> = vec![0; self.clauses.len()];
         if let Some(matcher) = &self.matcher {
             let mut seen = vec![false; self.by_needle.len()];
@@ -107,10 +120,15 @@ impl Prefilter {
             }
         }
         let mut out = vec![false; self.rule_count];
-        for (&(rule, n), bits) in self.clauses.iter().zip(satisfied) {
+        for ((&(rule, n), bits), only) in self.clauses.iter().zip(satisfied).zip(&self.paths) {
             // A clause with no groups has no sound text test: it always holds.
             let need = if n >= 64 { u64::MAX } else { (1u64 << n) - 1 };
-            if bits & need == need {
+            if !out[rule]
+                && bits & need == need
+                && only
+                    .as_ref()
+                    .is_none_or(|p| super::assignments::path_admits(p, path))
+            {
                 out[rule] = true;
             }
         }
@@ -132,11 +150,23 @@ mod tests {
         let rules = RuleSet::builtin().unwrap();
         let pf = Prefilter::new(&rules);
         let pickle = rules.rules().iter().position(|r| r.id == "PYA101").unwrap();
-        assert!(pf.applicable(b"import pickle\npickle.loads(b)")[pickle]);
-        assert!(pf.applicable(b"from pickle import loads as l")[pickle]);
+        assert!(pf.applicable(b"import pickle\npickle.loads(b)", Path::new("a.py"))[pickle]);
+        assert!(pf.applicable(b"from pickle import loads as l", Path::new("a.py"))[pickle]);
         // Substrings of longer identifiers do not count.
-        assert!(!pf.applicable(b"import pickled\npickled.loads(b)")[pickle]);
+        assert!(!pf.applicable(b"import pickled\npickled.loads(b)", Path::new("a.py"))[pickle]);
         // Both words of a group are needed.
-        assert!(!pf.applicable(b"import pickle\npickle.dumps(b)")[pickle]);
+        assert!(!pf.applicable(b"import pickle\npickle.dumps(b)", Path::new("a.py"))[pickle]);
+    }
+
+    #[test]
+    fn call_rules_need_a_path_their_patterns_admit() {
+        let rules = RuleSet::builtin().unwrap();
+        let pf = Prefilter::new(&rules);
+        let debug = rules.rules().iter().position(|r| r.id == "PYA306").unwrap();
+        let text = b"DEBUG = True\n";
+        assert!(pf.applicable(text, Path::new("proj/settings.py"))[debug]);
+        // Only settings modules are checked, and not those for development or tests.
+        assert!(!pf.applicable(text, Path::new("proj/views.py"))[debug]);
+        assert!(!pf.applicable(text, Path::new("proj/settings/dev.py"))[debug]);
     }
 }

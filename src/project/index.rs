@@ -27,6 +27,9 @@ pub const MAX_REEXPORT_HOPS: usize = 8;
 #[derive(Debug, Default)]
 pub struct ProjectIndex {
     files: Vec<PathBuf>,
+    /// `files` without `.` components, computed once: import resolution compares them for
+    /// every import of every file.
+    normal_files: Vec<PathBuf>,
     by_path: HashMap<PathBuf, FileId>,
     by_name: HashMap<String, Vec<FileId>>,
 }
@@ -36,10 +39,11 @@ impl ProjectIndex {
     pub fn new(mut files: Vec<PathBuf>) -> ProjectIndex {
         files.sort();
         files.dedup();
-        let by_path: HashMap<PathBuf, FileId> = files
+        let normal_files: Vec<PathBuf> = files.iter().map(|p| normal(p)).collect();
+        let by_path: HashMap<PathBuf, FileId> = normal_files
             .iter()
             .enumerate()
-            .map(|(i, p)| (normal(p), i))
+            .map(|(i, p)| (p.clone(), i))
             .collect();
         let packages: HashSet<PathBuf> = files
             .iter()
@@ -55,13 +59,14 @@ impl ProjectIndex {
             .filter_map(|p| p.parent().map(normal))
             .collect();
         let mut by_name: HashMap<String, Vec<FileId>> = HashMap::new();
-        for (id, p) in files.iter().enumerate() {
-            for name in module_names(&normal(p), &packages, &script_roots) {
+        for (id, p) in normal_files.iter().enumerate() {
+            for name in module_names(p, &packages, &script_roots) {
                 by_name.entry(name).or_default().push(id);
             }
         }
         ProjectIndex {
             files,
+            normal_files,
             by_path,
             by_name,
         }
@@ -81,7 +86,7 @@ impl ProjectIndex {
     /// (relative import) then a dotted `module` (may be empty after dots).
     pub fn resolve_module(&self, from: FileId, dots: usize, module: &str) -> Option<FileId> {
         if dots > 0 {
-            let me = normal(&self.files[from]);
+            let me = &self.normal_files[from];
             let mut base = me.parent()?.to_path_buf();
             for _ in 1..dots {
                 base = base.parent()?.to_path_buf();
@@ -99,16 +104,16 @@ impl ProjectIndex {
                 .copied();
         }
         let candidates = self.by_name.get(module)?;
-        let me = normal(&self.files[from]);
-        candidates
-            .iter()
-            .copied()
-            .max_by_key(|&c| {
-                let shared = common_prefix(&me, &normal(&self.files[c]));
+        let me = &self.normal_files[from];
+        let nearest = match candidates.as_slice() {
+            [only] => Some(*only),
+            _ => candidates.iter().copied().max_by_key(|&c| {
+                let shared = common_prefix(me, &self.normal_files[c]);
                 // Nearest first, then the first by path (ids are in path order).
                 (shared, std::cmp::Reverse(c))
-            })
-            .filter(|&c| c != from || module.is_empty())
+            }),
+        };
+        nearest.filter(|&c| c != from || module.is_empty())
     }
 
     /// Splits a qualified name into the longest module prefix that is a project file and

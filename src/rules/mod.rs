@@ -446,13 +446,31 @@ impl RuleSet {
     /// that pattern's conditions that can only hold for a keyword written out; a taint rule
     /// needs what one of its sources needs (the sink may be in another module).
     pub fn trigger_clauses(&self, ri: usize) -> Vec<Vec<Vec<String>>> {
+        self.trigger_clauses_by_pattern(ri)
+            .into_iter()
+            .map(|(_, c)| c)
+            .collect()
+    }
+
+    /// [`RuleSet::trigger_clauses`], each with the index of the pattern it comes from (for a
+    /// call rule, whose patterns may admit only some paths), or `None` for a taint rule's.
+    pub fn trigger_clauses_by_pattern(&self, ri: usize) -> Vec<(Option<usize>, Vec<Vec<String>>)> {
         let rule = &self.rules[ri];
         let Some(taint) = &rule.taint else {
-            return rule.patterns.iter().flat_map(pattern_clauses).collect();
+            return rule
+                .patterns
+                .iter()
+                .enumerate()
+                .flat_map(|(pi, p)| pattern_clauses(p).into_iter().map(move |c| (Some(pi), c)))
+                .collect();
         };
         let mut model = self.taint_model.clone();
         model.extend(&taint.local);
-        model.source_clauses()
+        model
+            .source_clauses()
+            .into_iter()
+            .map(|c| (None, c))
+            .collect()
     }
 
     /// All rules, in id order.

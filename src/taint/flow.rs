@@ -67,12 +67,8 @@ impl<'c, 'a, 't> Frame<'c, 'a, 't> {
         let mut entry = State::new();
         let (position, attrs) = match &self.entry {
             Entry::Own => {
-                for (name, val) in
-                    self.cx
-                        .pass
-                        .source_params(model, self.def, self.scope, self.cx.handlers)
-                {
-                    entry.insert(name.to_string(), val);
+                for (name, val) in self.cx.source_params(self.def, self.scope).iter() {
+                    entry.insert(name.to_string(), val.clone());
                 }
                 (None, None)
             }

@@ -352,7 +352,15 @@ pub(crate) struct FileCtx<'a, 't> {
     pub handlers: &'a Handlers,
     /// Work done on this file so far (all passes).
     work: &'a Cell<usize>,
+    /// [`Pass::live_sources`] of this file.
+    live_sources: Vec<bool>,
+    /// The source parameters of each function (by `def` node id), found once: a function
+    /// is interpreted again for each entry and each round of the fixpoint.
+    own_params: RefCell<HashMap<usize, Rc<OwnParams<'t>>>>,
 }
+
+/// A function's parameters that hold source data, with their values on entry.
+pub(crate) type OwnParams<'t> = Vec<(&'t str, trace::Val)>;
 
 impl<'a, 't> FileCtx<'a, 't> {
     #[allow(clippy::too_many_arguments)]
@@ -388,7 +396,26 @@ impl<'a, 't> FileCtx<'a, 't> {
             imports,
             handlers: &crate::project::registrations::NO_HANDLERS,
             work,
+            live_sources: pass.live_sources(model),
+            own_params: RefCell::default(),
         }
+    }
+
+    /// The parameters of `def` (whose own scope is `scope`) that the pass's parameter
+    /// sources taint.
+    pub fn source_params(&self, def: Node<'t>, scope: ScopeId) -> Rc<OwnParams<'t>> {
+        if let Some(known) = self.own_params.borrow().get(&def.id()) {
+            return known.clone();
+        }
+        let found = Rc::new(self.pass.source_params(
+            self.model,
+            def,
+            scope,
+            self.handlers,
+            &self.live_sources,
+        ));
+        self.own_params.borrow_mut().insert(def.id(), found.clone());
+        found
     }
 
     /// The same context, knowing which functions of the module are registered handlers.
@@ -502,10 +529,7 @@ impl<'a, 't> FileCtx<'a, 't> {
             entry.0 = self.pass.may_hold_source_expr(text)
                 || (scope.kind == ScopeKind::Function
                     && scope.node.kind() == "function_definition"
-                    && !self
-                        .pass
-                        .source_params(model, scope.node, i, self.handlers)
-                        .is_empty());
+                    && !self.source_params(scope.node, i).is_empty());
         }
         out
     }

@@ -149,20 +149,41 @@ impl Pass {
         self.hints.as_ref().is_some_and(|h| h.is_match(text))
     }
 
+    /// For each parameter source, whether the file's imports allow it at all: the
+    /// module it needs, and the first segment of each of its name selectors. These are
+    /// facts of the file, so they are decided once per file instead of once per function.
+    pub fn live_sources(&self, model: &Model) -> Vec<bool> {
+        self.param_sources
+            .iter()
+            .map(|(_, ps)| {
+                (ps.module_imports.is_empty()
+                    || ps.module_imports.iter().any(|m| imports(model, m)))
+                    && [&ps.passed_to, &ps.decorated_by, &ps.class_bases]
+                        .into_iter()
+                        .all(|names| {
+                            names.is_empty()
+                                || names.iter().any(|n| imports(model, first_segment(n)))
+                        })
+            })
+            .collect()
+    }
+
     /// The tainted parameters of `def` (evaluated in `scope`, the def's own scope) according
     /// to the parameter sources. `handlers` are the functions of this module that the
     /// project registers as handlers.
+    /// `live` is [`Pass::live_sources`] of the file.
     pub fn source_params<'t>(
         &self,
         model: &Model<'t>,
         def: Node<'t>,
         scope: ScopeId,
         handlers: &Handlers,
+        live: &[bool],
     ) -> Vec<(&'t str, Val)> {
         let outer = model.scopes[scope].parent.unwrap_or(0);
         let list = params(model, def);
         let mut out: Vec<(&'t str, Val)> = Vec::new();
-        for (label, ps) in &self.param_sources {
+        for ((label, ps), _) in self.param_sources.iter().zip(live).filter(|(_, l)| **l) {
             if !function_selected(model, def, outer, ps, handlers) {
                 continue;
             }
@@ -228,16 +249,9 @@ fn function_selected<'t>(
     ps: &ParamSource,
     handlers: &Handlers,
 ) -> bool {
-    if !ps.module_imports.is_empty() && !ps.module_imports.iter().any(|m| imports(model, m)) {
-        return false;
-    }
-    // Each name selector needs an import of its first segment: a cheap test before the
-    // per-function resolution (and the file-wide call scan of `passed_to`).
-    for names in [&ps.passed_to, &ps.decorated_by, &ps.class_bases] {
-        if !names.is_empty() && !names.iter().any(|n| imports(model, first_segment(n))) {
-            return false;
-        }
-    }
+    // The file's imports were checked by `Pass::live_sources` (each name selector needs an
+    // import of its first segment: a cheap test before the per-function resolution and
+    // the file-wide call scan of `passed_to`).
     if !ps.function_names.is_empty() {
         let name = def_name(model, def);
         if !ps.function_names.iter().any(|g| glob(g, name)) {
