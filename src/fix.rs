@@ -9,6 +9,7 @@
 //! spelled as a bare imported name (renaming it would need a new import).
 
 use crate::engine::{ArgState, find_arg};
+use crate::fields::KindExt as _;
 use crate::fields::{self, FieldExt};
 use crate::finding::{Finding, Position};
 use serde::{Deserialize, Serialize};
@@ -200,14 +201,14 @@ pub fn describe(rule: &crate::rules::Rule) -> String {
 /// The arguments of `call` that are not comments, and whether it has splats or comments.
 fn arguments(call: Node) -> Option<(Node, Vec<Node>, bool)> {
     let list = call.field(&fields::ARGUMENTS)?;
-    if list.kind() != "argument_list" {
+    if list.kind_name() != "argument_list" {
         return None;
     }
     let mut cursor = list.walk();
     let mut args = Vec::new();
     let mut awkward = false;
     for a in list.named_children(&mut cursor) {
-        match a.kind() {
+        match a.kind_name() {
             "comment" => awkward = true,
             "list_splat" | "dictionary_splat" => {
                 awkward = true;
@@ -244,7 +245,7 @@ pub fn compute(spec: &FixSpec, call: Node, src: &[u8], qname: &str) -> Option<Fi
     if !spec.rename.is_empty() {
         let new = spec.rename.get(qname)?;
         let function = call.field(&fields::FUNCTION)?;
-        if function.kind() != "attribute" {
+        if function.kind_name() != "attribute" {
             return None;
         }
         let attr = function.field(&fields::ATTRIBUTE)?;
@@ -255,12 +256,16 @@ pub fn compute(spec: &FixSpec, call: Node, src: &[u8], qname: &str) -> Option<Fi
             continue;
         };
         let node = match value.parent() {
-            Some(p) if p.kind() == "keyword_argument" => p,
+            Some(p) if p.kind_name() == "keyword_argument" => p,
             _ => value,
         };
         let i = args.iter().position(|a| a.id() == node.id())?;
-        let positional = node.kind() != "keyword_argument";
-        if positional && args[i + 1..].iter().any(|a| a.kind() != "keyword_argument") {
+        let positional = node.kind_name() != "keyword_argument";
+        if positional
+            && args[i + 1..]
+                .iter()
+                .any(|a| a.kind_name() != "keyword_argument")
+        {
             return None;
         }
         edits.push(delete_arg(list, &args, i));

@@ -7,6 +7,7 @@
 //! a string literal does nothing. A directive, or one rule named in it, that silences nothing
 //! is reported back so stale suppressions do not pile up.
 
+use crate::fields::KindExt as _;
 use crate::finding::Finding;
 use crate::rules::RuleSet;
 use std::path::{Path, PathBuf};
@@ -91,7 +92,7 @@ fn directives(root: Node, text: &[u8]) -> Vec<Directive> {
     let mut cursor = root.walk();
     'walk: loop {
         let node = cursor.node();
-        if node.kind() == "comment" {
+        if node.kind_name() == "comment" {
             let comment = node.utf8_text(text).unwrap_or("");
             if let Some(scope) = parse_directive(comment) {
                 let n = match &scope {
@@ -131,7 +132,7 @@ fn statement_line(root: Node, f: &Finding) -> usize {
         return f.start.line;
     };
     while let Some(parent) = node.parent() {
-        if matches!(parent.kind(), "module" | "block") {
+        if matches!(parent.kind_name(), "module" | "block") {
             break;
         }
         node = parent;

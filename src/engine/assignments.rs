@@ -3,6 +3,7 @@
 //! `app.config["SECRET_KEY"] = ...`) and class definitions by base class.
 
 use super::conditions::{self, ArgState};
+use crate::fields::KindExt as _;
 use crate::fields::{self, FieldExt};
 use crate::rules::{Pattern, RuleSet, Target, TargetBase, Test};
 use crate::semantic::{Model, ScopeId, ScopeKind, Value};
@@ -17,7 +18,7 @@ const MAX_CHAIN: usize = 64;
 /// object), and whether the whole chain is plain names (`a.b.c`, not `f().b.c`).
 fn attribute_chain<'t>(model: &Model<'t>, mut expr: Node<'t>) -> (Vec<&'t str>, bool) {
     let mut names = Vec::new();
-    while expr.kind() == "attribute" && names.len() < MAX_CHAIN {
+    while expr.kind_name() == "attribute" && names.len() < MAX_CHAIN {
         let (Some(object), Some(attr)) =
             (expr.field(&fields::OBJECT), expr.field(&fields::ATTRIBUTE))
         else {
@@ -26,7 +27,7 @@ fn attribute_chain<'t>(model: &Model<'t>, mut expr: Node<'t>) -> (Vec<&'t str>, 
         names.push(model.text(attr));
         expr = object;
     }
-    let plain = expr.kind() == "identifier";
+    let plain = expr.kind_name() == "identifier";
     (names, plain)
 }
 
@@ -42,7 +43,7 @@ pub(super) fn suffix_candidates<'t>(
     function: Node<'t>,
 ) -> Vec<(usize, usize, String)> {
     let patterns = rules.suffix_patterns();
-    if patterns.is_empty() || function.kind() != "attribute" {
+    if patterns.is_empty() || function.kind_name() != "attribute" {
         return Vec::new();
     }
     let (names, plain) = attribute_chain(model, function);
@@ -137,7 +138,7 @@ fn match_assignments<'t>(
             Some(&s) => s,
             None => outer,
         };
-        if node.kind() == "assignment" {
+        if node.kind_name() == "assignment" {
             match_assignment(rules, model, node, scope, forms, out);
         }
         let mut cursor = node.walk();
@@ -163,7 +164,7 @@ fn match_assignment<'t>(
     let mut value = node.field(&fields::RIGHT);
     let mut hops = 0;
     while let Some(v) = value
-        && v.kind() == "assignment"
+        && v.kind_name() == "assignment"
         && hops < MAX_CHAIN
     {
         value = v.field(&fields::RIGHT);
@@ -203,7 +204,7 @@ fn match_assignment<'t>(
 }
 
 fn target_matches<'t>(model: &Model<'t>, left: Node<'t>, scope: ScopeId, t: &Target) -> bool {
-    let object = match (&t.key, left.kind()) {
+    let object = match (&t.key, left.kind_name()) {
         (Some(key), "subscript") => {
             let Some(index) = left.field(&fields::SUBSCRIPT) else {
                 return false;
@@ -221,12 +222,13 @@ fn target_matches<'t>(model: &Model<'t>, left: Node<'t>, scope: ScopeId, t: &Tar
         (None, _) => left,
     };
     match &t.base {
-        TargetBase::Name(name) => object.kind() == "identifier" && model.text(object) == name,
+        TargetBase::Name(name) => object.kind_name() == "identifier" && model.text(object) == name,
         TargetBase::Suffix(suffix) => {
-            object.kind() == "attribute" && ends_with(&attribute_chain(model, object).0, suffix)
+            object.kind_name() == "attribute"
+                && ends_with(&attribute_chain(model, object).0, suffix)
         }
         TargetBase::Qualified(q) => {
-            matches!(object.kind(), "attribute" | "identifier")
+            matches!(object.kind_name(), "attribute" | "identifier")
                 && model.qualified_names(object, scope).iter().any(|n| n == q)
         }
     }
@@ -286,13 +288,13 @@ fn method_test(model: &Model<'_>, class: Node<'_>, cond: &crate::rules::Conditio
     let defined = class.field(&fields::BODY).is_some_and(|body| {
         let mut cursor = body.walk();
         body.named_children(&mut cursor).any(|stmt| {
-            let def = if stmt.kind() == "decorated_definition" {
+            let def = if stmt.kind_name() == "decorated_definition" {
                 stmt.field(&fields::DEFINITION)
             } else {
                 Some(stmt)
             };
             def.is_some_and(|d| {
-                d.kind() == "function_definition"
+                d.kind_name() == "function_definition"
                     && d.field(&fields::NAME)
                         .is_some_and(|n| model.text(n) == method)
             })

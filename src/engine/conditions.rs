@@ -1,5 +1,6 @@
 //! Evaluating a pattern's argument conditions on one call.
 
+use crate::fields::KindExt as _;
 use crate::fields::{self, FieldExt};
 use crate::rules::{Condition, Literal, Test};
 use crate::semantic::{BindingKind, Model, ScopeId, Value, literal};
@@ -27,7 +28,7 @@ pub fn find_arg<'t>(
         return ArgState::Absent;
     };
     // `f(x for x in y)`: a single generator argument.
-    if args.kind() == "generator_expression" {
+    if args.kind_name() == "generator_expression" {
         return if position == Some(0) {
             ArgState::Given(args)
         } else {
@@ -39,7 +40,7 @@ pub fn find_arg<'t>(
     let mut double_star = false;
     let mut cursor = args.walk();
     for arg in args.named_children(&mut cursor) {
-        match arg.kind() {
+        match arg.kind_name() {
             "keyword_argument" => {
                 let name = arg
                     .field(&fields::NAME)
@@ -116,7 +117,7 @@ pub fn value_holds<'t>(
         (Test::Constant(_), ArgState::Absent) => false,
         (Test::Contains(wanted), ArgState::Given(node)) => {
             assigned(model, node, scope).into_iter().any(|(n, _)| {
-                matches!(n.kind(), "list" | "tuple" | "set")
+                matches!(n.kind_name(), "list" | "tuple" | "set")
                     && children(n).into_iter().any(|e| {
                         matches!(literal(e, model.source), Some(Literal::Str(s)) if wanted.contains(&s))
                     })
@@ -140,7 +141,7 @@ pub fn value_holds<'t>(
         }
         (Test::Lacks(names), ArgState::Given(node)) => {
             assigned(model, node, scope).into_iter().any(|(n, s)| {
-                matches!(n.kind(), "list" | "tuple" | "set")
+                matches!(n.kind_name(), "list" | "tuple" | "set")
                     && !children(n).into_iter().any(|e| {
                         model
                             .resolve(e, s)
@@ -184,7 +185,7 @@ fn assigned<'t>(model: &Model<'t>, node: Node<'t>, scope: ScopeId) -> Vec<(Node<
         if !seen.insert(n.id()) || seen.len() > MAX_VISITS {
             continue;
         }
-        if n.kind() != "identifier" {
+        if n.kind_name() != "identifier" {
             out.push((n, s));
             continue;
         }
@@ -220,10 +221,10 @@ fn select_key<'t>(model: &Model<'t>, arg: ArgState<'t>, scope: ScopeId, key: &st
         return ArgState::Maybe;
     }
     for (n, _) in candidates {
-        match n.kind() {
+        match n.kind_name() {
             "dictionary" => {
                 for entry in children(n) {
-                    match entry.kind() {
+                    match entry.kind_name() {
                         "pair" => {
                             let k = entry.field(&fields::KEY);
                             if k.and_then(|k| literal(k, model.source))
@@ -266,11 +267,11 @@ fn constant_prefix<'t>(
     if depth > 32 {
         return (String::new(), false);
     }
-    match node.kind() {
+    match node.kind_name() {
         "string" => {
             let mut text = String::new();
             for part in children(node) {
-                match part.kind() {
+                match part.kind_name() {
                     "string_start" | "string_end" => {}
                     "string_content" => text.push_str(model.text(part)),
                     _ => return (text, false),
@@ -294,7 +295,7 @@ fn constant_prefix<'t>(
             None => (String::new(), false),
         },
         "binary_operator" => {
-            let op = node.field(&fields::OPERATOR).map(|o| o.kind());
+            let op = node.field(&fields::OPERATOR).map(|o| o.kind_name());
             let Some(left) = node.field(&fields::LEFT) else {
                 return (String::new(), false);
             };
@@ -339,7 +340,7 @@ fn nonempty_string<'t>(
         return false;
     }
     *budget -= 1;
-    match node.kind() {
+    match node.kind_name() {
         "string" => matches!(literal(node, model.source), Some(Literal::Str(s)) if !s.is_empty()),
         "concatenated_string" | "parenthesized_expression" => children(node)
             .into_iter()
@@ -386,7 +387,7 @@ fn constant_within<'t>(
         return false;
     }
     *budget -= 1;
-    match node.kind() {
+    match node.kind_name() {
         "binary_operator" => {
             let (Some(l), Some(r)) = (node.field(&fields::LEFT), node.field(&fields::RIGHT)) else {
                 return false;

@@ -1,6 +1,7 @@
 //! The string literals of a file, for patterns that apply only where the file names or
 //! holds some text (`file_literals`: a template with an HTML extension, HTML markup).
 
+use crate::fields::KindExt as _;
 use crate::rules::Literal;
 use crate::semantic::{Model, literal};
 use tree_sitter::Node;
@@ -18,7 +19,7 @@ pub(super) fn file_strings(model: &Model, inside: Node) -> Vec<String> {
     'walk: loop {
         let node = cursor.node();
         let mut descend = true;
-        if node.kind() == "string" {
+        if node.kind_name() == "string" {
             descend = false;
             if !is_docstring(node) {
                 out.push(match literal(node, model.source) {
@@ -45,5 +46,5 @@ pub(super) fn file_strings(model: &Model, inside: Node) -> Vec<String> {
 /// A string that is a statement on its own: a docstring or a bare comment-like string.
 fn is_docstring(node: Node) -> bool {
     node.parent()
-        .is_some_and(|p| p.kind() == "expression_statement" && p.named_child_count() == 1)
+        .is_some_and(|p| p.kind_name() == "expression_statement" && p.named_child_count() == 1)
 }

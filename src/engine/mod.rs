@@ -10,6 +10,7 @@ mod roundtrip;
 pub use conditions::{ArgState, find_arg, holds, is_constant};
 pub use prefilter::Prefilter;
 
+use crate::fields::KindExt as _;
 use crate::fields::{self, FieldExt};
 use crate::finding::{Diagnostic, DiagnosticKind, Finding};
 use crate::rules::RuleSet;
@@ -296,7 +297,7 @@ impl Engine {
                 format!(
                     "Python 2 syntax at line {line} (`{}` statement; not valid Python 3); \
                      analysed as far as it goes",
-                    node.child(0).map_or("print", |k| k.kind())
+                    node.child(0).map_or("print", |k| k.kind_name())
                 ),
             ));
         }

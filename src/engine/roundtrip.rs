@@ -16,6 +16,7 @@
 //! whose formats are one (`pickle.loads(cloudpickle.dumps(f))` is a common test idiom).
 
 use super::conditions::{ArgState, find_arg};
+use crate::fields::KindExt as _;
 use crate::fields::{self, FieldExt};
 use crate::semantic::{Model, ScopeId, Value};
 use tree_sitter::Node;
@@ -67,17 +68,17 @@ pub fn self_produced<'t>(model: &Model<'t>, call: Node<'t>, scope: ScopeId, call
         return true;
     }
     // `M.load(buf)` or `M.loads(buf.getvalue())` after `M.dump(x, buf)`.
-    let buffer = match arg.kind() {
+    let buffer = match arg.kind_name() {
         "identifier" => Some(arg),
         "call" => arg
             .field(&fields::FUNCTION)
-            .filter(|f| f.kind() == "attribute")
+            .filter(|f| f.kind_name() == "attribute")
             .filter(|f| {
                 f.field(&fields::ATTRIBUTE)
                     .is_some_and(|a| matches!(model.text(a), "getvalue" | "getbuffer"))
             })
             .and_then(|f| f.field(&fields::OBJECT))
-            .filter(|o| o.kind() == "identifier"),
+            .filter(|o| o.kind_name() == "identifier"),
         _ => None,
     };
     let Some(buffer) = buffer else {
@@ -104,7 +105,7 @@ pub fn self_produced<'t>(model: &Model<'t>, call: Node<'t>, scope: ScopeId, call
             && ["file", "f"].iter().any(|kw| {
                 matches!(
                     find_arg(site.node, model.source, Some(kw), Some(1)),
-                    ArgState::Given(a) if a.kind() == "identifier" && model.text(a) == name
+                    ArgState::Given(a) if a.kind_name() == "identifier" && model.text(a) == name
                 )
             })
     })
@@ -173,7 +174,7 @@ fn written_here<'t>(
     let ArgState::Given(arg) = find_arg(call, model.source, None, Some(0)) else {
         return false;
     };
-    if arg.kind() != "identifier" {
+    if arg.kind_name() != "identifier" {
         return false;
     }
     let name = model.text(arg);
@@ -191,7 +192,7 @@ fn written_here<'t>(
                 writes_with(model, site.scope, w, pw)
                     && matches!(
                         find_arg(w, model.source, Some(pw.keyword), Some(pw.position)),
-                        ArgState::Given(a) if a.kind() == "identifier" && model.text(a) == name
+                        ArgState::Given(a) if a.kind_name() == "identifier" && model.text(a) == name
                     )
             })
     })
@@ -203,7 +204,7 @@ fn writes_with<'t>(model: &Model<'t>, scope: ScopeId, w: Node<'t>, pw: &PathWrit
         return false;
     };
     if let Some(m) = pw.method {
-        return f.kind() == "attribute"
+        return f.kind_name() == "attribute"
             && f.field(&fields::ATTRIBUTE)
                 .is_some_and(|a| model.text(a) == m);
     }
@@ -217,7 +218,7 @@ fn writes_with<'t>(model: &Model<'t>, scope: ScopeId, w: Node<'t>, pw: &PathWrit
 fn encloses_after(writer: Node, reader: Node) -> bool {
     let mut stmt = writer;
     while let Some(p) = stmt.parent() {
-        if matches!(p.kind(), "block" | "module") {
+        if matches!(p.kind_name(), "block" | "module") {
             return p.start_byte() <= reader.start_byte() && reader.end_byte() <= p.end_byte();
         }
         stmt = p;

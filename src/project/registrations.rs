@@ -10,6 +10,7 @@
 
 use super::index::{FileId, ProjectIndex};
 use super::module_summary::ImportTarget;
+use crate::fields::KindExt as _;
 use crate::fields::{self, FieldExt};
 use crate::semantic::{BindingKind, Model};
 use crate::taint::names::{callee_names, chain};
@@ -139,14 +140,14 @@ fn route_params(model: &Model, call: Node) -> Vec<(String, String)> {
     let Some(route) = call
         .field(&fields::ARGUMENTS)
         .and_then(|a| a.named_child(0))
-        .filter(|r| r.kind() == "string")
+        .filter(|r| r.kind_name() == "string")
     else {
         return Vec::new();
     };
     let mut cursor = route.walk();
     if route
         .named_children(&mut cursor)
-        .any(|c| c.kind() == "interpolation")
+        .any(|c| c.kind_name() == "interpolation")
     {
         return Vec::new();
     }
@@ -203,7 +204,7 @@ fn handler_argument<'t>(
     let mut positional = 0;
     let mut found = None;
     for a in args.named_children(&mut cursor) {
-        match a.kind() {
+        match a.kind_name() {
             "keyword_argument" => {
                 if keyword
                     .is_some_and(|k| a.field(&fields::NAME).is_some_and(|n| model.text(n) == k))
@@ -222,7 +223,7 @@ fn handler_argument<'t>(
     }
     let mut e = found?;
     for _ in 0..MAX_WRAPPERS {
-        if e.kind() != "call" {
+        if e.kind_name() != "call" {
             return Some(e);
         }
         // `login_required(view)`: the handler is the wrapper's first argument.
@@ -230,7 +231,7 @@ fn handler_argument<'t>(
         let mut cursor = args.walk();
         let first = args
             .named_children(&mut cursor)
-            .find(|a| !matches!(a.kind(), "keyword_argument" | "comment"))?;
+            .find(|a| !matches!(a.kind_name(), "keyword_argument" | "comment"))?;
         e = first;
     }
     None

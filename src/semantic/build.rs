@@ -1,6 +1,7 @@
 //! The single iterative walk that fills a [`Model`].
 
 use super::{Binding, BindingKind, CallSite, Model, Scope, ScopeId, ScopeKind};
+use crate::fields::KindExt as _;
 use crate::fields::{self, FieldExt};
 use std::collections::HashMap;
 use tree_sitter::Node;
@@ -132,7 +133,7 @@ impl<'t> Builder<'t> {
     }
 
     fn enter(&mut self, node: Node<'t>) {
-        match node.kind() {
+        match node.kind_name() {
             "call" => {
                 let scope = self.current();
                 self.model.calls.push(CallSite { node, scope });
@@ -178,7 +179,7 @@ impl<'t> Builder<'t> {
             }
             "with_item" => {
                 if let Some(value) = node.field(&fields::VALUE)
-                    && value.kind() == "as_pattern"
+                    && value.kind_name() == "as_pattern"
                     && let Some(alias) = value.field(&fields::ALIAS)
                 {
                     self.bind_targets(alias, node.end_byte());
@@ -189,13 +190,13 @@ impl<'t> Builder<'t> {
                 let mut cursor = node.walk();
                 let mut after_as = false;
                 for child in node.children(&mut cursor) {
-                    if after_as && child.kind() == "identifier" {
+                    if after_as && child.kind_name() == "identifier" {
                         let name = self.text(child);
                         self.bind(name, child.end_byte(), BindingKind::Other);
                         break;
                     }
-                    after_as = child.kind() == "as";
-                    if child.kind() == "as_pattern"
+                    after_as = child.kind_name() == "as";
+                    if child.kind_name() == "as_pattern"
                         && let Some(alias) = child.field(&fields::ALIAS)
                     {
                         self.bind_targets(alias, child.end_byte());
@@ -207,7 +208,7 @@ impl<'t> Builder<'t> {
                 let mut cursor = node.walk();
                 let names: Vec<&'t str> = node
                     .named_children(&mut cursor)
-                    .filter(|c| c.kind() == "identifier")
+                    .filter(|c| c.kind_name() == "identifier")
                     .map(|c| self.text(c))
                     .collect();
                 self.model.scopes[scope].globals.extend(names);
@@ -221,7 +222,7 @@ impl<'t> Builder<'t> {
     }
 
     fn leave(&mut self, node: Node<'t>) {
-        match node.kind() {
+        match node.kind_name() {
             // Every enter of these kinds pushed exactly one entry.
             "function_definition" | "lambda" | "class_definition" if self.scope_stack.len() > 1 => {
                 self.scope_stack.pop();
@@ -237,12 +238,13 @@ impl<'t> Builder<'t> {
         let mut cursor = params.walk();
         let children: Vec<Node<'t>> = params.named_children(&mut cursor).collect();
         for p in children {
-            let name_node = match p.kind() {
+            let name_node = match p.kind_name() {
                 "identifier" => Some(p),
                 "default_parameter" | "typed_default_parameter" => p.field(&fields::NAME),
                 "typed_parameter" | "list_splat_pattern" | "dictionary_splat_pattern" => {
                     let mut c = p.walk();
-                    p.named_children(&mut c).find(|n| n.kind() == "identifier")
+                    p.named_children(&mut c)
+                        .find(|n| n.kind_name() == "identifier")
                 }
                 _ => None,
             };
@@ -258,7 +260,7 @@ impl<'t> Builder<'t> {
         let mut cursor = node.walk();
         let names: Vec<Node<'t>> = node.children_by_field_name("name", &mut cursor).collect();
         for n in names {
-            match n.kind() {
+            match n.kind_name() {
                 // `import a.b.c` binds `a` to the package `a`.
                 "dotted_name" => {
                     let full = self.text(n);
@@ -287,12 +289,12 @@ impl<'t> Builder<'t> {
         let module = node.field(&fields::MODULE_NAME);
         // Relative imports name modules of the scanned project we do not resolve.
         let module = match module {
-            Some(m) if m.kind() == "dotted_name" => Some(normalize_dotted(self.text(m))),
+            Some(m) if m.kind_name() == "dotted_name" => Some(normalize_dotted(self.text(m))),
             _ => None,
         };
         let mut cursor = node.walk();
         let children: Vec<Node<'t>> = node.named_children(&mut cursor).collect();
-        if children.iter().any(|c| c.kind() == "wildcard_import") {
+        if children.iter().any(|c| c.kind_name() == "wildcard_import") {
             if let Some(m) = &module {
                 self.model.star_imports.push(m.clone());
             }
@@ -301,7 +303,7 @@ impl<'t> Builder<'t> {
         let mut cursor = node.walk();
         let names: Vec<Node<'t>> = node.children_by_field_name("name", &mut cursor).collect();
         for n in names {
-            let (target, alias) = match n.kind() {
+            let (target, alias) = match n.kind_name() {
                 "dotted_name" => (n, n),
                 "aliased_import" => match (n.field(&fields::NAME), n.field(&fields::ALIAS)) {
                     (Some(t), Some(a)) => (t, a),
@@ -329,14 +331,14 @@ impl<'t> Builder<'t> {
         let mut right = node.field(&fields::RIGHT);
         let mut hops = 0;
         while let Some(r) = right {
-            if r.kind() != "assignment" || hops > 64 {
+            if r.kind_name() != "assignment" || hops > 64 {
                 break;
             }
             right = r.field(&fields::RIGHT);
             hops += 1;
         }
         let pos = node.end_byte();
-        match (left.kind(), right) {
+        match (left.kind_name(), right) {
             ("identifier", Some(value)) => {
                 let name = self.text(left);
                 self.bind(name, pos, BindingKind::Assign(value));
@@ -357,7 +359,7 @@ impl<'t> Builder<'t> {
             if visited > 100_000 {
                 break;
             }
-            match n.kind() {
+            match n.kind_name() {
                 "identifier" => {
                     let name = self.text(n);
                     self.bind(name, pos, BindingKind::Other);

@@ -13,6 +13,7 @@ mod resolve;
 
 pub use resolve::{Value, literal};
 
+use crate::fields::KindExt as _;
 use crate::fields::{self, FieldExt};
 use tree_sitter::Node;
 
@@ -110,12 +111,12 @@ impl<'t> Model<'t> {
                     };
                     let mut c = args.walk();
                     for a in args.named_children(&mut c) {
-                        let v = if a.kind() == "keyword_argument" {
+                        let v = if a.kind_name() == "keyword_argument" {
                             a.field(&fields::VALUE)
                         } else {
                             Some(a)
                         };
-                        if let Some(v) = v.filter(|v| v.kind() == "identifier") {
+                        if let Some(v) = v.filter(|v| v.kind_name() == "identifier") {
                             out.insert(self.text(v).to_string());
                         }
                     }

@@ -6,6 +6,7 @@ use super::flow::named;
 use super::names::{def_name, dotted, params};
 use super::trace::{Origin, Step};
 use super::{Entry, FileCtx, Hit, Summary};
+use crate::fields::KindExt as _;
 use crate::fields::{self, FieldExt};
 use crate::finding::FlowStep;
 use crate::project::module_summary::{
@@ -51,7 +52,7 @@ fn exported<'t>(cx: &FileCtx<'_, 't>) -> Vec<(String, FuncKind, tree_sitter::Nod
     let model = cx.model;
     let mut out = Vec::new();
     for (i, s) in model.scopes.iter().enumerate() {
-        if s.kind != ScopeKind::Function || s.node.kind() != "function_definition" {
+        if s.kind != ScopeKind::Function || s.node.kind_name() != "function_definition" {
             continue;
         }
         let Some(parent) = s.parent else { continue };
@@ -70,7 +71,7 @@ fn exported<'t>(cx: &FileCtx<'_, 't>) -> Vec<(String, FuncKind, tree_sitter::Nod
         let decorators = s
             .node
             .parent()
-            .filter(|p| p.kind() == "decorated_definition")
+            .filter(|p| p.kind_name() == "decorated_definition")
             .map(|p| {
                 model
                     .text(p)
@@ -249,7 +250,7 @@ fn returns_field(cx: &FileCtx, def: tree_sitter::Node, field: &str) -> bool {
     let wanted = format!("{me}.{field}");
     let mut stack: Vec<tree_sitter::Node> = def.field(&fields::BODY).into_iter().collect();
     while let Some(n) = stack.pop() {
-        match n.kind() {
+        match n.kind_name() {
             "return_statement" if model.text(n).contains(&wanted) => return true,
             "function_definition" | "class_definition" | "lambda" => continue,
             _ => {}
@@ -287,10 +288,10 @@ fn stored_fields<'t>(
 /// of a carrier set read from it (`req.GET`), or the name passed on to a call.
 fn carrier_use(cx: &FileCtx, def: tree_sitter::Node, name: &str, attrs: &HashSet<&str>) -> bool {
     let model = cx.model;
-    let is_name = |n: tree_sitter::Node| n.kind() == "identifier" && model.text(n) == name;
+    let is_name = |n: tree_sitter::Node| n.kind_name() == "identifier" && model.text(n) == name;
     let mut stack: Vec<tree_sitter::Node> = def.field(&fields::BODY).into_iter().collect();
     while let Some(n) = stack.pop() {
-        let used = match n.kind() {
+        let used = match n.kind_name() {
             "attribute" => {
                 n.field(&fields::OBJECT).is_some_and(is_name)
                     && n.field(&fields::ATTRIBUTE)
@@ -298,7 +299,7 @@ fn carrier_use(cx: &FileCtx, def: tree_sitter::Node, name: &str, attrs: &HashSet
             }
             "argument_list" => named(n).into_iter().any(|a| {
                 is_name(a)
-                    || (a.kind() == "keyword_argument"
+                    || (a.kind_name() == "keyword_argument"
                         && a.field(&fields::VALUE).is_some_and(is_name))
             }),
             _ => false,
@@ -322,9 +323,9 @@ fn self_fields(cx: &FileCtx, def: tree_sitter::Node) -> Vec<String> {
     let mut out = std::collections::BTreeSet::new();
     let mut stack: Vec<tree_sitter::Node> = def.field(&fields::BODY).into_iter().collect();
     while let Some(n) = stack.pop() {
-        if n.kind() == "attribute"
+        if n.kind_name() == "attribute"
             && let (Some(o), Some(a)) = (n.field(&fields::OBJECT), n.field(&fields::ATTRIBUTE))
-            && o.kind() == "identifier"
+            && o.kind_name() == "identifier"
             && model.text(o) == me
         {
             out.insert(model.text(a).to_string());
@@ -409,7 +410,7 @@ pub(crate) fn add_names(cx: &FileCtx, summary: &mut ModuleSummary) {
     }
     for (name, bindings) in &model.scopes[0].bindings {
         let ctor = bindings.iter().find_map(|b| match b.kind {
-            BindingKind::Assign(v) if v.kind() == "call" => v.field(&fields::FUNCTION),
+            BindingKind::Assign(v) if v.kind_name() == "call" => v.field(&fields::FUNCTION),
             _ => None,
         });
         if let Some(f) = ctor

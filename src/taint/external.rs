@@ -11,6 +11,7 @@ use super::flow::Frame;
 use super::names::{chain, is_super_call};
 use super::trace::{Origin, Step, Taint};
 use super::{FileCtx, Hit, RemoteHit};
+use crate::fields::KindExt as _;
 use crate::fields::{self, FieldExt};
 use crate::finding::FlowStep;
 use crate::project::module_summary::{Facts, ImportTarget, SinkAt};
@@ -53,7 +54,7 @@ impl ImportMap {
         let mut stack = vec![(root, true)];
         let mut seen = 0;
         while let Some((n, top)) = stack.pop() {
-            match n.kind() {
+            match n.kind_name() {
                 "import_statement" | "import_from_statement" => {
                     seen += 1;
                     if seen > MAX_IMPORTS {
@@ -83,7 +84,7 @@ impl ImportMap {
                 }
                 _ => {}
             }
-            if n.named_child_count() > 0 && !matches!(n.kind(), "call" | "string") {
+            if n.named_child_count() > 0 && !matches!(n.kind_name(), "call" | "string") {
                 let mut c = n.walk();
                 let kids: Vec<Node> = n.named_children(&mut c).collect();
                 for k in kids.into_iter().rev() {
@@ -114,9 +115,9 @@ fn read_import(
             .collect()
     };
     let mut c = n.walk();
-    if n.kind() == "import_statement" {
+    if n.kind_name() == "import_statement" {
         for name in n.children_by_field_name("name", &mut c) {
-            match name.kind() {
+            match name.kind_name() {
                 "dotted_name" => {
                     let full = text(name);
                     let first = full.split('.').next().unwrap_or("").to_string();
@@ -153,7 +154,7 @@ fn read_import(
     let module = spec[dots..].to_string();
     let mut kids = n.walk();
     if n.named_children(&mut kids)
-        .any(|k| k.kind() == "wildcard_import")
+        .any(|k| k.kind_name() == "wildcard_import")
     {
         return Some(ImportTarget {
             dots,
@@ -162,7 +163,7 @@ fn read_import(
         });
     }
     for name in n.children_by_field_name("name", &mut c) {
-        let (orig, local) = match name.kind() {
+        let (orig, local) = match name.kind_name() {
             "dotted_name" => (text(name), text(name)),
             "aliased_import" => match (name.field(&fields::NAME), name.field(&fields::ALIAS)) {
                 (Some(a), Some(b)) => (text(a), text(b)),
@@ -193,9 +194,9 @@ pub(crate) fn target<'c, 't>(
 ) -> Option<(&'c ImportTarget, Vec<String>, Option<Node<'t>>)> {
     let model = cx.model;
     // `Class(...).method(...)`: a method on the object the constructor call builds.
-    if f.kind() == "attribute"
+    if f.kind_name() == "attribute"
         && let Some(obj) = f.field(&fields::OBJECT)
-        && obj.kind() == "call"
+        && obj.kind_name() == "call"
         && let Some(method) = f.field(&fields::ATTRIBUTE)
     {
         if is_super_call(model, obj) {
@@ -216,7 +217,7 @@ pub(crate) fn target<'c, 't>(
         return None;
     }
     let ctor = bindings.iter().rev().find_map(|b| match b.kind {
-        BindingKind::Assign(v) if v.kind() == "call" => Some(v),
+        BindingKind::Assign(v) if v.kind_name() == "call" => Some(v),
         _ => None,
     })?;
     constructed(cx, scope, ctor, segs[0])

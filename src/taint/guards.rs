@@ -5,6 +5,7 @@
 use super::flow::{Frame, named};
 use super::names::{callee_names, dotted};
 use super::validators::is_validator;
+use crate::fields::KindExt as _;
 use crate::fields::{self, FieldExt};
 use crate::semantic::literal;
 use tree_sitter::Node;
@@ -23,7 +24,7 @@ impl<'t> Frame<'_, '_, 't> {
             return (Vec::new(), Vec::new());
         }
         let model = self.cx.model;
-        match cond.kind() {
+        match cond.kind_name() {
             "parenthesized_expression" => match cond.named_child(0) {
                 Some(inner) => self.guard_at(inner, depth + 1),
                 None => (Vec::new(), Vec::new()),
@@ -47,7 +48,7 @@ impl<'t> Frame<'_, '_, 't> {
                 let (rt, rf) = self.guard_at(r, depth + 1);
                 // `a and b` fails when either side fails, so only what both failures prove
                 // holds; `or` mirrors it.
-                if op.kind() == "and" {
+                if op.kind_name() == "and" {
                     ([lt, rt].concat(), both(lf, &rf))
                 } else {
                     (both(lt, &rt), [lf, rf].concat())
@@ -58,7 +59,7 @@ impl<'t> Frame<'_, '_, 't> {
                     return (Vec::new(), Vec::new());
                 };
                 let pass = self.cx.pass;
-                if f.kind() == "attribute"
+                if f.kind_name() == "attribute"
                     && let Some(m) = f.field(&fields::ATTRIBUTE)
                     && pass.guard_methods.contains(model.text(m))
                     && let Some(key) = f.field(&fields::OBJECT).and_then(|o| dotted(model, o))
@@ -75,7 +76,7 @@ impl<'t> Frame<'_, '_, 't> {
                     // as the positional spelling does.
                     let keys = args
                         .into_iter()
-                        .map(|a| match a.kind() {
+                        .map(|a| match a.kind_name() {
                             "keyword_argument" => a.field(&fields::VALUE).unwrap_or(a),
                             _ => a,
                         })
@@ -101,7 +102,7 @@ impl<'t> Frame<'_, '_, 't> {
     fn calls_validator(&self, f: Node<'t>) -> bool {
         let model = self.cx.model;
         if let Some((def, _)) = self.local_callee(f) {
-            return def.kind() == "function_definition"
+            return def.kind_name() == "function_definition"
                 && is_validator(model, def, &self.cx.pass.validators);
         }
         let cx = self.cx;
@@ -123,7 +124,7 @@ impl<'t> Frame<'_, '_, 't> {
         let mut cursor = cond.walk();
         let ops: Vec<&str> = cond
             .children_by_field_name("operators", &mut cursor)
-            .map(|o| o.kind())
+            .map(|o| o.kind_name())
             .collect();
         if operands.len() != 2 || ops.len() != 1 {
             return (Vec::new(), Vec::new());
@@ -150,7 +151,7 @@ impl<'t> Frame<'_, '_, 't> {
     /// no tainted data.
     fn is_clean_collection(&self, e: Node<'t>) -> bool {
         let model = self.cx.model;
-        match e.kind() {
+        match e.kind_name() {
             "list" | "tuple" | "set" => {
                 named(e).iter().all(|x| literal(*x, model.source).is_some())
             }

@@ -19,6 +19,7 @@ mod solve;
 mod trace;
 mod validators;
 
+use crate::fields::KindExt as _;
 use crate::fields::{self, FieldExt};
 use crate::finding::{Diagnostic, DiagnosticKind, Finding, FlowStep};
 use crate::project::imports::ImportRef;
@@ -448,7 +449,7 @@ impl<'a, 't> FileCtx<'a, 't> {
         for (i, scope) in self.model.scopes.iter().enumerate() {
             let unit = match scope.kind {
                 ScopeKind::Module => true,
-                ScopeKind::Function => scope.node.kind() == "function_definition",
+                ScopeKind::Function => scope.node.kind_name() == "function_definition",
                 ScopeKind::Class => false,
             };
             if unit && candidates.get(&i).is_some_and(|c| c.0 && c.1) {
@@ -474,7 +475,7 @@ impl<'a, 't> FileCtx<'a, 't> {
             let Some(f) = site.node.field(&fields::FUNCTION) else {
                 continue;
             };
-            let local = match f.kind() {
+            let local = match f.kind_name() {
                 "identifier" => model
                     .lookup(model.text(f), site.scope, f.start_byte())
                     .is_some_and(|(bs, _)| {
@@ -496,7 +497,7 @@ impl<'a, 't> FileCtx<'a, 't> {
             // An attribute call `x.y` can only resolve to a name ending in `.y`; a plain
             // name may be an import alias (`from os import system as run`), so it is
             // always resolved.
-            let maybe_sink = match f.kind() {
+            let maybe_sink = match f.kind_name() {
                 "attribute" => f
                     .field(&fields::ATTRIBUTE)
                     .is_some_and(|a| self.pass.sink_last.contains(model.text(a))),
@@ -528,7 +529,7 @@ impl<'a, 't> FileCtx<'a, 't> {
             let text = model.text(scope.node).as_bytes();
             entry.0 = self.pass.may_hold_source_expr(text)
                 || (scope.kind == ScopeKind::Function
-                    && scope.node.kind() == "function_definition"
+                    && scope.node.kind_name() == "function_definition"
                     && !self.source_params(scope.node, i).is_empty());
         }
         out

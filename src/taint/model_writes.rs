@@ -10,6 +10,7 @@ use super::flow::Frame;
 use super::names::dotted;
 use super::pass::Pass;
 use super::trace::{Taint, Val};
+use crate::fields::KindExt as _;
 use crate::fields::{self, FieldExt};
 use crate::semantic::{Model, ScopeKind, Value};
 use tree_sitter::Node;
@@ -20,7 +21,7 @@ const MAX_ARGUMENT: usize = 60;
 /// Whether the call `f(...)` is a method call whose name a method sink or a `persist` sink
 /// names: such calls are sink candidates without resolving the receiver.
 pub(super) fn is_method_sink(pass: &Pass, model: &Model, f: Node) -> bool {
-    f.kind() == "attribute"
+    f.kind_name() == "attribute"
         && f.field(&fields::ATTRIBUTE)
             .is_some_and(|a| pass.sink_methods.contains_key(model.text(a)))
 }
@@ -33,7 +34,7 @@ impl<'a, 't> Frame<'_, 'a, 't> {
         let Some(f) = call.field(&fields::FUNCTION) else {
             return Vec::new();
         };
-        if f.kind() != "attribute" {
+        if f.kind_name() != "attribute" {
             return Vec::new();
         }
         let Some(method) = f.field(&fields::ATTRIBUTE) else {
@@ -60,7 +61,7 @@ impl<'a, 't> Frame<'_, 'a, 't> {
         else {
             return false;
         };
-        if !matches!(obj.kind(), "identifier" | "attribute") {
+        if !matches!(obj.kind_name(), "identifier" | "attribute") {
             return false;
         }
         let class_like = |name: &str| {
@@ -80,7 +81,7 @@ impl<'a, 't> Frame<'_, 'a, 't> {
     /// path reaching the call.
     pub(super) fn check_persist(&mut self, call: Node<'t>, f: Node<'t>) {
         let cx = self.cx;
-        if cx.pass.persist_sinks.is_empty() || f.kind() != "attribute" {
+        if cx.pass.persist_sinks.is_empty() || f.kind_name() != "attribute" {
             return;
         }
         let Some(method) = f.field(&fields::ATTRIBUTE).map(|a| cx.model.text(a)) else {
@@ -170,7 +171,7 @@ pub(super) fn name_source<'t>(message: &mut String, model: &Model<'t>, hit: &Hit
     let scope = model
         .scopes
         .iter()
-        .filter(|s| s.kind == ScopeKind::Function && s.node.kind() == "function_definition")
+        .filter(|s| s.kind == ScopeKind::Function && s.node.kind_name() == "function_definition")
         .filter(|s| s.node.start_byte() <= first.start && first.end <= s.node.end_byte())
         .min_by_key(|s| s.node.end_byte() - s.node.start_byte());
     let name_of = |n: Node<'t>| n.field(&fields::NAME).map(|n| model.text(n));

@@ -5,6 +5,7 @@
 
 use super::names::{Param, callee_names, def_name, glob, params};
 use super::trace::{Origin, Step, Taint, Val};
+use crate::fields::KindExt as _;
 use crate::fields::{self, FieldExt};
 use crate::project::registrations::{Handlers, typed_by_every_route};
 use crate::rules::first_segment;
@@ -270,17 +271,20 @@ fn function_selected<'t>(
         return false;
     }
     if !ps.decorated_by.is_empty() {
-        let Some(parent) = def.parent().filter(|p| p.kind() == "decorated_definition") else {
+        let Some(parent) = def
+            .parent()
+            .filter(|p| p.kind_name() == "decorated_definition")
+        else {
             return false;
         };
         let mut cursor = parent.walk();
         let hit = parent
             .named_children(&mut cursor)
-            .filter(|d| d.kind() == "decorator")
+            .filter(|d| d.kind_name() == "decorator")
             .filter_map(|d| d.named_child(0))
             .any(|e| {
                 let mut names = callee_names(model, e, outer);
-                if e.kind() == "call"
+                if e.kind_name() == "call"
                     && let Some(f) = e.field(&fields::FUNCTION)
                 {
                     names.extend(callee_names(model, f, outer));
@@ -357,7 +361,7 @@ fn passed_to<'t>(model: &Model<'t>, def: Node<'t>, ps: &ParamSource) -> bool {
         };
         let mut cursor = args.walk();
         let mentioned = args.named_children(&mut cursor).any(|a| {
-            let value = if a.kind() == "keyword_argument" {
+            let value = if a.kind_name() == "keyword_argument" {
                 let kw = a.field(&fields::NAME).map(|n| model.text(n));
                 let wanted = ps.passed_as.is_empty()
                     || kw.is_some_and(|k| ps.passed_as.iter().any(|p| p == k));
@@ -366,7 +370,7 @@ fn passed_to<'t>(model: &Model<'t>, def: Node<'t>, ps: &ParamSource) -> bool {
                 Some(a).filter(|_| ps.passed_as.is_empty())
             };
             value.is_some_and(|v| {
-                v.kind() == "identifier"
+                v.kind_name() == "identifier"
                     && model.text(v) == name
                     && model
                         .lookup(name, site.scope, v.start_byte())
@@ -408,7 +412,7 @@ fn param_selected<'t>(
     if annotated.iter().any(|a| ps.exempt_annotations.contains(a)) {
         return false;
     }
-    if let Some(d) = p.default.filter(|d| d.kind() == "call")
+    if let Some(d) = p.default.filter(|d| d.kind_name() == "call")
         && let Some(f) = d.field(&fields::FUNCTION)
         && callee_names(model, f, outer)
             .iter()

@@ -7,6 +7,7 @@
 //! nothing and stays a plain call.
 
 use super::flow::named;
+use crate::fields::KindExt as _;
 use crate::fields::{self, FieldExt};
 use crate::rules::taint::ValidatorNames;
 use crate::semantic::Model;
@@ -36,14 +37,14 @@ pub fn is_validator(model: &Model, def: Node, names: &ValidatorNames) -> bool {
         if seen > MAX_NODES {
             return false;
         }
-        match n.kind() {
+        match n.kind_name() {
             // A nested function's returns are its own.
             "function_definition" | "lambda" | "class_definition" => continue,
             "return_statement" => {
                 returns += 1;
                 match n.named_child(0) {
-                    Some(v) if v.kind() == "false" => decides = true,
-                    Some(v) if v.kind() == "true" => {}
+                    Some(v) if v.kind_name() == "false" => decides = true,
+                    Some(v) if v.kind_name() == "true" => {}
                     Some(v) if is_truth_value(model, v) => decides = true,
                     _ => return false,
                 }
@@ -59,16 +60,18 @@ pub fn is_validator(model: &Model, def: Node, names: &ValidatorNames) -> bool {
 /// An expression whose value is a truth value: a comparison, `and`/`or`/`not` of them, or
 /// a call of a predicate (`x.startswith(...)`, `bool(...)`, `is_...(...)`).
 fn is_truth_value(model: &Model, e: Node) -> bool {
-    match e.kind() {
+    match e.kind_name() {
         "comparison_operator" | "not_operator" => true,
         "parenthesized_expression" => e.named_child(0).is_some_and(|x| is_truth_value(model, x)),
         "boolean_operator" => named(e).iter().all(|x| is_truth_value(model, *x)),
         "call" => {
-            let name = e.field(&fields::FUNCTION).and_then(|f| match f.kind() {
-                "attribute" => f.field(&fields::ATTRIBUTE),
-                "identifier" => Some(f),
-                _ => None,
-            });
+            let name = e
+                .field(&fields::FUNCTION)
+                .and_then(|f| match f.kind_name() {
+                    "attribute" => f.field(&fields::ATTRIBUTE),
+                    "identifier" => Some(f),
+                    _ => None,
+                });
             name.map(|n| model.text(n)).is_some_and(|n| {
                 n == "bool"
                     || n == "isinstance"
