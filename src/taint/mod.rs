@@ -7,6 +7,7 @@
 //! a parameter reaches (sinks, the return value) and what the function returns by itself.
 //! `docs/taint.md` lists what is and is not followed.
 
+mod checkers;
 mod export;
 mod expr;
 mod external;
@@ -276,6 +277,8 @@ fn is_empty(m: &TaintModel) -> bool {
         && m.sanitizers.exits.is_empty()
         && m.sanitizers.converter_args.is_empty()
         && m.sanitizers.validators.words.is_empty()
+        && m.sanitizers.checker_prefixes.is_empty()
+        && !m.sanitizers.checkers
         && m.propagators.calls.is_empty()
         && m.propagators.methods.is_empty()
         && m.propagators.into_receiver.is_empty()
@@ -352,6 +355,8 @@ pub(crate) struct FileCtx<'a, 't> {
     pub handlers: &'a Handlers,
     /// Work done on this file so far (all passes).
     work: &'a Cell<usize>,
+    /// `def` node id → the parameters it checks as a raising checker.
+    checked: RefCell<HashMap<usize, Rc<Vec<usize>>>>,
 }
 
 impl<'a, 't> FileCtx<'a, 't> {
@@ -388,6 +393,7 @@ impl<'a, 't> FileCtx<'a, 't> {
             imports,
             handlers: &crate::project::registrations::NO_HANDLERS,
             work,
+            checked: RefCell::new(HashMap::new()),
         }
     }
 
@@ -407,6 +413,27 @@ impl<'a, 't> FileCtx<'a, 't> {
     /// Whether the work budget is used up.
     pub fn exhausted(&self) -> bool {
         self.work.get() > WORK_BUDGET
+    }
+
+    /// The parameters the function `def` of this file checks as a raising checker
+    /// (see [`checkers`]), whatever the pass trusts.
+    pub fn checked_params(&self, def: Node<'t>) -> Rc<Vec<usize>> {
+        if let Some(c) = self.checked.borrow().get(&def.id()) {
+            return c.clone();
+        }
+        let found = match self.scope_of(def) {
+            Some(scope) if def.kind() == "function_definition" => checkers::checked_params(
+                self.model,
+                def,
+                scope,
+                &self.pass.checker_prefixes,
+                &self.pass.exits,
+            ),
+            _ => Vec::new(),
+        };
+        let found = Rc::new(found);
+        self.checked.borrow_mut().insert(def.id(), found.clone());
+        found
     }
 
     /// The scope a `def` (or `class`) opens.
