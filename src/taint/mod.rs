@@ -123,7 +123,7 @@ impl TaintEngine {
         let mut registration_modules: Vec<String> = registrars
             .iter()
             .flat_map(|r| &r.calls)
-            .filter_map(|c| c.rsplit_once('.').map(|(m, _)| m.to_string()))
+            .filter_map(|c| registration_module(c))
             .collect();
         registration_modules.sort();
         registration_modules.dedup();
@@ -141,13 +141,18 @@ impl TaintEngine {
     /// name as a whole word followed by `(`. Cheap enough for every file; only the few
     /// that pass are parsed for their registrations.
     pub fn may_register(&self, bytes: &[u8], imports: &[ImportRef]) -> bool {
+        // `import flask` or `from flask import Flask` for `flask.Flask().add_url_rule`; a
+        // parent package is enough (`import aiohttp` ... `aiohttp.web.get`), since this only
+        // chooses the files whose calls are then resolved exactly.
         let imported = imports.iter().any(|i| {
             i.dots == 0
                 && self.registration_modules.iter().any(|m| {
-                    i.module == *m
-                        || m.strip_prefix(i.module.as_str())
-                            .and_then(|rest| rest.strip_prefix('.'))
-                            .is_some_and(|rest| i.names.iter().any(|n| n == rest))
+                    m.strip_prefix(i.module.as_str()).is_some_and(|rest| {
+                        rest.is_empty()
+                            || rest.strip_prefix('.').is_some_and(|rest| {
+                                i.names.is_empty() || i.names.iter().any(|n| n == rest)
+                            })
+                    })
                 })
         });
         imported
@@ -680,5 +685,14 @@ fn make_finding(
         fix: None,
         covered: Vec::new(),
         test_code: false,
+    }
+}
+
+/// The module or class a registration call needs imported: `django.urls` for
+/// `django.urls.path`, `flask.Flask` for the method call `flask.Flask().add_url_rule`.
+fn registration_module(call: &str) -> Option<String> {
+    match call.split_once("()") {
+        Some((class, _)) => Some(class.to_string()),
+        None => call.rsplit_once('.').map(|(m, _)| m.to_string()),
     }
 }
