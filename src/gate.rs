@@ -120,7 +120,7 @@ pub fn resolve(
     // The selectors were checked when the run started; an error here cannot happen.
     let sel = settings.selection(rules).unwrap_or_default();
     let off = |f: &Finding| {
-        if let Some(glob) = excluded.get(&f.path) {
+        if let Some(glob) = crate::scan::excluded_by(excluded, &f.path) {
             return Some(Hidden::Excluded(settings.exclude_reason(glob)));
         }
         let rule = rules.rules().get(f.rule_index)?;

@@ -173,8 +173,24 @@ pub struct ScanResult {
     pub lines: std::sync::Arc<LineTexts>,
 }
 
-/// Displayed path → the recorded exclusion glob that matches the file.
+/// Path (without `.` components) → the recorded exclusion glob that matches the file.
 pub type Excluded = std::collections::BTreeMap<PathBuf, String>;
+
+/// `path` as [`Excluded`] keys it: findings reported from other modules may spell the same
+/// file with a leading `./`.
+fn excluded_key(path: &Path) -> PathBuf {
+    path.components()
+        .filter(|c| !matches!(c, std::path::Component::CurDir))
+        .collect()
+}
+
+/// The recorded exclusion glob that matches the file at `path`, if any.
+pub fn excluded_by<'e>(excluded: &'e Excluded, path: &Path) -> Option<&'e str> {
+    if excluded.is_empty() {
+        return None;
+    }
+    excluded.get(&excluded_key(path)).map(String::as_str)
+}
 
 /// Lines of scanned files by (displayed path, 1-based line). A line longer than
 /// [`crate::engine::MAX_LINE_TEXT_BYTES`] is absent.
@@ -287,8 +303,18 @@ pub fn scan(engine: &Engine, opts: &ScanOptions) -> Result<ScanResult, ScanError
     result.excluded = found
         .candidates
         .iter()
-        .filter_map(|c| Some((display_path(&c.path), c.excluded_by.clone()?)))
+        .filter_map(|c| Some((excluded_key(&c.path), c.excluded_by.clone()?)))
         .collect();
+    // Excluded files are analysed for their findings only: a file a repository excludes
+    // because it does not parse (Python 2 leftovers, templates) must not make the scan
+    // incomplete.
+    let excluded = &result.excluded;
+    result
+        .diagnostics
+        .retain(|d| excluded_by(excluded, &d.path).is_none());
+    result
+        .unused_suppressions
+        .retain(|u| excluded_by(excluded, &u.path).is_none());
     result.skipped = found.skipped;
     for s in &mut result.skipped {
         s.path = display_path(&s.path);
