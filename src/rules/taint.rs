@@ -191,11 +191,16 @@ impl TaintModel {
                                 .collect(),
                         );
                     }
+                    // A registration source applies in the modules the project registers
+                    // handlers in (their analysis applies every taint rule, whatever their
+                    // text), so by text only where a registration call is written: without
+                    // this clause it would be a source of every file.
                     for names in [
                         &p.decorated_by,
                         &p.class_bases,
                         &p.param_annotated,
                         &p.passed_to,
+                        &p.registered_by,
                     ] {
                         if !names.is_empty() {
                             groups.extend(super::first_and_last(names));

@@ -361,6 +361,8 @@ impl<'t> Frame<'_, '_, 't> {
         if let Some((def, offset)) = self.local_callee(f) {
             let t = self.apply_summary(e, def, offset, &args);
             result = result.or(t);
+        } else if let Some(t) = self.indirect_call(e, f, &args) {
+            result = result.or(t);
         } else if let Some(t) = self.apply_object_method(e, f) {
             result = result.or(Some(t));
         } else if self.cx.project.is_some() {
@@ -616,7 +618,7 @@ impl<'t> Frame<'_, '_, 't> {
         })
     }
 
-    fn apply_summary(
+    pub(super) fn apply_summary(
         &mut self,
         call: Node<'t>,
         def: Node<'t>,

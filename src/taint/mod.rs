@@ -7,6 +7,7 @@
 //! a parameter reaches (sinks, the return value) and what the function returns by itself.
 //! `docs/taint.md` lists what is and is not followed.
 
+mod dispatch;
 mod export;
 mod expr;
 mod external;
@@ -470,7 +471,7 @@ impl<'a, 't> FileCtx<'a, 't> {
                     matches!(model.text(o), "self" | "cls") || names::is_super_call(model, o)
                 }),
                 _ => false,
-            };
+            } || dispatch::may_be_indirect(model, f, site.scope);
             // An attribute call `x.y` can only resolve to a name ending in `.y`; a plain
             // name may be an import alias (`from os import system as run`), so it is
             // always resolved.
