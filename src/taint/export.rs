@@ -121,6 +121,7 @@ pub(crate) fn add_pass(
             carriers: Vec::new(),
             by_field: Vec::new(),
             validator: super::validators::is_validator(cx.model, def, &cx.pass.validators),
+            checks: cx.checked_params(def).to_vec(),
         });
         while entry.own.len() <= pi {
             entry.own.push(Facts::default());

@@ -48,7 +48,7 @@ pub(super) enum ArgKey<'t> {
 
 /// The index in `plist` of the parameter an argument binds: positions shifted by `offset`
 /// (1 when `self` is passed implicitly), keywords by name; a splat binds none we can name.
-fn param_index(key: &ArgKey, offset: usize, plist: &[Param]) -> Option<usize> {
+pub(super) fn param_index(key: &ArgKey, offset: usize, plist: &[Param]) -> Option<usize> {
     let idx = match *key {
         ArgKey::Pos(p) => p + offset,
         ArgKey::Kw(k) => plist.iter().position(|p| p.name == k)?,
@@ -358,14 +358,27 @@ impl<'t> Frame<'_, '_, 't> {
             return None;
         }
         let callee = names.first().cloned().unwrap_or_else(|| self.quote(f));
+        // Arguments a raising checker tests are not passed on: their data returns only
+        // after the check, and they are clean once the call returns.
+        let checked = self.checked_args(f, &args);
+        let passed: Vec<Arg<'t>> = match checked.is_empty() {
+            true => args.clone(),
+            false => (args.iter().enumerate())
+                .filter(|(i, _)| !checked.contains(i))
+                .map(|(_, a)| a.clone())
+                .collect(),
+        };
         if let Some((def, offset)) = self.local_callee(f) {
-            let t = self.apply_summary(e, def, offset, &args);
+            let t = self.apply_summary(e, def, offset, &passed);
             result = result.or(t);
         } else if let Some(t) = self.apply_object_method(e, f) {
             result = result.or(Some(t));
         } else if self.cx.project.is_some() {
-            let t = self.apply_external(e, f, &args);
+            let t = self.apply_external(e, f, &passed);
             result = result.or(t);
+        }
+        for &i in &checked {
+            self.clean_checked(args[i].node);
         }
         let method = (f.kind_name() == "attribute")
             .then(|| f.field(&fields::ATTRIBUTE).map(|a| model.text(a)))

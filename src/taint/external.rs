@@ -421,7 +421,7 @@ impl<'t> Frame<'_, '_, 't> {
 }
 
 /// The parameter position an argument binds in a summarised signature.
-fn param_position(key: &ArgKey, offset: usize, params: &[String]) -> Option<usize> {
+pub(super) fn param_position(key: &ArgKey, offset: usize, params: &[String]) -> Option<usize> {
     let idx = match *key {
         ArgKey::Pos(p) => p + offset,
         ArgKey::Kw(k) => params.iter().position(|p| p == k)?,

@@ -342,16 +342,7 @@ impl<'c, 'a, 't> Frame<'c, 'a, 't> {
                     self.taint_weakly(key, t, target, "stored into");
                 }
             }
-            "pattern_list"
-            | "tuple_pattern"
-            | "list_pattern"
-            | "tuple"
-            | "list"
-            | "expression_list"
-            | "list_splat_pattern"
-            | "list_splat"
-            | "parenthesized_expression"
-            | "as_pattern_target" => {
+            k if is_unpacking(k) => {
                 for k in named(target) {
                     self.bind(k, t.clone());
                 }
@@ -607,6 +598,23 @@ impl<'c, 'a, 't> Frame<'c, 'a, 't> {
 pub(super) fn named(n: Node) -> Vec<Node> {
     let mut cursor = n.walk();
     n.named_children(&mut cursor).collect()
+}
+
+/// Assignment targets that bind each of their elements (`a, (b, *c) = …`).
+pub(super) fn is_unpacking(kind: &str) -> bool {
+    matches!(
+        kind,
+        "pattern_list"
+            | "tuple_pattern"
+            | "list_pattern"
+            | "tuple"
+            | "list"
+            | "expression_list"
+            | "list_splat_pattern"
+            | "list_splat"
+            | "parenthesized_expression"
+            | "as_pattern_target"
+    )
 }
 
 fn is_sequence(n: Node) -> bool {

@@ -7,6 +7,7 @@
 //! a parameter reaches (sinks, the return value) and what the function returns by itself.
 //! `docs/taint.md` lists what is and is not followed.
 
+mod checkers;
 mod export;
 mod expr;
 mod external;
@@ -122,7 +123,7 @@ impl TaintEngine {
         let mut registration_modules: Vec<String> = registrars
             .iter()
             .flat_map(|r| &r.calls)
-            .filter_map(|c| c.rsplit_once('.').map(|(m, _)| m.to_string()))
+            .filter_map(|c| registration_module(c))
             .collect();
         registration_modules.sort();
         registration_modules.dedup();
@@ -140,13 +141,18 @@ impl TaintEngine {
     /// name as a whole word followed by `(`. Cheap enough for every file; only the few
     /// that pass are parsed for their registrations.
     pub fn may_register(&self, bytes: &[u8], imports: &[ImportRef]) -> bool {
+        // `import flask` or `from flask import Flask` for `flask.Flask().add_url_rule`; a
+        // parent package is enough (`import aiohttp` ... `aiohttp.web.get`), since this only
+        // chooses the files whose calls are then resolved exactly.
         let imported = imports.iter().any(|i| {
             i.dots == 0
                 && self.registration_modules.iter().any(|m| {
-                    i.module == *m
-                        || m.strip_prefix(i.module.as_str())
-                            .and_then(|rest| rest.strip_prefix('.'))
-                            .is_some_and(|rest| i.names.iter().any(|n| n == rest))
+                    m.strip_prefix(i.module.as_str()).is_some_and(|rest| {
+                        rest.is_empty()
+                            || rest.strip_prefix('.').is_some_and(|rest| {
+                                i.names.is_empty() || i.names.iter().any(|n| n == rest)
+                            })
+                    })
                 })
         });
         imported
@@ -276,6 +282,8 @@ fn is_empty(m: &TaintModel) -> bool {
         && m.sanitizers.exits.is_empty()
         && m.sanitizers.converter_args.is_empty()
         && m.sanitizers.validators.words.is_empty()
+        && m.sanitizers.checker_prefixes.is_empty()
+        && !m.sanitizers.checkers
         && m.propagators.calls.is_empty()
         && m.propagators.methods.is_empty()
         && m.propagators.into_receiver.is_empty()
@@ -350,6 +358,8 @@ pub(crate) struct FileCtx<'a, 't> {
     pub handlers: &'a Handlers,
     /// Work done on this file so far (all passes).
     work: &'a Cell<usize>,
+    /// `def` node id → the parameters it checks as a raising checker.
+    checked: RefCell<HashMap<usize, Rc<Vec<usize>>>>,
 }
 
 impl<'a, 't> FileCtx<'a, 't> {
@@ -378,6 +388,7 @@ impl<'a, 't> FileCtx<'a, 't> {
             imports,
             handlers: &crate::project::registrations::NO_HANDLERS,
             work,
+            checked: RefCell::new(HashMap::new()),
         }
     }
 
@@ -397,6 +408,27 @@ impl<'a, 't> FileCtx<'a, 't> {
     /// Whether the work budget is used up.
     pub fn exhausted(&self) -> bool {
         self.work.get() > WORK_BUDGET
+    }
+
+    /// The parameters the function `def` of this file checks as a raising checker
+    /// (see [`checkers`]), whatever the pass trusts.
+    pub fn checked_params(&self, def: Node<'t>) -> Rc<Vec<usize>> {
+        if let Some(c) = self.checked.borrow().get(&def.id()) {
+            return c.clone();
+        }
+        let found = match self.scope_of(def) {
+            Some(scope) if def.kind() == "function_definition" => checkers::checked_params(
+                self.model,
+                def,
+                scope,
+                &self.pass.checker_prefixes,
+                &self.pass.exits,
+            ),
+            _ => Vec::new(),
+        };
+        let found = Rc::new(found);
+        self.checked.borrow_mut().insert(def.id(), found.clone());
+        found
     }
 
     /// The scope a `def` (or `class`) opens.
@@ -647,5 +679,14 @@ fn make_finding(
         fix: None,
         covered: Vec::new(),
         test_code: false,
+    }
+}
+
+/// The module or class a registration call needs imported: `django.urls` for
+/// `django.urls.path`, `flask.Flask` for the method call `flask.Flask().add_url_rule`.
+fn registration_module(call: &str) -> Option<String> {
+    match call.split_once("()") {
+        Some((class, _)) => Some(class.to_string()),
+        None => call.rsplit_once('.').map(|(m, _)| m.to_string()),
     }
 }
