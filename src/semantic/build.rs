@@ -39,6 +39,7 @@ pub(super) fn build<'t>(root: Node<'t>, source: &'t [u8]) -> Model<'t> {
             globals: std::collections::HashMap::new(),
             import_statements: Vec::new(),
             argument_names: std::cell::OnceCell::new(),
+            callees_by_function: std::cell::OnceCell::new(),
         },
         scope_stack: vec![(0, 0)],
         cond_stack: Vec::new(),

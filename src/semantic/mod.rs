@@ -146,12 +146,52 @@ pub struct Model<'t> {
     pub import_statements: Vec<(Node<'t>, bool)>,
     /// Plain names passed as call arguments anywhere in the file, computed on first use.
     pub argument_names: std::cell::OnceCell<std::collections::HashSet<String>>,
+    /// By the start byte of each `def`: what the calls inside it (nested ones included)
+    /// resolve to, as `name()`; computed on first use.
+    pub callees_by_function:
+        std::cell::OnceCell<std::collections::HashMap<usize, std::collections::HashSet<String>>>,
 }
 
 impl<'t> Model<'t> {
     /// Walks `root` once and records scopes, bindings and calls.
     pub fn build(root: Node<'t>, source: &'t [u8]) -> Model<'t> {
         build::build(root, source)
+    }
+
+    /// What the calls inside each `def` resolve to (see [`Model::callees_by_function`]): one
+    /// pass over the file's calls, so that asking about many calls of one function stays
+    /// linear.
+    pub fn function_callees(
+        &self,
+    ) -> &std::collections::HashMap<usize, std::collections::HashSet<String>> {
+        self.callees_by_function.get_or_init(|| {
+            let mut out: std::collections::HashMap<usize, std::collections::HashSet<String>> =
+                std::collections::HashMap::new();
+            for site in &self.calls {
+                let names: Vec<String> = self
+                    .resolve(site.node, site.scope)
+                    .into_iter()
+                    .filter_map(|v| match v {
+                        Value::Name(n) => Some(n),
+                        _ => None,
+                    })
+                    .collect();
+                if names.is_empty() {
+                    continue;
+                }
+                let mut s = Some(site.scope);
+                while let Some(id) = s {
+                    let node = self.scopes[id].node;
+                    if node.kind() == "function_definition" {
+                        out.entry(node.start_byte())
+                            .or_default()
+                            .extend(names.iter().cloned());
+                    }
+                    s = self.scopes[id].parent;
+                }
+            }
+            out
+        })
     }
 
     /// Whether `name` is passed as a plain-name argument (positional or keyword value) to
