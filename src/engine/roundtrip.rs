@@ -327,7 +327,7 @@ fn returns_own_pickle<'t>(model: &Model<'t>, arg: Node<'t>, scope: ScopeId) -> b
     returned.dedup();
     returned.iter().all(|name| {
         let empty_buffer = model.scopes[inner].bindings.get(name).is_some_and(|bs| {
-            matches!(bs.as_slice(), [b] if matches!(b.kind,
+            matches!(bs, [b] if matches!(b.kind,
             crate::semantic::BindingKind::Assign(v)
                 if v.kind() == "call"
                     && v.field(&fields::ARGUMENTS).is_some_and(|a| a.named_child_count() == 0)

@@ -408,7 +408,7 @@ pub(crate) fn add_names(cx: &FileCtx, summary: &mut ModuleSummary) {
         }
         summary.classes.insert(model.text(name).to_string(), bases);
     }
-    for (name, bindings) in &model.scopes[0].bindings {
+    for (name, bindings) in model.scopes[0].bindings.iter() {
         let ctor = bindings.iter().find_map(|b| match b.kind {
             BindingKind::Assign(v) if v.kind() == "call" => v.field(&fields::FUNCTION),
             _ => None,

@@ -342,8 +342,6 @@ pub(crate) struct FileCtx<'a, 't> {
     pub rules: &'a RuleSet,
     pub applicable: &'a [bool],
     pub model: &'a Model<'t>,
-    /// `def` node id → its scope.
-    scope_of_def: HashMap<usize, ScopeId>,
     /// Summaries of this file's functions, solved to a fixpoint.
     solver: RefCell<solve::Solver<'t>>,
     /// Whether the pass has request-object parameter sources.
@@ -376,20 +374,12 @@ impl<'a, 't> FileCtx<'a, 't> {
         imports: &'a external::ImportMap,
         work: &'a Cell<usize>,
     ) -> Self {
-        let scope_of_def = model
-            .scopes
-            .iter()
-            .enumerate()
-            .filter(|(_, s)| s.kind != ScopeKind::Module)
-            .map(|(i, s)| (s.node.id(), i))
-            .collect();
         FileCtx {
             pass,
             pass_index,
             rules,
             applicable,
             model,
-            scope_of_def,
             solver: RefCell::new(solve::Solver::default()),
             has_carriers: !pass.carrier_sets.is_empty(),
             carrier_union: Rc::new(carrier_union(&pass.carrier_sets)),
@@ -443,7 +433,7 @@ impl<'a, 't> FileCtx<'a, 't> {
 
     /// The scope a `def` (or `class`) opens.
     pub fn scope_of(&self, def: Node<'t>) -> Option<ScopeId> {
-        self.scope_of_def.get(&def.id()).copied()
+        self.model.scope_of(def).filter(|&s| s != 0)
     }
 
     /// Analyses every function holding a source and a sink candidate, plus the module body;
@@ -508,8 +498,12 @@ impl<'a, 't> FileCtx<'a, 't> {
                 "identifier" => true,
                 _ => false,
             };
-            let other_module =
-                self.project.is_some() && external::target(self, site.scope, f).is_some();
+            // A call under an import that names no project file (`os.system`) cannot
+            // reach another module's summary: counting it would run every pass over every
+            // function that calls a library.
+            let other_module = self.project.is_some_and(|p| {
+                external::target(self, site.scope, f).is_some_and(|(t, _, _)| p.may_reach(t))
+            });
             let local = local || other_module;
             // Method sinks (`cursor.execute`) and persisting calls match on the name alone.
             let sink = local
