@@ -360,7 +360,8 @@ fn run_scan(cli: &Cli, args: &ScanArgs, rules: RuleSet) -> Result<ExitCode, CliE
     let engine = Engine::new(rules, !args.no_prefilter);
     let opts = ScanOptions {
         paths: args.paths.clone(),
-        excludes: settings.all_excludes(),
+        excludes: settings.trusted_excludes(),
+        recorded_excludes: settings.recorded_excludes(),
         threads: args.threads,
         max_file_bytes: args.max_file_size.saturating_mul(1024 * 1024),
         respect_ignore: !args.no_respect_ignore,
@@ -467,7 +468,8 @@ fn fixable_filter(
     let key = |f: &crate::finding::Finding| -> Key {
         (f.path.clone(), f.rule_id.clone(), f.fingerprint.clone())
     };
-    let shown = gate::reported(&result.findings, settings, rules).map_err(CliError::Usage)?;
+    let shown = gate::reported(&result.findings, &result.excluded, settings, rules)
+        .map_err(CliError::Usage)?;
     let keys: std::collections::HashSet<Key> = shown
         .iter()
         .flat_map(|f| std::iter::once(f).chain(&f.covered))

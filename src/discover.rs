@@ -52,6 +52,9 @@ pub struct Candidate {
     pub explicit: bool,
     /// Has no extension: scanned only if its first line is a python shebang.
     pub needs_shebang: bool,
+    /// The recorded exclusion glob ([`WalkOptions::recorded`]) that matches the file or one
+    /// of its folders: the file is analysed, and its findings are kept as hidden.
+    pub excluded_by: Option<String>,
 }
 
 /// Why a Python file was not scanned.
@@ -111,12 +114,17 @@ pub struct Skipped {
 pub struct WalkOptions {
     /// Honour `.gitignore` / `.ignore` for untracked files (`--no-respect-ignore` clears it).
     pub respect_ignore: bool,
+    /// Exclusion globs set by the scanned repository's own configuration. The files they
+    /// match are found all the same, each with its glob ([`Candidate::excluded_by`]), so
+    /// that what a repository excludes is analysed and recorded rather than unseen.
+    pub recorded: Excludes,
 }
 
 impl Default for WalkOptions {
     fn default() -> Self {
         WalkOptions {
             respect_ignore: true,
+            recorded: Excludes::default(),
         }
     }
 }
@@ -155,10 +163,15 @@ impl std::error::Error for DiscoverError {}
 
 /// Exclusion globs. A glob without `/` matches any single path component (`tests`,
 /// `*_pb2.py`); a glob with `/` matches the path relative to the walk root (`src/gen/**`).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Excludes {
+    /// The globs as given, so that a match can name the one that decided.
+    globs: Vec<String>,
     by_name: GlobSet,
+    /// Index in `globs` of each glob of `by_name`.
+    name_index: Vec<usize>,
     by_path: GlobSet,
+    path_index: Vec<usize>,
 }
 
 impl Excludes {
@@ -166,14 +179,17 @@ impl Excludes {
     pub fn new(globs: &[String]) -> Result<Excludes, DiscoverError> {
         let mut by_name = GlobSetBuilder::new();
         let mut by_path = GlobSetBuilder::new();
-        for g in globs {
+        let (mut name_index, mut path_index) = (Vec::new(), Vec::new());
+        for (i, g) in globs.iter().enumerate() {
             let trimmed = g.trim_end_matches('/');
             let glob = Glob::new(trimmed.trim_start_matches("./"))
                 .map_err(|e| DiscoverError::BadGlob(g.clone(), e.to_string()))?;
             if trimmed.contains('/') {
                 by_path.add(glob);
+                path_index.push(i);
             } else {
                 by_name.add(glob);
+                name_index.push(i);
             }
         }
         let build = |b: GlobSetBuilder| {
@@ -181,30 +197,60 @@ impl Excludes {
                 .map_err(|e| DiscoverError::BadGlob(globs.join(" "), e.to_string()))
         };
         Ok(Excludes {
+            globs: globs.to_vec(),
             by_name: build(by_name)?,
+            name_index,
             by_path: build(by_path)?,
+            path_index,
         })
     }
 
     /// Whether `path` (found under `root`) is excluded.
     pub fn excluded(&self, root: &Path, path: &Path) -> bool {
-        if path
-            .file_name()
-            .is_some_and(|name| self.by_name.is_match(Path::new(name)))
-        {
-            return true;
+        self.matching(root, path).is_some()
+    }
+
+    /// The first glob (in the order given) that excludes `path` (found under `root`).
+    pub fn matching(&self, root: &Path, path: &Path) -> Option<&str> {
+        if self.globs.is_empty() {
+            return None;
         }
+        let by_name = path.file_name().and_then(|name| {
+            self.by_name
+                .matches(Path::new(name))
+                .into_iter()
+                .min()
+                .map(|i| self.name_index[i])
+        });
         let rel = path.strip_prefix(root).unwrap_or(path);
-        self.by_path.is_match(rel)
+        let by_path = self
+            .by_path
+            .matches(rel)
+            .into_iter()
+            .min()
+            .map(|i| self.path_index[i]);
+        let first = match (by_name, by_path) {
+            (Some(a), Some(b)) => a.min(b),
+            (a, b) => a.or(b)?,
+        };
+        Some(&self.globs[first])
     }
 
     /// Whether `path` or one of its directories below `root` is excluded.
     fn excluded_at_depth(&self, root: &Path, path: &Path) -> bool {
+        self.matching_at_depth(root, path).is_some()
+    }
+
+    /// The glob that excludes `path` or the outermost of its directories below `root`.
+    fn matching_at_depth(&self, root: &Path, path: &Path) -> Option<String> {
+        if self.globs.is_empty() {
+            return None;
+        }
         let rel = path.strip_prefix(root).unwrap_or(path);
         let mut at = root.to_path_buf();
-        rel.components().any(|c| {
+        rel.components().find_map(|c| {
             at.push(c);
-            self.excluded(root, &at)
+            self.matching(root, &at).map(str::to_string)
         })
     }
 }
@@ -246,6 +292,7 @@ pub fn discover_with(
                 path: p.clone(),
                 explicit: true,
                 needs_shebang: false,
+                excluded_by: None,
             });
         }
     }
@@ -402,7 +449,8 @@ impl State<'_> {
             } else if default && !tracked {
                 self.skip(path, SkipReason::DefaultExcluded);
             } else {
-                self.entry(path, meta.file_type(), needs_shebang);
+                let by = self.opts.recorded.matching_at_depth(root, &path);
+                self.entry(path, meta.file_type(), needs_shebang, by);
             }
         }
         for rel in files.ignored {
@@ -418,7 +466,8 @@ impl State<'_> {
             }
             if !self.opts.respect_ignore && !venv && !default {
                 if let Ok(meta) = std::fs::symlink_metadata(&path) {
-                    self.entry(path, meta.file_type(), false);
+                    let by = self.opts.recorded.matching_at_depth(root, &path);
+                    self.entry(path, meta.file_type(), false, by);
                 }
                 continue;
             }
@@ -446,12 +495,19 @@ impl State<'_> {
     }
 
     /// A non-directory entry found in the tree: a candidate, or a diagnostic.
-    fn entry(&mut self, path: PathBuf, ft: std::fs::FileType, needs_shebang: bool) {
+    fn entry(
+        &mut self,
+        path: PathBuf,
+        ft: std::fs::FileType,
+        needs_shebang: bool,
+        excluded_by: Option<String>,
+    ) {
         if ft.is_file() {
             self.out.candidates.push(Candidate {
                 path,
                 explicit: false,
                 needs_shebang,
+                excluded_by,
             });
         } else if ft.is_symlink() {
             let points_to_dir = std::fs::metadata(&path).is_ok_and(|m| m.is_dir());
@@ -514,8 +570,6 @@ impl State<'_> {
 
     /// The walk outside git: honours ignore files when `respect_ignore`.
     fn walk(&mut self, root: &Path, top: &Path, respect_ignore: bool) {
-        // The stack holds (directory, why its files are skipped, ignore files from the
-        // outermost directory down to it).
         // Ignore patterns are matched against absolute paths, so that those of the
         // directories above `top` apply to the relative paths the walk reports.
         let abs_top = std::path::absolute(top).unwrap_or_else(|_| top.to_path_buf());
@@ -529,9 +583,11 @@ impl State<'_> {
                 inherited.push(std::rc::Rc::new(ig));
             }
         }
-        let mut stack: Vec<(PathBuf, Option<SkipReason>, Vec<std::rc::Rc<DirIgnores>>)> =
-            vec![(top.to_path_buf(), None, inherited)];
-        while let Some((dir, skipped, mut ignores)) = stack.pop() {
+        // The stack also carries the recorded exclusion glob that matched the directory or
+        // one above it (see `WalkOptions::recorded`).
+        let top_recorded = self.opts.recorded.matching_at_depth(root, top);
+        let mut stack: Vec<Walking> = vec![(top.to_path_buf(), None, top_recorded, inherited)];
+        while let Some((dir, skipped, recorded, mut ignores)) = stack.pop() {
             if respect_ignore && skipped.is_none() {
                 let ig = self.dir_ignores(&absolute(&dir), &dir);
                 ignores.push(std::rc::Rc::new(ig));
@@ -576,8 +632,11 @@ impl State<'_> {
                         None
                     }
                 });
+                let recorded = recorded
+                    .clone()
+                    .or_else(|| self.opts.recorded.matching(root, &path).map(str::to_string));
                 if is_dir {
-                    stack.push((path, reason, ignores.clone()));
+                    stack.push((path, reason, recorded, ignores.clone()));
                     continue;
                 }
                 let Some(needs_shebang) = is_python_name(&path) else {
@@ -590,12 +649,21 @@ impl State<'_> {
                             self.skip(path, r);
                         }
                     }
-                    None => self.entry(path, ft, needs_shebang),
+                    None => self.entry(path, ft, needs_shebang, recorded),
                 }
             }
         }
     }
 }
+
+/// A directory still to walk: its path, why its files are skipped, the recorded exclusion
+/// glob that covers it, and the ignore files from the outermost directory down to it.
+type Walking = (
+    PathBuf,
+    Option<SkipReason>,
+    Option<String>,
+    Vec<std::rc::Rc<DirIgnores>>,
+);
 
 /// Whether the ignore files (outermost first) ignore `path`: the most specific directory
 /// with a matching pattern decides, and within a directory `.ignore` wins over `.gitignore`.

@@ -235,6 +235,10 @@ fn describe_condition(c: &Condition) -> String {
         Test::LiteralString => format!("{arg} is a non-empty constant string"),
         Test::Prefix(g, true) => format!("{arg} starts with constant text matching `{}`", g.text),
         Test::Lacks(n) => format!("{arg} is a list holding none of {}", names(n)),
+        Test::NotSitePath(n) => format!(
+            "{arg} is not certainly a path of this site (a `/path` or a call of {} first)",
+            names(n)
+        ),
         Test::Prefix(g, false) => {
             format!(
                 "{arg} does not start with constant text matching `{}`",

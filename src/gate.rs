@@ -6,7 +6,7 @@ use crate::finding::{Confidence, Finding, Severity};
 use crate::report::inert;
 use crate::report::{self, Format, Report, text};
 use crate::rules::RuleSet;
-use crate::scan::ScanResult;
+use crate::scan::{Excluded, ScanResult};
 use crate::settings::{Profile, Settings};
 use std::io::Write;
 use std::process::ExitCode;
@@ -20,6 +20,9 @@ pub enum Hidden {
     Rules(String),
     /// `per-file-ignores`, with the configuration file.
     PerFile(String),
+    /// In a file the scanned repository's `exclude` / `extend-exclude` matches, with the
+    /// glob and the configuration file.
+    Excluded(String),
     /// A low-confidence finding outside the default profile.
     Profile,
     /// Below `min-confidence`.
@@ -32,7 +35,7 @@ impl Hidden {
     /// The sentence SARIF gives as the suppression's justification.
     pub fn justification(&self) -> String {
         match self {
-            Hidden::Rules(why) | Hidden::PerFile(why) => why.clone(),
+            Hidden::Rules(why) | Hidden::PerFile(why) | Hidden::Excluded(why) => why.clone(),
             Hidden::Profile => {
                 "low confidence: outside the default profile (shown with --profile audit)".into()
             }
@@ -46,6 +49,7 @@ impl Hidden {
         match self {
             Hidden::Rules(_) => HiddenKind::Rules,
             Hidden::PerFile(_) => HiddenKind::PerFile,
+            Hidden::Excluded(_) => HiddenKind::Exclude,
             Hidden::Profile => HiddenKind::Profile,
             Hidden::Confidence(_) => HiddenKind::Confidence,
             Hidden::Baseline(_) => HiddenKind::Baseline,
@@ -61,6 +65,7 @@ pub enum HiddenKind {
     Confidence,
     Rules,
     PerFile,
+    Exclude,
     Baseline,
 }
 
@@ -72,6 +77,7 @@ impl HiddenKind {
             HiddenKind::Confidence => "below --min-confidence",
             HiddenKind::Rules => "by select/ignore",
             HiddenKind::PerFile => "by per-file-ignores",
+            HiddenKind::Exclude => "in files the configuration excludes",
             HiddenKind::Baseline => "by the baseline",
         }
     }
@@ -100,18 +106,23 @@ pub struct Selected<'a> {
     pub baselined: usize,
 }
 
-/// The scan's findings with `select`, `ignore` and `per-file-ignores` applied to each of the
-/// ids a finding answers to, and test code marked. A merged finding whose own rule is off
-/// gives way to the findings it covers (as they were before the merge); one whose covered
-/// rules are off drops them. Findings switched off are kept, with the reason.
+/// The scan's findings with the configured exclusions (`excluded`, see
+/// [`crate::scan::ScanResult::excluded`]), `select`, `ignore` and `per-file-ignores` applied
+/// to each of the ids a finding answers to, and test code marked. A merged finding whose own
+/// rule is off gives way to the findings it covers (as they were before the merge); one
+/// whose covered rules are off drops them. Findings switched off are kept, with the reason.
 pub fn resolve(
     findings: &[Finding],
+    excluded: &Excluded,
     settings: &Settings,
     rules: &RuleSet,
 ) -> Vec<(Finding, Option<Hidden>)> {
     // The selectors were checked when the run started; an error here cannot happen.
     let sel = settings.selection(rules).unwrap_or_default();
     let off = |f: &Finding| {
+        if let Some(glob) = crate::scan::excluded_by(excluded, &f.path) {
+            return Some(Hidden::Excluded(settings.exclude_reason(glob)));
+        }
         let rule = rules.rules().get(f.rule_index)?;
         settings
             .rules_off_reason(rule, rules, &sel)
@@ -156,8 +167,8 @@ pub fn resolve(
     out
 }
 
-/// Findings of enabled rules outside `per-file-ignores`, before any other filter: what a
-/// baseline records (so raising `min-confidence` later never surfaces old findings).
+/// Findings of enabled rules outside `per-file-ignores` and excluded files, before any
+/// other filter: what a baseline records (so raising `min-confidence` later never surfaces old findings).
 pub fn in_scope(resolved: &[(Finding, Option<Hidden>)]) -> Vec<&Finding> {
     resolved
         .iter()
@@ -210,10 +221,11 @@ pub fn select<'a>(
 /// server shows.
 pub fn reported(
     findings: &[Finding],
+    excluded: &Excluded,
     settings: &Settings,
     rules: &RuleSet,
 ) -> Result<Vec<Finding>, String> {
-    let resolved = resolve(findings, settings, rules);
+    let resolved = resolve(findings, excluded, settings, rules);
     let baseline = read_baseline(settings)?;
     Ok(
         select(&resolved, settings, baseline_arg(settings, &baseline))
@@ -397,7 +409,7 @@ pub fn finish(
         .write_all(inert::guard(&warnings(result)).as_bytes())
         .map_err(io)?;
 
-    let resolved = resolve(&result.findings, settings, rules);
+    let resolved = resolve(&result.findings, &result.excluded, settings, rules);
     if let Some(path) = &settings.ci.write_baseline {
         let scoped = in_scope(&resolved);
         let b = Baseline::record(scoped.into_iter().filter(|f| !f.suppressed), &settings.root);

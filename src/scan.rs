@@ -101,7 +101,11 @@ impl Drop for BudgetGuard<'_> {
 #[derive(Debug, Clone)]
 pub struct ScanOptions {
     pub paths: Vec<PathBuf>,
+    /// Globs whose files are not analysed at all (the command line's, a `--config` file's).
     pub excludes: Vec<String>,
+    /// Globs from the scanned repository's configuration: their files are analysed and
+    /// their findings recorded as hidden ([`ScanResult::excluded`]).
+    pub recorded_excludes: Vec<String>,
     /// Worker threads; 0 means one per core.
     pub threads: usize,
     pub max_file_bytes: u64,
@@ -126,6 +130,7 @@ impl Default for ScanOptions {
         ScanOptions {
             paths: vec![PathBuf::from(".")],
             excludes: Vec::new(),
+            recorded_excludes: Vec::new(),
             threads: 0,
             max_file_bytes: DEFAULT_MAX_FILE_BYTES,
             respect_ignore: true,
@@ -156,6 +161,9 @@ pub struct ScanResult {
     pub unused_suppressions: Vec<crate::suppress::UnusedSuppression>,
     /// Python files discovery left out, with the reason, sorted by path.
     pub skipped: Vec<Skipped>,
+    /// Files analysed although a recorded exclusion glob matches them (see
+    /// [`ScanOptions::recorded_excludes`]), by displayed path, with the glob.
+    pub excluded: Excluded,
     /// Remarks on how the files were listed (for example, git could not be used) and on
     /// how they were analysed (whole-program analysis switched off for a large tree).
     pub walk_notes: Vec<String>,
@@ -163,6 +171,25 @@ pub struct ScanResult {
     /// multi-line matches), taken while the file was in memory so that no reporter reads a
     /// scanned file again.
     pub lines: std::sync::Arc<LineTexts>,
+}
+
+/// Path (without `.` components) → the recorded exclusion glob that matches the file.
+pub type Excluded = std::collections::BTreeMap<PathBuf, String>;
+
+/// `path` as [`Excluded`] keys it: findings reported from other modules may spell the same
+/// file with a leading `./`.
+fn excluded_key(path: &Path) -> PathBuf {
+    path.components()
+        .filter(|c| !matches!(c, std::path::Component::CurDir))
+        .collect()
+}
+
+/// The recorded exclusion glob that matches the file at `path`, if any.
+pub fn excluded_by<'e>(excluded: &'e Excluded, path: &Path) -> Option<&'e str> {
+    if excluded.is_empty() {
+        return None;
+    }
+    excluded.get(&excluded_key(path)).map(String::as_str)
 }
 
 /// Lines of scanned files by (displayed path, 1-based line). A line longer than
@@ -269,9 +296,25 @@ pub fn scan(engine: &Engine, opts: &ScanOptions) -> Result<ScanResult, ScanError
     let excludes = Excludes::new(&opts.excludes).map_err(ScanError::Discover)?;
     let walk = WalkOptions {
         respect_ignore: opts.respect_ignore,
+        recorded: Excludes::new(&opts.recorded_excludes).map_err(ScanError::Discover)?,
     };
     let found = discover_with(&opts.paths, &excludes, &walk).map_err(ScanError::Discover)?;
     let mut result = scan_candidates(engine, opts, &found.candidates, found.diagnostics)?;
+    result.excluded = found
+        .candidates
+        .iter()
+        .filter_map(|c| Some((excluded_key(&c.path), c.excluded_by.clone()?)))
+        .collect();
+    // Excluded files are analysed for their findings only: a file a repository excludes
+    // because it does not parse (Python 2 leftovers, templates) must not make the scan
+    // incomplete.
+    let excluded = &result.excluded;
+    result
+        .diagnostics
+        .retain(|d| excluded_by(excluded, &d.path).is_none());
+    result
+        .unused_suppressions
+        .retain(|u| excluded_by(excluded, &u.path).is_none());
     result.skipped = found.skipped;
     for s in &mut result.skipped {
         s.path = display_path(&s.path);

@@ -196,6 +196,9 @@ pub struct Settings {
     extend_ignore: Vec<RuleList>,
     pub exclude: Vec<String>,
     pub extend_exclude: Vec<String>,
+    /// How many of `exclude` and of `extend_exclude` (its first ones) the scanned
+    /// repository's configuration file set; the others are the command line's.
+    exclude_from_repo: (usize, usize),
     per_file: Vec<PerFile>,
     pub fail_on: Severity,
     pub min_confidence: Confidence,
@@ -341,18 +344,33 @@ impl Settings {
             rule_list(cli.extend_ignore, &None),
         ];
         let mut extend_exclude = values.extend_exclude.clone().unwrap_or_default();
+        let exclude = if cli.exclude.is_empty() {
+            values.exclude.clone().unwrap_or_default()
+        } else {
+            cli.exclude.to_vec()
+        };
+        // A `--config` file is the workflow's own, as trusted as the command line.
+        let exclude_from_repo = if ci.config.is_some() {
+            (0, 0)
+        } else {
+            (
+                if cli.exclude.is_empty() {
+                    exclude.len()
+                } else {
+                    0
+                },
+                extend_exclude.len(),
+            )
+        };
         extend_exclude.extend(ci.extend_exclude.iter().cloned());
         Ok(Settings {
             select: rule_list(cli.select, &values.select),
             ignore: rule_list(cli.ignore, &values.ignore),
             extend_select,
             extend_ignore,
-            exclude: if cli.exclude.is_empty() {
-                values.exclude.clone().unwrap_or_default()
-            } else {
-                cli.exclude.to_vec()
-            },
+            exclude,
             extend_exclude,
+            exclude_from_repo,
             per_file,
             fail_on: ci.fail_on.or(values.fail_on).unwrap_or(Severity::Low),
             min_confidence: ci
@@ -376,6 +394,40 @@ impl Settings {
         let mut all = self.exclude.clone();
         all.extend(self.extend_exclude.iter().cloned());
         all
+    }
+
+    /// The exclusion globs the user chose (`--exclude`, `--extend-exclude`, a `--config`
+    /// file): files they match are not analysed at all.
+    pub fn trusted_excludes(&self) -> Vec<String> {
+        let (e, x) = self.exclude_from_repo;
+        let mut globs = self.exclude[e..].to_vec();
+        globs.extend(self.extend_exclude[x..].iter().cloned());
+        globs
+    }
+
+    /// The exclusion globs of the scanned repository's own configuration file: files they
+    /// match are analysed, and their findings kept as hidden ([`Self::exclude_reason`]), so
+    /// that a repository cannot make code disappear from the report.
+    pub fn recorded_excludes(&self) -> Vec<String> {
+        let (e, x) = self.exclude_from_repo;
+        let mut globs = self.exclude[..e].to_vec();
+        globs.extend(self.extend_exclude[..x].iter().cloned());
+        globs
+    }
+
+    /// Why a finding in a file that the recorded exclusion glob `glob` matches is hidden.
+    pub fn exclude_reason(&self, glob: &str) -> String {
+        let (e, _) = self.exclude_from_repo;
+        let key = if self.exclude[..e].iter().any(|g| g == glob) {
+            "exclude"
+        } else {
+            "extend-exclude"
+        };
+        let file = self
+            .config
+            .as_ref()
+            .map_or_else(|| "the configuration".to_string(), |c| slash_path(&c.path));
+        format!("excluded by {key} pattern '{glob}' in {file}")
     }
 
     /// Checks that every selector named anywhere selects some rule in `rules`.

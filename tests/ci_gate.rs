@@ -944,6 +944,137 @@ calls = ["acme.unsafe_read"]
     }
 }
 
+/// `(path, justification of the external suppression)` of every SARIF result.
+fn sarif_results(log: &Value) -> Vec<(String, Option<String>)> {
+    log["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let uri = r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+                .as_str()
+                .unwrap()
+                .to_string();
+            let why = r["suppressions"]
+                .as_array()
+                .and_then(|s| s.iter().find(|s| s["kind"] == "external"))
+                .map(|s| s["justification"].as_str().unwrap().to_string());
+            (uri, why)
+        })
+        .collect()
+}
+
+#[test]
+fn files_the_repository_configuration_excludes_are_analysed_and_recorded() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    write(
+        d,
+        "pyproject.toml",
+        "[tool.pyaudit]\nexclude = [\"gen_*.py\"]\nextend-exclude = [\"vendor\"]\n",
+    );
+    write(d, "src/app.py", VULN);
+    write(d, "src/gen_api.py", VULN);
+    write(d, "vendor/lib/deep.py", VULN);
+    // A helper in an excluded tree still takes part in cross-module flows.
+    write(
+        d,
+        "vendor/shell.py",
+        "import subprocess\n\ndef run(cmd):\n    subprocess.call(cmd, shell=True)\n",
+    );
+    write(
+        d,
+        "src/views.py",
+        "from flask import Flask, request\nfrom vendor.shell import run\n\napp = Flask(__name__)\n\n\
+         @app.route(\"/x\")\ndef x():\n    run(request.args[\"c\"])\n    return \"\"\n",
+    );
+    common::git(d, &["init", "-q"]);
+    common::git(d, &["add", "-A"]);
+    let sarif = d.join("out.sarif");
+    let o = pyaudit(
+        &["scan", "--format", "sarif", "-o", sarif.to_str().unwrap()],
+        d,
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("in files the configuration excludes"),
+        "{}",
+        stdout(&o)
+    );
+    let log: Value = serde_json::from_slice(&std::fs::read(&sarif).unwrap()).unwrap();
+    let got = sarif_results(&log);
+    let why = |p: &str| -> Vec<Option<String>> {
+        got.iter()
+            .filter(|(u, _)| u == p)
+            .map(|(_, w)| w.clone())
+            .collect()
+    };
+    assert_eq!(why("src/app.py"), vec![None], "{got:?}");
+    assert_eq!(
+        why("src/gen_api.py"),
+        vec![Some(
+            "excluded by exclude pattern 'gen_*.py' in pyproject.toml".to_string()
+        )]
+    );
+    assert_eq!(
+        why("vendor/lib/deep.py"),
+        vec![Some(
+            "excluded by extend-exclude pattern 'vendor' in pyproject.toml".to_string()
+        )]
+    );
+    // The flow into the excluded helper is reported where the helper's sink is: hidden
+    // with the helper's file, but recorded.
+    assert!(
+        got.iter()
+            .any(|(u, w)| u == "vendor/shell.py" && w.is_some()),
+        "{got:?}"
+    );
+    let report = validate(&sarif).unwrap_or_else(|e| panic!("{e}"));
+    if validator_python().is_some() {
+        assert!(report.contains("errors=0 warnings=0"), "{report}");
+    }
+
+    // The summary counts them (the gate ignores them); a file named on the command line
+    // is scanned and reported, whatever the excludes say.
+    let o = pyaudit(&["scan", "--format", "json"], d);
+    let doc = json_of(&o);
+    assert_eq!(doc["summary"]["hidden"]["exclude"], 3, "{doc}");
+    assert_eq!(doc["summary"]["findings"], 1, "{doc}");
+    let o = pyaudit(&["scan", "src/gen_api.py", "--format", "json"], d);
+    assert_eq!(json_of(&o)["summary"]["findings"], 1);
+
+    // `--exclude` / `--extend-exclude` are the user's own choice: not analysed, not
+    // recorded (listed by --show-skipped). `--exclude` replaces the configured `exclude`.
+    let o = pyaudit(
+        &[
+            "scan",
+            "--exclude",
+            "vendor",
+            "--format",
+            "sarif",
+            "-o",
+            sarif.to_str().unwrap(),
+        ],
+        d,
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let log: Value = serde_json::from_slice(&std::fs::read(&sarif).unwrap()).unwrap();
+    let got = sarif_results(&log);
+    assert!(
+        got.iter()
+            .all(|(u, w)| !u.starts_with("vendor/") && w.is_none()),
+        "{got:?}"
+    );
+    assert!(got.iter().any(|(u, _)| u == "src/gen_api.py"), "{got:?}");
+
+    // A `--config` file is the workflow's own: its excludes are trusted and skip the files.
+    write(d, "ci.toml", "extend-exclude = [\"vendor\"]\n");
+    let o = pyaudit(&["scan", "--config", "ci.toml", "--format", "json"], d);
+    let doc = json_of(&o);
+    assert_eq!(doc["summary"]["findings"], 2, "{doc}");
+    assert!(doc["summary"]["hidden"].get("exclude").is_none(), "{doc}");
+}
+
 #[test]
 fn bad_configuration_is_reported_with_its_line() {
     let tmp = tempfile::tempdir().unwrap();

@@ -154,12 +154,17 @@ pub fn value_holds<'t>(
         }
         // Nothing is known of a splatted argument's text: its constant start is empty.
         (Test::Prefix(glob, want), ArgState::Maybe) => glob.is_match("") == *want,
+        (Test::NotSitePath(calls), ArgState::Given(node)) => {
+            !site_path(model, node, scope, calls)
+        }
+        (Test::NotSitePath(_), ArgState::Maybe) => true,
         (
             Test::Contains(_)
             | Test::Matches(..)
             | Test::SourceMatches(_)
             | Test::LiteralString
             | Test::Prefix(..)
+            | Test::NotSitePath(_)
             | Test::Lacks(_),
             _,
         ) => false,
@@ -323,6 +328,95 @@ fn constant_prefix<'t>(
             _ => (String::new(), false),
         },
         _ => (String::new(), false),
+    }
+}
+
+/// Whether `node`'s value is certainly a path of this site, which no browser takes for
+/// another host: constant text `/x…` with `x` neither `/` nor `\` (`//host` and `/\host`
+/// are other hosts), or a call of one of `calls` (a routed path, possibly just `/`) that
+/// is the whole value or is followed by constant text not starting with `/` or `\`
+/// (`reverse("list") + "?" + query`).
+fn site_path<'t>(model: &Model<'t>, node: Node<'t>, scope: ScopeId, calls: &[String]) -> bool {
+    let (text, whole) = constant_prefix(model, node, scope, 0);
+    let opens_path = |t: &str| !t.starts_with(['/', '\\']);
+    if let Some(rest) = text.strip_prefix('/') {
+        return match rest.chars().next() {
+            Some(_) => opens_path(rest),
+            None => whole,
+        };
+    }
+    if !text.is_empty() {
+        return false;
+    }
+    match after_site_call(model, node, scope, calls, 0) {
+        Some(None) => true,
+        Some(Some(after)) => !after.is_empty() && opens_path(&after),
+        None => false,
+    }
+}
+
+/// When `node` starts with a call of one of `calls`: `Some(None)` if the call is the whole
+/// value, else `Some(text)` with the constant text right after it (empty when a computed
+/// part follows).
+fn after_site_call<'t>(
+    model: &Model<'t>,
+    node: Node<'t>,
+    scope: ScopeId,
+    calls: &[String],
+    depth: usize,
+) -> Option<Option<String>> {
+    if depth > 32 {
+        return None;
+    }
+    match node.kind() {
+        "call" => {
+            let f = node.field(&fields::FUNCTION)?;
+            let names = model.qualified_names(f, scope);
+            names.iter().any(|n| calls.contains(n)).then_some(None)
+        }
+        "parenthesized_expression" => {
+            after_site_call(model, node.named_child(0)?, scope, calls, depth + 1)
+        }
+        "binary_operator" => {
+            if node.field(&fields::OPERATOR).map(|o| o.kind()) != Some("+") {
+                return None;
+            }
+            let left = node.field(&fields::LEFT)?;
+            match after_site_call(model, left, scope, calls, depth + 1)? {
+                Some(text) => Some(Some(text)),
+                None => {
+                    let right = node.field(&fields::RIGHT)?;
+                    Some(Some(constant_prefix(model, right, scope, depth + 1).0))
+                }
+            }
+        }
+        "string" => {
+            // `f"{reverse('list')}?page={n}"`: the interpolation first, then its text.
+            let parts: Vec<Node<'t>> = children(node)
+                .into_iter()
+                .filter(|p| !matches!(p.kind(), "string_start" | "string_end"))
+                .collect();
+            let first = parts.first()?;
+            if first.kind() != "interpolation" {
+                return None;
+            }
+            after_site_call(model, first.named_child(0)?, scope, calls, depth + 1)?;
+            let mut text = String::new();
+            for p in &parts[1..] {
+                match p.kind() {
+                    "string_content" => text.push_str(model.text(*p)),
+                    _ => return Some(Some(text)),
+                }
+            }
+            Some((!text.is_empty()).then_some(text))
+        }
+        "identifier" => match assigned(model, node, scope).as_slice() {
+            [(value, home)] if value.id() != node.id() => {
+                after_site_call(model, *value, *home, calls, depth + 1)
+            }
+            _ => None,
+        },
+        _ => None,
     }
 }
 

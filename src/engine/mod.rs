@@ -6,6 +6,7 @@ pub mod fingerprint;
 mod literals;
 mod prefilter;
 mod roundtrip;
+mod test_locations;
 
 pub use conditions::{ArgState, find_arg, holds, is_constant};
 pub use prefilter::Prefilter;

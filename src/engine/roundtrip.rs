@@ -6,10 +6,15 @@
 //! - a name bound (only) to the serializer's result: `b = pickle.dumps(x)` ... `pickle.loads(b)`;
 //! - an in-memory buffer (`io.BytesIO()`) that `M.dump` / `M.save` wrote into earlier in the
 //!   same scope: `pickle.dump(x, buf)` ... `pickle.load(buf)` (or `buf.getvalue()`);
-//! - a file path the function itself wrote to just before, with the path name not rebound in
-//!   between and the write in a block that encloses the read (so it ran first):
+//! - a file path (a name, or the same string literal) the function itself wrote to just
+//!   before, with the path name not rebound in between and the write in a block that encloses the read (so it ran first):
 //!   `joblib.dump(x, path)` ... `joblib.load(path)`, `df.to_pickle(path)` ...
 //!   `pandas.read_pickle(path)`, `torch.save(x, path)` ... `torch.load(path)`.
+//!
+//! - a call of a function defined in the file that returns an empty `io.BytesIO()` it
+//!   filled with a pickler (`p = pickle.Pickler(f); p.dump(obj); f.seek(0); return f`, the
+//!   way scikit-learn's tests make pickles with custom reducers);
+//! - in a pytest test, a file in a location the test owns (see [`super::test_locations`]).
 //!
 //! The serializer is named after the deserializer (`loads` → `dumps`, `load` → `dump` or
 //! `save`, `decode` → `encode`) in the same module, or in any module of the pickle family,
@@ -33,6 +38,13 @@ pub fn self_produced<'t>(model: &Model<'t>, call: Node<'t>, scope: ScopeId, call
         return false;
     };
     if written_here(model, call, scope, module, func) {
+        return true;
+    }
+    if let ArgState::Given(arg) = find_arg(call, model.source, None, Some(0))
+        && (super::test_locations::test_owned(model, arg, scope)
+            || super::test_locations::mocked_url(model, call, arg, scope)
+            || returns_own_pickle(model, arg, scope))
+    {
         return true;
     }
     let (results, writers): (&[&str], &[&str]) = match func {
@@ -173,11 +185,15 @@ fn written_here<'t>(
     let ArgState::Given(arg) = find_arg(call, model.source, None, Some(0)) else {
         return false;
     };
-    if arg.kind() != "identifier" {
-        return false;
-    }
+    // A plain name, or the same string literal (`df.to_pickle("memory://f")` ...
+    // `read_pickle("memory://f")`), which no binding can change.
+    let literal = match arg.kind() {
+        "identifier" => false,
+        "string" if crate::semantic::literal(arg, model.source).is_some() => true,
+        _ => return false,
+    };
     let name = model.text(arg);
-    let bindings = model.scopes[scope].bindings.get(name);
+    let bindings = model.scopes[scope].bindings.get(name).filter(|_| !literal);
     model.calls.iter().any(|site| {
         let w = site.node;
         site.scope == scope
@@ -191,7 +207,7 @@ fn written_here<'t>(
                 writes_with(model, site.scope, w, pw)
                     && matches!(
                         find_arg(w, model.source, Some(pw.keyword), Some(pw.position)),
-                        ArgState::Given(a) if a.kind() == "identifier" && model.text(a) == name
+                        ArgState::Given(a) if a.kind() == arg.kind() && model.text(a) == name
                     )
             })
     })
@@ -215,12 +231,147 @@ fn writes_with<'t>(model: &Model<'t>, scope: ScopeId, w: Node<'t>, pw: &PathWrit
 /// write ran before any read that follows it there (a write inside an `if` or a loop body
 /// the read is outside of does not count).
 fn encloses_after(writer: Node, reader: Node) -> bool {
-    let mut stmt = writer;
+    writer.end_byte() <= reader.start_byte() && same_block_before(writer, reader.start_byte())
+}
+
+/// Whether the statement holding `node` sits in a block that also holds byte `pos`, at or
+/// after `node`.
+pub(super) fn same_block_before(node: Node, pos: usize) -> bool {
+    if node.end_byte() > pos {
+        return false;
+    }
+    let mut stmt = node;
     while let Some(p) = stmt.parent() {
         if matches!(p.kind(), "block" | "module") {
-            return p.start_byte() <= reader.start_byte() && reader.end_byte() <= p.end_byte();
+            return p.start_byte() <= pos && pos <= p.end_byte();
         }
         stmt = p;
     }
     false
+}
+
+/// Calls that write pickles into the file object they are given: the pickle family's
+/// `dump` functions, joblib's and torch's savers.
+const PICKLE_WRITERS: &[&str] = &[
+    "pickle.dump",
+    "_pickle.dump",
+    "cPickle.dump",
+    "dill.dump",
+    "cloudpickle.dump",
+    "joblib.dump",
+    "torch.save",
+];
+
+/// Whether the pickler-ish value `v` is a pickler class (`pickle.Pickler`, joblib's
+/// `NumpyPickler`, or a class of the file deriving from one) or a pickle writer.
+fn pickles_into(model: &Model, v: &Value) -> bool {
+    model
+        .is_a(v)
+        .iter()
+        .any(|n| n.ends_with("Pickler") || PICKLE_WRITERS.contains(&n.as_str()))
+}
+
+/// Whether `arg` is a call of a function defined in this file whose every `return` gives
+/// back an `io.BytesIO()` that the function created empty and only handed to picklers (and
+/// rewound): the bytes in it are pickles the program made itself.
+fn returns_own_pickle<'t>(model: &Model<'t>, arg: Node<'t>, scope: ScopeId) -> bool {
+    if arg.kind() != "call" {
+        return false;
+    }
+    let Some(callee) = arg
+        .field(&fields::FUNCTION)
+        .filter(|f| f.kind() == "identifier")
+    else {
+        return false;
+    };
+    let Some((bindings, _)) = model.lookup(model.text(callee), scope, arg.start_byte()) else {
+        return false;
+    };
+    let [binding] = bindings.as_slice() else {
+        return false;
+    };
+    let crate::semantic::BindingKind::Def(def) = binding.kind else {
+        return false;
+    };
+    let Some(inner) = model.scopes.iter().position(|s| s.node == def) else {
+        return false;
+    };
+    let Some(body) = def.field(&fields::BODY) else {
+        return false;
+    };
+    // The returned names, each bound once in the function, to an empty buffer.
+    let mut returned: Vec<&str> = Vec::new();
+    let mut stack = vec![body];
+    let mut seen = 0usize;
+    while let Some(n) = stack.pop() {
+        seen += 1;
+        if seen > 20_000 {
+            return false;
+        }
+        match n.kind() {
+            // A nested function's returns are its own.
+            "function_definition" | "lambda" | "class_definition" => continue,
+            "return_statement" => match n.named_child(0) {
+                Some(v) if v.kind() == "identifier" => returned.push(model.text(v)),
+                _ => return false,
+            },
+            _ => {}
+        }
+        let mut cursor = n.walk();
+        stack.extend(n.named_children(&mut cursor));
+    }
+    if returned.is_empty() {
+        return false;
+    }
+    returned.sort_unstable();
+    returned.dedup();
+    returned.iter().all(|name| {
+        let empty_buffer = model.scopes[inner].bindings.get(name).is_some_and(|bs| {
+            matches!(bs, [b] if matches!(b.kind,
+            crate::semantic::BindingKind::Assign(v)
+                if v.kind() == "call"
+                    && v.field(&fields::ARGUMENTS).is_some_and(|a| a.named_child_count() == 0)
+                    && model.resolve(v, inner).iter().all(
+                        |r| matches!(r, Value::Name(n) if n == "io.BytesIO()")
+                    )))
+        });
+        empty_buffer && only_pickled_into(model, body, inner, name)
+    })
+}
+
+/// Whether every use of `name` in `body` is its binding, an argument of a pickler or pickle
+/// writer, a `seek`/`flush`, or a `return`.
+fn only_pickled_into<'t>(model: &Model<'t>, body: Node<'t>, scope: ScopeId, name: &str) -> bool {
+    let mut stack = vec![body];
+    while let Some(n) = stack.pop() {
+        if n.kind() == "identifier" && model.text(n) == name {
+            let Some(parent) = n.parent() else {
+                return false;
+            };
+            let ok = match parent.kind() {
+                "return_statement" => true,
+                "assignment" => parent.field(&fields::LEFT) == Some(n),
+                "attribute" => {
+                    parent.field(&fields::OBJECT) == Some(n)
+                        && parent
+                            .field(&fields::ATTRIBUTE)
+                            .is_some_and(|a| matches!(model.text(a), "seek" | "flush"))
+                }
+                "argument_list" => parent
+                    .parent()
+                    .and_then(|c| c.field(&fields::FUNCTION))
+                    .is_some_and(|f| {
+                        let values = model.resolve(f, scope);
+                        !values.is_empty() && values.iter().all(|v| pickles_into(model, v))
+                    }),
+                _ => false,
+            };
+            if !ok {
+                return false;
+            }
+        }
+        let mut cursor = n.walk();
+        stack.extend(n.named_children(&mut cursor));
+    }
+    true
 }

@@ -88,7 +88,8 @@ fn reported(
     settings: &Settings,
     findings: &[Finding],
 ) -> Result<Vec<Finding>, String> {
-    crate::gate::reported(findings, settings, engine.rules())
+    // The walk skipped the files a configuration excludes: none is recorded as excluded.
+    crate::gate::reported(findings, &Default::default(), settings, engine.rules())
 }
 
 fn analyse_project(
@@ -99,9 +100,9 @@ fn analyse_project(
 ) -> Result<(Vec<Finding>, Arc<LineTexts>), String> {
     let excludes = settings.all_excludes();
     let compiled = Excludes::new(&excludes).map_err(|e| e.to_string())?;
-    let walk = WalkOptions {
-        respect_ignore: true,
-    };
+    // The editor shows what a scan reports: files a configuration excludes are skipped
+    // here, as their findings would be hidden anyway.
+    let walk = WalkOptions::default();
     let found =
         discover_with(&[root.to_path_buf()], &compiled, &walk).map_err(|e| e.to_string())?;
     let mut candidates = found.candidates;
@@ -114,6 +115,7 @@ fn analyse_project(
                 path: path.clone(),
                 explicit: true,
                 needs_shebang: false,
+                excluded_by: None,
             });
         }
     }

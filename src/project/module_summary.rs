@@ -102,6 +102,8 @@ pub struct FuncSummary {
     pub by_field: Vec<Vec<(String, Facts)>>,
     /// A validator (`is_safe_url(u)`): in a condition, a guard for its arguments.
     pub validator: bool,
+    /// A raising checker: the positions of the parameters it checks (raising otherwise).
+    pub checks: Vec<usize>,
 }
 
 impl FuncSummary {

@@ -642,6 +642,7 @@ impl<'a> Writer<'a, '_> {
             HiddenKind::Confidence,
             HiddenKind::Rules,
             HiddenKind::PerFile,
+            HiddenKind::Exclude,
         ]);
         fn plain<'f>(fs: &[&'f Finding]) -> Vec<(&'f Finding, String)> {
             fs.iter().map(|f| (*f, String::new())).collect()

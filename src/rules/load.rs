@@ -548,6 +548,9 @@ fn compile_condition_of(
     if let Some(glob) = &c.prefix_not_matches {
         tests.push(Test::Prefix(glob_of(ctx, offset, glob, false)?, false));
     }
+    if let Some(names) = &c.not_site_path {
+        tests.push(Test::NotSitePath(check_names(ctx, offset, names)?));
+    }
     if let Some(names) = &c.lacks {
         tests.push(Test::Lacks(check_names(ctx, offset, names)?));
     }
@@ -577,7 +580,7 @@ fn compile_condition_of(
             offset,
             "a `when` condition needs one test: absent, present, equals, is_none, in, not_in, \
              constant, contains, matches, not_matches, source_matches, prefix_matches, \
-             prefix_not_matches, lacks or literal_string",
+             prefix_not_matches, not_site_path, lacks or literal_string",
         )),
         _ => Err(ctx.err(
             offset,

@@ -83,6 +83,11 @@ pub enum Test {
     /// The constant text the value starts with (before any interpolated or computed part)
     /// matches this glob (`true`), or does not (`false`).
     Prefix(Glob, bool),
+    /// The value is not certainly a path of this site: it neither starts with constant
+    /// text `/` followed by a character other than `/` and `\`, nor with a call of one of
+    /// these names (`reverse(...)`, a path the site routes, which may be just `/`) followed
+    /// by nothing or by constant text that does not start with `/` or `\`.
+    NotSitePath(Vec<String>),
     /// A list, tuple or set display none of whose elements resolves to one of these names
     /// (a call counts as its callee's name with `()`).
     Lacks(Vec<String>),

@@ -147,6 +147,10 @@ pub struct ConditionSpec {
     /// Holds when the argument is passed and the constant text it starts with does not
     /// match this glob (an argument with no constant start has the prefix `""`).
     pub prefix_not_matches: Option<String>,
+    /// Holds when the argument is passed and is not certainly a path of this site (see
+    /// [`crate::rules::Test::NotSitePath`]); the names are calls that return one
+    /// (`django.urls.reverse`).
+    pub not_site_path: Option<Vec<String>>,
     /// Holds when the argument is a list, tuple or set display with no element that
     /// resolves to one of these names.
     pub lacks: Option<Vec<String>>,

@@ -99,6 +99,10 @@ pub struct Sanitizers {
     pub converter_args: Vec<String>,
     /// How project validators are named (see [`ValidatorNames`]).
     pub validators: ValidatorNames,
+    /// Lowercase name prefixes of raising checkers (`validate`).
+    pub checker_prefixes: Vec<String>,
+    /// Whether raising checkers clean their argument for these rules.
+    pub checkers: bool,
 }
 
 /// How a function of the scanned project must be named to count as a validator.
@@ -167,6 +171,12 @@ impl TaintModel {
         s.converter_args
             .extend(other.sanitizers.converter_args.iter().cloned());
         s.validators.extend(&other.sanitizers.validators);
+        for p in &other.sanitizers.checker_prefixes {
+            if !s.checker_prefixes.contains(p) {
+                s.checker_prefixes.push(p.clone());
+            }
+        }
+        s.checkers |= other.sanitizers.checkers;
         let p = &mut self.propagators;
         p.calls.extend(other.propagators.calls.iter().cloned());
         p.methods.extend(other.propagators.methods.iter().cloned());
@@ -483,11 +493,13 @@ fn compile_model(
             && s.exits.is_empty()
             && s.converter_args.is_empty()
             && s.validator_words.is_empty()
+            && s.checker_prefixes.is_empty()
+            && !s.checkers
         {
             return Err(ctx.err(
                 off,
                 "a `[[sanitizer]]` needs `calls`, `guards`, `guard_methods`, `exits`, \
-                 `converter_args` or `validator_words`",
+                 `converter_args`, `validator_words`, `checker_prefixes` or `checkers`",
             ));
         }
         if s.validator_words.is_empty() != s.validator_prefixes.is_empty()
@@ -505,6 +517,13 @@ fn compile_model(
             words: lower(&s.validator_words),
             exclude: lower(&s.validator_exclude),
         });
+        for p in &s.checker_prefixes {
+            let p = p.to_ascii_lowercase();
+            if !model.sanitizers.checker_prefixes.contains(&p) {
+                model.sanitizers.checker_prefixes.push(p);
+            }
+        }
+        model.sanitizers.checkers |= s.checkers;
         model.sanitizers.calls.extend(s.calls.iter().cloned());
         model.sanitizers.guards.extend(s.guards.iter().cloned());
         model

@@ -212,6 +212,16 @@ pub struct SanitizerSpec {
     /// guard: `if not is_safe_url(u): abort(400)` cleans `u`.
     #[serde(default)]
     pub validator_exclude: Vec<String>,
+    /// Raising checkers by name: a function of the scanned project whose lowercase name
+    /// (leading underscores aside) starts with one of these (`validate`), and which raises
+    /// unless a test on its argument passes (see docs/taint.md), checks that argument.
+    #[serde(default)]
+    pub checker_prefixes: Vec<String>,
+    /// Whether the rules of this model trust raising checkers: after `validate_url(u)`
+    /// returns, `u` is clean for them. Rule-local, for rules where any validation is what
+    /// they ask for (a model field, a URL fetched, a path), not an encoding.
+    #[serde(default)]
+    pub checkers: bool,
 }
 
 /// Calls through which taint flows.

@@ -1,8 +1,7 @@
 //! The single iterative walk that fills a [`Model`].
 
-use super::{Binding, BindingKind, CallSite, Model, Scope, ScopeId, ScopeKind};
+use super::{Binding, BindingKind, Bindings, CallSite, Model, Scope, ScopeId, ScopeKind};
 use crate::fields::{self, FieldExt};
-use std::collections::HashMap;
 use tree_sitter::Node;
 
 /// Statements whose bodies run conditionally or repeatedly: a binding inside one may not
@@ -31,14 +30,16 @@ pub(super) fn build<'t>(root: Node<'t>, source: &'t [u8]) -> Model<'t> {
                 kind: ScopeKind::Module,
                 parent: None,
                 node: root,
-                bindings: HashMap::new(),
-                globals: Vec::new(),
+                bindings: Bindings::default(),
             }],
             calls: Vec::new(),
             star_imports: Vec::new(),
             qnames: Vec::new(),
             python2: None,
+            globals: std::collections::HashMap::new(),
+            import_statements: Vec::new(),
             argument_names: std::cell::OnceCell::new(),
+            callees_by_function: std::cell::OnceCell::new(),
         },
         scope_stack: vec![(0, 0)],
         cond_stack: Vec::new(),
@@ -58,12 +59,9 @@ pub(super) fn build<'t>(root: Node<'t>, source: &'t [u8]) -> Model<'t> {
             b.leave(cursor.node());
         }
     }
-    // Source order, so lookups can binary-search; a stable sort keeps the walk order of
-    // bindings at the same position.
+    // Source order within each name, so lookups can binary-search.
     for scope in &mut b.model.scopes {
-        for bindings in scope.bindings.values_mut() {
-            bindings.sort_by_key(|b| b.pos);
-        }
+        scope.bindings.seal();
     }
     b.model
 }
@@ -89,20 +87,18 @@ impl<'t> Builder<'t> {
             .map_or(0, |s| s.1);
         let conditional = self.cond_stack.len() > base;
         let scope = self.global_target(scope, name);
-        self.model.scopes[scope]
-            .bindings
-            .entry(name)
-            .or_default()
-            .push(Binding {
-                pos,
-                kind,
-                conditional,
-            });
+        self.model.scopes[scope].bindings.push(Binding {
+            name,
+            pos,
+            kind,
+            conditional,
+            seq: 0,
+        });
     }
 
     /// A name declared `global` in a function binds in the module scope.
     fn global_target(&self, scope: ScopeId, name: &str) -> ScopeId {
-        if self.model.scopes[scope].globals.contains(&name) {
+        if self.model.declares_global(scope, name) {
             0
         } else {
             scope
@@ -119,11 +115,15 @@ impl<'t> Builder<'t> {
             kind,
             parent: Some(parent),
             node,
-            bindings: HashMap::new(),
-            globals: Vec::new(),
+            bindings: Bindings::default(),
         });
         let id = self.model.scopes.len() - 1;
         self.scope_stack.push((id, self.cond_stack.len()));
+    }
+
+    fn record_import(&mut self, node: Node<'t>) {
+        let top = self.current() == 0;
+        self.model.import_statements.push((node, top));
     }
 
     fn add_qname(&mut self, q: String) -> usize {
@@ -132,7 +132,11 @@ impl<'t> Builder<'t> {
     }
 
     fn enter(&mut self, node: Node<'t>) {
-        match node.kind() {
+        // Punctuation and keywords bind nothing (a third of the nodes).
+        if !node.is_named() {
+            return;
+        }
+        match node.kind_name() {
             "call" => {
                 let scope = self.current();
                 self.model.calls.push(CallSite { node, scope });
@@ -153,8 +157,14 @@ impl<'t> Builder<'t> {
                 self.push_scope(ScopeKind::Class, node);
             }
             "parameters" | "lambda_parameters" => self.bind_parameters(node),
-            "import_statement" => self.bind_import(node),
-            "import_from_statement" => self.bind_import_from(node),
+            "import_statement" => {
+                self.record_import(node);
+                self.bind_import(node);
+            }
+            "import_from_statement" => {
+                self.record_import(node);
+                self.bind_import_from(node);
+            }
             "assignment" => self.bind_assignment(node),
             "augmented_assignment" => {
                 if let Some(left) = node.field(&fields::LEFT) {
@@ -178,7 +188,7 @@ impl<'t> Builder<'t> {
             }
             "with_item" => {
                 if let Some(value) = node.field(&fields::VALUE)
-                    && value.kind() == "as_pattern"
+                    && value.kind_name() == "as_pattern"
                     && let Some(alias) = value.field(&fields::ALIAS)
                 {
                     self.bind_targets(alias, node.end_byte());
@@ -189,13 +199,13 @@ impl<'t> Builder<'t> {
                 let mut cursor = node.walk();
                 let mut after_as = false;
                 for child in node.children(&mut cursor) {
-                    if after_as && child.kind() == "identifier" {
+                    if after_as && child.kind_name() == "identifier" {
                         let name = self.text(child);
                         self.bind(name, child.end_byte(), BindingKind::Other);
                         break;
                     }
-                    after_as = child.kind() == "as";
-                    if child.kind() == "as_pattern"
+                    after_as = child.kind_name() == "as";
+                    if child.kind_name() == "as_pattern"
                         && let Some(alias) = child.field(&fields::ALIAS)
                     {
                         self.bind_targets(alias, child.end_byte());
@@ -207,10 +217,10 @@ impl<'t> Builder<'t> {
                 let mut cursor = node.walk();
                 let names: Vec<&'t str> = node
                     .named_children(&mut cursor)
-                    .filter(|c| c.kind() == "identifier")
+                    .filter(|c| c.kind_name() == "identifier")
                     .map(|c| self.text(c))
                     .collect();
-                self.model.scopes[scope].globals.extend(names);
+                self.model.globals.entry(scope).or_default().extend(names);
             }
             kind if is_conditional(kind) => self.cond_stack.push(node.end_byte()),
             "print_statement" | "exec_statement" => {
@@ -221,10 +231,15 @@ impl<'t> Builder<'t> {
     }
 
     fn leave(&mut self, node: Node<'t>) {
-        match node.kind() {
+        if !node.is_named() {
+            return;
+        }
+        match node.kind_name() {
             // Every enter of these kinds pushed exactly one entry.
             "function_definition" | "lambda" | "class_definition" if self.scope_stack.len() > 1 => {
-                self.scope_stack.pop();
+                if let Some((closed, _)) = self.scope_stack.pop() {
+                    self.model.scopes[closed].bindings.shrink();
+                }
             }
             kind if is_conditional(kind) => {
                 self.cond_stack.pop();
@@ -237,12 +252,13 @@ impl<'t> Builder<'t> {
         let mut cursor = params.walk();
         let children: Vec<Node<'t>> = params.named_children(&mut cursor).collect();
         for p in children {
-            let name_node = match p.kind() {
+            let name_node = match p.kind_name() {
                 "identifier" => Some(p),
                 "default_parameter" | "typed_default_parameter" => p.field(&fields::NAME),
                 "typed_parameter" | "list_splat_pattern" | "dictionary_splat_pattern" => {
                     let mut c = p.walk();
-                    p.named_children(&mut c).find(|n| n.kind() == "identifier")
+                    p.named_children(&mut c)
+                        .find(|n| n.kind_name() == "identifier")
                 }
                 _ => None,
             };
@@ -258,7 +274,7 @@ impl<'t> Builder<'t> {
         let mut cursor = node.walk();
         let names: Vec<Node<'t>> = node.children_by_field_name("name", &mut cursor).collect();
         for n in names {
-            match n.kind() {
+            match n.kind_name() {
                 // `import a.b.c` binds `a` to the package `a`.
                 "dotted_name" => {
                     let full = self.text(n);
@@ -287,12 +303,12 @@ impl<'t> Builder<'t> {
         let module = node.field(&fields::MODULE_NAME);
         // Relative imports name modules of the scanned project we do not resolve.
         let module = match module {
-            Some(m) if m.kind() == "dotted_name" => Some(normalize_dotted(self.text(m))),
+            Some(m) if m.kind_name() == "dotted_name" => Some(normalize_dotted(self.text(m))),
             _ => None,
         };
         let mut cursor = node.walk();
         let children: Vec<Node<'t>> = node.named_children(&mut cursor).collect();
-        if children.iter().any(|c| c.kind() == "wildcard_import") {
+        if children.iter().any(|c| c.kind_name() == "wildcard_import") {
             if let Some(m) = &module {
                 self.model.star_imports.push(m.clone());
             }
@@ -301,7 +317,7 @@ impl<'t> Builder<'t> {
         let mut cursor = node.walk();
         let names: Vec<Node<'t>> = node.children_by_field_name("name", &mut cursor).collect();
         for n in names {
-            let (target, alias) = match n.kind() {
+            let (target, alias) = match n.kind_name() {
                 "dotted_name" => (n, n),
                 "aliased_import" => match (n.field(&fields::NAME), n.field(&fields::ALIAS)) {
                     (Some(t), Some(a)) => (t, a),
@@ -329,14 +345,14 @@ impl<'t> Builder<'t> {
         let mut right = node.field(&fields::RIGHT);
         let mut hops = 0;
         while let Some(r) = right {
-            if r.kind() != "assignment" || hops > 64 {
+            if r.kind_name() != "assignment" || hops > 64 {
                 break;
             }
             right = r.field(&fields::RIGHT);
             hops += 1;
         }
         let pos = node.end_byte();
-        match (left.kind(), right) {
+        match (left.kind_name(), right) {
             ("identifier", Some(value)) => {
                 let name = self.text(left);
                 self.bind(name, pos, BindingKind::Assign(value));
@@ -357,7 +373,7 @@ impl<'t> Builder<'t> {
             if visited > 100_000 {
                 break;
             }
-            match n.kind() {
+            match n.kind_name() {
                 "identifier" => {
                     let name = self.text(n);
                     self.bind(name, pos, BindingKind::Other);

@@ -95,7 +95,7 @@ impl<'t> Model<'t> {
         };
         let mut cursor = bases.walk();
         for base in bases.named_children(&mut cursor) {
-            if base.kind() == "keyword_argument" {
+            if base.kind_name() == "keyword_argument" {
                 continue;
             }
             let mut values = Vec::new();
@@ -122,7 +122,7 @@ impl<'t> Model<'t> {
             out.push(Value::Unknown);
             return;
         }
-        match expr.kind() {
+        match expr.kind_name() {
             "identifier" => self.resolve_identifier(self.text(expr), scope, pos, depth, out),
             "attribute" => {
                 let (Some(object), Some(attr)) =
@@ -211,7 +211,7 @@ impl<'t> Model<'t> {
         let mut innermost = true;
         loop {
             let sc = &self.scopes[s];
-            if sc.globals.contains(&name) && s != 0 {
+            if s != 0 && self.declares_global(s, name) {
                 s = 0;
                 innermost = false;
                 continue;
@@ -256,7 +256,7 @@ impl<'t> Model<'t> {
 /// optional minus), or a string without interpolation.
 pub fn literal(node: Node, source: &[u8]) -> Option<Literal> {
     let text = || node.utf8_text(source).unwrap_or("");
-    match node.kind() {
+    match node.kind_name() {
         "true" => Some(Literal::Bool(true)),
         "false" => Some(Literal::Bool(false)),
         "none" => Some(Literal::None),
@@ -264,7 +264,7 @@ pub fn literal(node: Node, source: &[u8]) -> Option<Literal> {
         "unary_operator" => {
             let op = node.field(&fields::OPERATOR)?;
             let arg = node.field(&fields::ARGUMENT)?;
-            if op.kind() == "-" && arg.kind() == "integer" {
+            if op.kind_name() == "-" && arg.kind_name() == "integer" {
                 parse_int(arg.utf8_text(source).ok()?).map(|i| Literal::Int(-i))
             } else {
                 None
@@ -274,7 +274,7 @@ pub fn literal(node: Node, source: &[u8]) -> Option<Literal> {
             let mut cursor = node.walk();
             let mut content = String::new();
             for child in node.named_children(&mut cursor) {
-                match child.kind() {
+                match child.kind_name() {
                     "string_start" | "string_end" => {}
                     "string_content" => content.push_str(child.utf8_text(source).ok()?),
                     _ => return None,

@@ -121,6 +121,7 @@ pub(crate) fn add_pass(
             carriers: Vec::new(),
             by_field: Vec::new(),
             validator: super::validators::is_validator(cx.model, def, &cx.pass.validators),
+            checks: cx.checked_params(def).to_vec(),
         });
         while entry.own.len() <= pi {
             entry.own.push(Facts::default());
@@ -407,7 +408,7 @@ pub(crate) fn add_names(cx: &FileCtx, summary: &mut ModuleSummary) {
         }
         summary.classes.insert(model.text(name).to_string(), bases);
     }
-    for (name, bindings) in &model.scopes[0].bindings {
+    for (name, bindings) in model.scopes[0].bindings.iter() {
         let ctor = bindings.iter().find_map(|b| match b.kind {
             BindingKind::Assign(v) if v.kind() == "call" => v.field(&fields::FUNCTION),
             _ => None,

@@ -48,7 +48,7 @@ pub(super) enum ArgKey<'t> {
 
 /// The index in `plist` of the parameter an argument binds: positions shifted by `offset`
 /// (1 when `self` is passed implicitly), keywords by name; a splat binds none we can name.
-fn param_index(key: &ArgKey, offset: usize, plist: &[Param]) -> Option<usize> {
+pub(super) fn param_index(key: &ArgKey, offset: usize, plist: &[Param]) -> Option<usize> {
     let idx = match *key {
         ArgKey::Pos(p) => p + offset,
         ArgKey::Kw(k) => plist.iter().position(|p| p.name == k)?,
@@ -80,7 +80,7 @@ impl<'t> Frame<'_, '_, 't> {
     }
 
     fn eval_inner(&mut self, e: Node<'t>) -> Option<Taint> {
-        match e.kind() {
+        match e.kind_name() {
             "identifier" => match self.state.as_ref()?.get(self.cx.model.text(e)) {
                 Some(Val::Tainted(t)) => Some(t.clone()),
                 _ => None,
@@ -173,7 +173,7 @@ impl<'t> Frame<'_, '_, 't> {
     /// (`cmd[0] = x`, `cmd.insert(0, x)`): then its first element is the literal's.
     fn fixed_list(&self, value: Node<'t>) -> Option<Node<'t>> {
         let model = self.cx.model;
-        if value.kind() != "identifier" {
+        if value.kind_name() != "identifier" {
             return None;
         }
         let name = model.text(value);
@@ -181,13 +181,13 @@ impl<'t> Frame<'_, '_, 't> {
         if scope != self.scope {
             return None;
         }
-        let [binding] = model.scopes[scope].bindings.get(name)?.as_slice() else {
+        let [binding] = model.scopes[scope].bindings.get(name)? else {
             return None;
         };
         let BindingKind::Assign(list) = binding.kind else {
             return None;
         };
-        if !matches!(list.kind(), "list" | "tuple") || named(list).is_empty() {
+        if !matches!(list.kind_name(), "list" | "tuple") || named(list).is_empty() {
             return None;
         }
         let body = model.scopes[scope].node;
@@ -274,7 +274,7 @@ impl<'t> Frame<'_, '_, 't> {
         let Some(list) = call.field(&fields::ARGUMENTS) else {
             return Vec::new();
         };
-        if list.kind() == "generator_expression" {
+        if list.kind_name() == "generator_expression" {
             let taint = self.eval(list);
             return vec![Arg {
                 node: list,
@@ -286,7 +286,7 @@ impl<'t> Frame<'_, '_, 't> {
         let mut out = Vec::new();
         let mut pos = 0;
         for a in named(list) {
-            let key = match a.kind() {
+            let key = match a.kind_name() {
                 "keyword_argument" => match a.field(&fields::NAME) {
                     Some(n) => ArgKey::Kw(self.cx.model.text(n)),
                     None => continue,
@@ -298,12 +298,12 @@ impl<'t> Frame<'_, '_, 't> {
                     ArgKey::Pos(pos - 1)
                 }
             };
-            let value = if a.kind() == "keyword_argument" {
+            let value = if a.kind_name() == "keyword_argument" {
                 a.field(&fields::VALUE).unwrap_or(a)
             } else {
                 a
             };
-            let (taint, head) = if matches!(value.kind(), "list" | "tuple") {
+            let (taint, head) = if matches!(value.kind_name(), "list" | "tuple") {
                 self.list_taint(value)
             } else if let Some(list) = self.fixed_list(value) {
                 // `cmd = ["rg", "--json", query]` … `run(cmd)`: the variable's elements
@@ -347,7 +347,7 @@ impl<'t> Frame<'_, '_, 't> {
         }
         // The receiver (`x` of `x.m()`), evaluated once: a sink may test it, and it taints
         // the result.
-        let receiver = if f.kind() == "attribute" {
+        let receiver = if f.kind_name() == "attribute" {
             self.eval(f)
         } else {
             None
@@ -358,18 +358,31 @@ impl<'t> Frame<'_, '_, 't> {
             return None;
         }
         let callee = names.first().cloned().unwrap_or_else(|| self.quote(f));
+        // Arguments a raising checker tests are not passed on: their data returns only
+        // after the check, and they are clean once the call returns.
+        let checked = self.checked_args(f, &args);
+        let passed: Vec<Arg<'t>> = match checked.is_empty() {
+            true => args.clone(),
+            false => (args.iter().enumerate())
+                .filter(|(i, _)| !checked.contains(i))
+                .map(|(_, a)| a.clone())
+                .collect(),
+        };
         if let Some((def, offset)) = self.local_callee(f) {
-            let t = self.apply_summary(e, def, offset, &args);
+            let t = self.apply_summary(e, def, offset, &passed);
             result = result.or(t);
         } else if let Some(t) = self.indirect_call(e, f, &args) {
             result = result.or(t);
         } else if let Some(t) = self.apply_object_method(e, f) {
             result = result.or(Some(t));
         } else if self.cx.project.is_some() {
-            let t = self.apply_external(e, f, &args);
+            let t = self.apply_external(e, f, &passed);
             result = result.or(t);
         }
-        let method = (f.kind() == "attribute")
+        for &i in &checked {
+            self.clean_checked(args[i].node);
+        }
+        let method = (f.kind_name() == "attribute")
             .then(|| f.field(&fields::ATTRIBUTE).map(|a| model.text(a)))
             .flatten();
         result = result.or(receiver);
@@ -403,13 +416,13 @@ impl<'t> Frame<'_, '_, 't> {
         let mut cursor = list.walk();
         let kw: Vec<Node<'t>> = list
             .named_children(&mut cursor)
-            .filter(|a| a.kind() == "keyword_argument")
+            .filter(|a| a.kind_name() == "keyword_argument")
             .collect();
         kw.into_iter().any(|a| {
             a.field(&fields::NAME)
                 .is_some_and(|n| pass.converter_args.contains(model.text(n)))
                 && a.field(&fields::VALUE).is_some_and(|v| {
-                    matches!(v.kind(), "identifier" | "attribute")
+                    matches!(v.kind_name(), "identifier" | "attribute")
                         && callee_names(model, v, self.scope)
                             .iter()
                             .any(|n| pass.sanitizers.contains(n))
@@ -470,7 +483,7 @@ impl<'t> Frame<'_, '_, 't> {
                                 .iter()
                                 .filter(|a| {
                                     matches!(a.key, ArgKey::Splat)
-                                        && a.node.kind() == "dictionary_splat"
+                                        && a.node.kind_name() == "dictionary_splat"
                                 })
                                 .find_map(|a| a.taint.clone());
                         }
@@ -506,7 +519,7 @@ impl<'t> Frame<'_, '_, 't> {
     /// `self.method` inside a method. The offset is 1 when `self` is passed implicitly.
     pub(super) fn local_callee(&self, f: Node<'t>) -> Option<(Node<'t>, usize)> {
         let model = self.cx.model;
-        match f.kind() {
+        match f.kind_name() {
             "identifier" => {
                 let (bindings, _) = model.lookup(model.text(f), self.scope, f.start_byte())?;
                 bindings.iter().find_map(|b| match b.kind {
@@ -527,9 +540,9 @@ impl<'t> Frame<'_, '_, 't> {
                     return None;
                 };
                 let is_static = def.parent().is_some_and(|p| {
-                    p.kind() == "decorated_definition"
+                    p.kind_name() == "decorated_definition"
                         && named(p).iter().any(|d| {
-                            d.kind() == "decorator" && model.text(*d).contains("staticmethod")
+                            d.kind_name() == "decorator" && model.text(*d).contains("staticmethod")
                         })
                 });
                 Some((def, usize::from(!is_static)))
@@ -543,25 +556,25 @@ impl<'t> Frame<'_, '_, 't> {
     fn apply_object_method(&mut self, call: Node<'t>, f: Node<'t>) -> Option<Taint> {
         let cx = self.cx;
         let model = cx.model;
-        if f.kind() != "attribute" || self.depth > MAX_OBJECT_DEPTH {
+        if f.kind_name() != "attribute" || self.depth > MAX_OBJECT_DEPTH {
             return None;
         }
         let obj = f.field(&fields::OBJECT)?;
         let method = model.text(f.field(&fields::ATTRIBUTE)?);
         // The constructor call: `C(...)` itself, or what a plain name was assigned.
-        let ctor = match obj.kind() {
+        let ctor = match obj.kind_name() {
             "call" => obj,
             "identifier" => {
                 let (bindings, _) = model.lookup(model.text(obj), self.scope, obj.start_byte())?;
                 bindings.iter().find_map(|b| match b.kind {
-                    BindingKind::Assign(v) if v.kind() == "call" => Some(v),
+                    BindingKind::Assign(v) if v.kind_name() == "call" => Some(v),
                     _ => None,
                 })?
             }
             _ => return None,
         };
         let cf = ctor.field(&fields::FUNCTION)?;
-        if cf.kind() != "identifier" {
+        if cf.kind_name() != "identifier" {
             return None;
         }
         let cname = model.text(cf);
@@ -669,7 +682,7 @@ impl<'t> Frame<'_, '_, 't> {
     /// For an argument that is a request object passed whole (`helper(request)`): its
     /// taint and the attributes through which it taints.
     pub(super) fn carrier_arg(&self, a: &Arg<'t>) -> Option<(Taint, Rc<Vec<Vec<String>>>)> {
-        if a.node.kind() != "identifier" {
+        if a.node.kind_name() != "identifier" {
             return None;
         }
         match self.state.as_ref()?.get(self.cx.model.text(a.node))? {
@@ -682,7 +695,7 @@ impl<'t> Frame<'_, '_, 't> {
         // Comprehension variables live in their own scope: restore the state afterwards.
         let saved = self.state.clone();
         for clause in named(e) {
-            match clause.kind() {
+            match clause.kind_name() {
                 "for_in_clause" => {
                     let t = clause.field(&fields::RIGHT).and_then(|r| self.eval(r));
                     if let Some(l) = clause.field(&fields::LEFT) {
@@ -708,18 +721,18 @@ impl<'t> Frame<'_, '_, 't> {
 fn replaces_elements(model: &crate::semantic::Model, body: Node, name: &str) -> bool {
     let mut stack = vec![body];
     while let Some(n) = stack.pop() {
-        let hit = match n.kind() {
+        let hit = match n.kind_name() {
             "assignment" | "augmented_assignment" => n.field(&fields::LEFT).is_some_and(|l| {
-                l.kind() == "subscript"
+                l.kind_name() == "subscript"
                     && l.field(&fields::VALUE)
-                        .is_some_and(|v| v.kind() == "identifier" && model.text(v) == name)
+                        .is_some_and(|v| v.kind_name() == "identifier" && model.text(v) == name)
             }),
             "call" => n.field(&fields::FUNCTION).is_some_and(|f| {
-                f.kind() == "attribute"
+                f.kind_name() == "attribute"
                     && f.field(&fields::ATTRIBUTE)
                         .is_some_and(|a| model.text(a) == "insert")
                     && f.field(&fields::OBJECT)
-                        .is_some_and(|o| o.kind() == "identifier" && model.text(o) == name)
+                        .is_some_and(|o| o.kind_name() == "identifier" && model.text(o) == name)
             }),
             _ => false,
         };
@@ -764,7 +777,7 @@ fn local_bases(cx: &super::FileCtx, class: ScopeId) -> Vec<ScopeId> {
     };
     named(list)
         .into_iter()
-        .filter(|b| b.kind() == "identifier")
+        .filter(|b| b.kind_name() == "identifier")
         .filter_map(|b| {
             let (bindings, _) = model.lookup(model.text(b), outer, b.start_byte())?;
             bindings.iter().find_map(|x| match x.kind {

@@ -48,47 +48,19 @@ impl ImportMap {
             module_level: Vec::new(),
             stars: Vec::new(),
         };
-        let root = model.scopes[0].node;
         let mut nested = Vec::new();
-        let mut stack = vec![(root, true)];
-        let mut seen = 0;
-        while let Some((n, top)) = stack.pop() {
-            match n.kind() {
-                "import_statement" | "import_from_statement" => {
-                    seen += 1;
-                    if seen > MAX_IMPORTS {
-                        break;
-                    }
-                    let mut out = Vec::new();
-                    let star = read_import(model, n, &mut out);
-                    if top {
-                        map.stars.extend(star);
-                        for (k, v) in out {
-                            map.module_level.push((k.clone(), v.clone()));
-                            map.all.entry(k).or_insert(v);
-                        }
-                    } else {
-                        nested.extend(out);
-                    }
-                    continue;
+        // Statements beyond MAX_IMPORTS are not read.
+        for &(n, top) in model.import_statements.iter().take(MAX_IMPORTS) {
+            let mut out = Vec::new();
+            let star = read_import(model, n, &mut out);
+            if top {
+                map.stars.extend(star);
+                for (k, v) in out {
+                    map.module_level.push((k.clone(), v.clone()));
+                    map.all.entry(k).or_insert(v);
                 }
-                "function_definition" | "class_definition" | "lambda" => {
-                    // Bodies of defs hold function-local imports.
-                    let mut c = n.walk();
-                    let kids: Vec<Node> = n.named_children(&mut c).collect();
-                    for k in kids.into_iter().rev() {
-                        stack.push((k, false));
-                    }
-                    continue;
-                }
-                _ => {}
-            }
-            if n.named_child_count() > 0 && !matches!(n.kind(), "call" | "string") {
-                let mut c = n.walk();
-                let kids: Vec<Node> = n.named_children(&mut c).collect();
-                for k in kids.into_iter().rev() {
-                    stack.push((k, top));
-                }
+            } else {
+                nested.extend(out);
             }
         }
         for (k, v) in nested {
@@ -449,7 +421,7 @@ impl<'t> Frame<'_, '_, 't> {
 }
 
 /// The parameter position an argument binds in a summarised signature.
-fn param_position(key: &ArgKey, offset: usize, params: &[String]) -> Option<usize> {
+pub(super) fn param_position(key: &ArgKey, offset: usize, params: &[String]) -> Option<usize> {
     let idx = match *key {
         ArgKey::Pos(p) => p + offset,
         ArgKey::Kw(k) => params.iter().position(|p| p == k)?,

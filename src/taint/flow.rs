@@ -59,7 +59,7 @@ impl<'c, 'a, 't> Frame<'c, 'a, 't> {
     /// Sets up the entry state and interprets the body.
     pub fn run(&mut self) {
         let model = self.cx.model;
-        if self.def.kind() != "function_definition" {
+        if self.def.kind_name() != "function_definition" {
             // The module body: its statements, minus the bodies of defs and classes.
             self.block(self.def);
             return;
@@ -147,12 +147,12 @@ impl<'c, 'a, 't> Frame<'c, 'a, 't> {
     }
 
     fn stmt(&mut self, n: Node<'t>) {
-        match n.kind() {
+        match n.kind_name() {
             "expression_statement" => {
                 let mut cursor = n.walk();
                 let kids: Vec<Node<'t>> = n.named_children(&mut cursor).collect();
                 for k in kids {
-                    match k.kind() {
+                    match k.kind_name() {
                         "assignment" => self.assignment(k),
                         "augmented_assignment" => self.augmented(k),
                         _ => {
@@ -195,7 +195,7 @@ impl<'c, 'a, 't> Frame<'c, 'a, 't> {
             }
             "function_definition" | "class_definition" | "decorated_definition" => {
                 // Analysed as units of their own; the name now denotes them, not data.
-                let def = if n.kind() == "decorated_definition" {
+                let def = if n.kind_name() == "decorated_definition" {
                     n.field(&fields::DEFINITION)
                 } else {
                     Some(n)
@@ -222,7 +222,7 @@ impl<'c, 'a, 't> Frame<'c, 'a, 't> {
     fn never_returns(&self, e: Node<'t>) -> bool {
         let exits = &self.cx.pass.exits;
         !exits.is_empty()
-            && e.kind() == "call"
+            && e.kind_name() == "call"
             && e.field(&fields::FUNCTION).is_some_and(|f| {
                 callee_names(self.cx.model, f, self.scope)
                     .iter()
@@ -286,7 +286,7 @@ impl<'c, 'a, 't> Frame<'c, 'a, 't> {
                 targets.push(l);
             }
             match cur.field(&fields::RIGHT) {
-                Some(r) if r.kind() == "assignment" => cur = r,
+                Some(r) if r.kind_name() == "assignment" => cur = r,
                 other => {
                     value = other;
                     break;
@@ -300,7 +300,7 @@ impl<'c, 'a, 't> Frame<'c, 'a, 't> {
         if targets.len() == 1 && is_sequence(targets[0]) && is_sequence(value) {
             let ts = named(targets[0]);
             let vs = named(value);
-            if ts.len() == vs.len() && !vs.iter().any(|v| v.kind() == "list_splat") {
+            if ts.len() == vs.len() && !vs.iter().any(|v| v.kind_name() == "list_splat") {
                 for (t, v) in ts.into_iter().zip(vs) {
                     let taint = self.eval(v);
                     self.bind(t, taint);
@@ -328,7 +328,7 @@ impl<'c, 'a, 't> Frame<'c, 'a, 't> {
 
     /// Assigns taint `t` to an assignment target.
     pub fn bind(&mut self, target: Node<'t>, t: Option<Taint>) {
-        match target.kind() {
+        match target.kind_name() {
             "identifier" | "attribute" => {
                 if let Some(key) = dotted(self.cx.model, target) {
                     self.set(key, t, target);
@@ -342,16 +342,7 @@ impl<'c, 'a, 't> Frame<'c, 'a, 't> {
                     self.taint_weakly(key, t, target, "stored into");
                 }
             }
-            "pattern_list"
-            | "tuple_pattern"
-            | "list_pattern"
-            | "tuple"
-            | "list"
-            | "expression_list"
-            | "list_splat_pattern"
-            | "list_splat"
-            | "parenthesized_expression"
-            | "as_pattern_target" => {
+            k if is_unpacking(k) => {
                 for k in named(target) {
                     self.bind(k, t.clone());
                 }
@@ -388,7 +379,7 @@ impl<'c, 'a, 't> Frame<'c, 'a, 't> {
             .children_by_field_name("alternative", &mut cursor)
             .collect();
         for alt in alts {
-            match alt.kind() {
+            match alt.kind_name() {
                 "elif_clause" => {
                     if let Some(c) = alt.field(&fields::CONDITION) {
                         let end = self.guarded(c, alt.field(&fields::CONSEQUENCE));
@@ -481,7 +472,7 @@ impl<'c, 'a, 't> Frame<'c, 'a, 't> {
         let mut cursor = n.walk();
         let kids: Vec<Node<'t>> = n.named_children(&mut cursor).collect();
         for k in &kids {
-            if k.kind() == "else_clause"
+            if k.kind_name() == "else_clause"
                 && let Some(b) = k.field(&fields::BODY)
             {
                 self.block(b);
@@ -489,7 +480,7 @@ impl<'c, 'a, 't> Frame<'c, 'a, 't> {
         }
         out = join(out, self.state.take());
         for k in kids {
-            match k.kind() {
+            match k.kind_name() {
                 "except_clause" | "except_group_clause" => {
                     self.state = handler_entry.clone();
                     if let Some(alias) = k.field(&fields::ALIAS)
@@ -500,7 +491,7 @@ impl<'c, 'a, 't> Frame<'c, 'a, 't> {
                     let mut c = k.walk();
                     let blocks: Vec<Node<'t>> = k
                         .named_children(&mut c)
-                        .filter(|b| b.kind() == "block")
+                        .filter(|b| b.kind_name() == "block")
                         .collect();
                     for b in blocks {
                         self.block(b);
@@ -516,7 +507,7 @@ impl<'c, 'a, 't> Frame<'c, 'a, 't> {
             let mut c = f.walk();
             let blocks: Vec<Node<'t>> = f
                 .named_children(&mut c)
-                .filter(|b| b.kind() == "block")
+                .filter(|b| b.kind_name() == "block")
                 .collect();
             if self.state.is_none() {
                 // The finally block runs on the way out of returns and raises too.
@@ -537,14 +528,14 @@ impl<'c, 'a, 't> Frame<'c, 'a, 't> {
         let mut cursor = n.walk();
         let clauses: Vec<Node<'t>> = n
             .named_children(&mut cursor)
-            .filter(|c| c.kind() == "with_clause")
+            .filter(|c| c.kind_name() == "with_clause")
             .collect();
         for clause in clauses {
             for item in named(clause) {
                 let Some(value) = item.field(&fields::VALUE) else {
                     continue;
                 };
-                if value.kind() == "as_pattern" {
+                if value.kind_name() == "as_pattern" {
                     let expr = value.named_child(0);
                     let t = expr.and_then(|e| self.eval(e));
                     if let Some(alias) = value.field(&fields::ALIAS) {
@@ -569,7 +560,7 @@ impl<'c, 'a, 't> Frame<'c, 'a, 't> {
         if let Some(body) = n.field(&fields::BODY) {
             for case in named(body)
                 .into_iter()
-                .filter(|c| c.kind() == "case_clause")
+                .filter(|c| c.kind_name() == "case_clause")
             {
                 self.state = pre.clone();
                 if let Some(b) = case.field(&fields::CONSEQUENCE) {
@@ -594,7 +585,7 @@ impl<'c, 'a, 't> Frame<'c, 'a, 't> {
     /// For `self.method(...)`: the receiver name of this method.
     pub fn is_self(&self, e: Node<'t>) -> bool {
         self.self_name
-            .is_some_and(|s| e.kind() == "identifier" && self.cx.model.text(e) == s)
+            .is_some_and(|s| e.kind_name() == "identifier" && self.cx.model.text(e) == s)
     }
 
     /// The attribute chain of `e` with its root, if plain.
@@ -609,9 +600,26 @@ pub(super) fn named(n: Node) -> Vec<Node> {
     n.named_children(&mut cursor).collect()
 }
 
+/// Assignment targets that bind each of their elements (`a, (b, *c) = …`).
+pub(super) fn is_unpacking(kind: &str) -> bool {
+    matches!(
+        kind,
+        "pattern_list"
+            | "tuple_pattern"
+            | "list_pattern"
+            | "tuple"
+            | "list"
+            | "expression_list"
+            | "list_splat_pattern"
+            | "list_splat"
+            | "parenthesized_expression"
+            | "as_pattern_target"
+    )
+}
+
 fn is_sequence(n: Node) -> bool {
     matches!(
-        n.kind(),
+        n.kind_name(),
         "pattern_list" | "tuple_pattern" | "list_pattern" | "tuple" | "list" | "expression_list"
     )
 }

@@ -7,6 +7,7 @@
 //! a parameter reaches (sinks, the return value) and what the function returns by itself.
 //! `docs/taint.md` lists what is and is not followed.
 
+mod checkers;
 mod dispatch;
 mod export;
 mod expr;
@@ -282,6 +283,8 @@ fn is_empty(m: &TaintModel) -> bool {
         && m.sanitizers.exits.is_empty()
         && m.sanitizers.converter_args.is_empty()
         && m.sanitizers.validators.words.is_empty()
+        && m.sanitizers.checker_prefixes.is_empty()
+        && !m.sanitizers.checkers
         && m.propagators.calls.is_empty()
         && m.propagators.methods.is_empty()
         && m.propagators.into_receiver.is_empty()
@@ -340,8 +343,6 @@ pub(crate) struct FileCtx<'a, 't> {
     pub rules: &'a RuleSet,
     pub applicable: &'a [bool],
     pub model: &'a Model<'t>,
-    /// `def` node id → its scope.
-    scope_of_def: HashMap<usize, ScopeId>,
     /// Summaries of this file's functions, solved to a fixpoint.
     solver: RefCell<solve::Solver<'t>>,
     /// Whether the pass has request-object parameter sources.
@@ -358,6 +359,8 @@ pub(crate) struct FileCtx<'a, 't> {
     pub handlers: &'a Handlers,
     /// Work done on this file so far (all passes).
     work: &'a Cell<usize>,
+    /// `def` node id → the parameters it checks as a raising checker.
+    checked: RefCell<HashMap<usize, Rc<Vec<usize>>>>,
 }
 
 impl<'a, 't> FileCtx<'a, 't> {
@@ -372,20 +375,12 @@ impl<'a, 't> FileCtx<'a, 't> {
         imports: &'a external::ImportMap,
         work: &'a Cell<usize>,
     ) -> Self {
-        let scope_of_def = model
-            .scopes
-            .iter()
-            .enumerate()
-            .filter(|(_, s)| s.kind != ScopeKind::Module)
-            .map(|(i, s)| (s.node.id(), i))
-            .collect();
         FileCtx {
             pass,
             pass_index,
             rules,
             applicable,
             model,
-            scope_of_def,
             solver: RefCell::new(solve::Solver::default()),
             has_carriers: !pass.carrier_sets.is_empty(),
             carrier_union: Rc::new(carrier_union(&pass.carrier_sets)),
@@ -394,6 +389,7 @@ impl<'a, 't> FileCtx<'a, 't> {
             imports,
             handlers: &crate::project::registrations::NO_HANDLERS,
             work,
+            checked: RefCell::new(HashMap::new()),
         }
     }
 
@@ -415,9 +411,30 @@ impl<'a, 't> FileCtx<'a, 't> {
         self.work.get() > WORK_BUDGET
     }
 
+    /// The parameters the function `def` of this file checks as a raising checker
+    /// (see [`checkers`]), whatever the pass trusts.
+    pub fn checked_params(&self, def: Node<'t>) -> Rc<Vec<usize>> {
+        if let Some(c) = self.checked.borrow().get(&def.id()) {
+            return c.clone();
+        }
+        let found = match self.scope_of(def) {
+            Some(scope) if def.kind() == "function_definition" => checkers::checked_params(
+                self.model,
+                def,
+                scope,
+                &self.pass.checker_prefixes,
+                &self.pass.exits,
+            ),
+            _ => Vec::new(),
+        };
+        let found = Rc::new(found);
+        self.checked.borrow_mut().insert(def.id(), found.clone());
+        found
+    }
+
     /// The scope a `def` (or `class`) opens.
     pub fn scope_of(&self, def: Node<'t>) -> Option<ScopeId> {
-        self.scope_of_def.get(&def.id()).copied()
+        self.model.scope_of(def).filter(|&s| s != 0)
     }
 
     /// Analyses every function holding a source and a sink candidate, plus the module body;
@@ -482,8 +499,12 @@ impl<'a, 't> FileCtx<'a, 't> {
                 "identifier" => true,
                 _ => false,
             };
-            let other_module =
-                self.project.is_some() && external::target(self, site.scope, f).is_some();
+            // A call under an import that names no project file (`os.system`) cannot
+            // reach another module's summary: counting it would run every pass over every
+            // function that calls a library.
+            let other_module = self.project.is_some_and(|p| {
+                external::target(self, site.scope, f).is_some_and(|(t, _, _)| p.may_reach(t))
+            });
             let local = local || other_module;
             // Method sinks (`cursor.execute`) and persisting calls match on the name alone.
             let sink = local

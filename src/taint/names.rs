@@ -32,7 +32,7 @@ fn expand<'t>(model: &Model<'t>, e: Node<'t>, scope: ScopeId, hops: usize, out: 
         return;
     }
     let mut inner = Vec::new();
-    match e.kind() {
+    match e.kind_name() {
         "attribute" => {
             if let (Some(obj), Some(attr)) = (e.field(&fields::OBJECT), e.field(&fields::ATTRIBUTE))
             {
@@ -66,7 +66,7 @@ pub fn chain<'t>(model: &Model<'t>, e: Node<'t>) -> Option<(&'t str, Vec<&'t str
     let mut segs = Vec::new();
     let mut cur = e;
     loop {
-        match cur.kind() {
+        match cur.kind_name() {
             "identifier" => {
                 segs.reverse();
                 return Some((model.text(cur), segs));
@@ -85,9 +85,9 @@ pub fn chain<'t>(model: &Model<'t>, e: Node<'t>) -> Option<(&'t str, Vec<&'t str
 
 /// Whether `e` is a `super()` call (`super()` or `super(Class, self)`).
 pub fn is_super_call(model: &Model, e: Node) -> bool {
-    e.kind() == "call"
+    e.kind_name() == "call"
         && e.field(&fields::FUNCTION)
-            .is_some_and(|f| f.kind() == "identifier" && model.text(f) == "super")
+            .is_some_and(|f| f.kind_name() == "identifier" && model.text(f) == "super")
 }
 
 /// The dotted text of a plain-name chain (`self.cmd`), used as a state key.
@@ -120,29 +120,30 @@ pub fn params<'t>(model: &Model<'t>, def: Node<'t>) -> Vec<Param<'t>> {
     for p in list.named_children(&mut cursor) {
         let annotation = p.field(&fields::TYPE).and_then(|t| t.named_child(0));
         let default = p.field(&fields::VALUE);
-        let name_node = match p.kind() {
+        let name_node = match p.kind_name() {
             "identifier" => Some(p),
             "default_parameter" | "typed_default_parameter" => p.field(&fields::NAME),
             "typed_parameter" | "list_splat_pattern" | "dictionary_splat_pattern" => {
                 let mut c = p.walk();
                 let found = p.named_children(&mut c).find(|n| {
                     matches!(
-                        n.kind(),
+                        n.kind_name(),
                         "identifier" | "list_splat_pattern" | "dictionary_splat_pattern"
                     )
                 });
                 found.and_then(|n| {
-                    if n.kind() == "identifier" {
+                    if n.kind_name() == "identifier" {
                         Some(n)
                     } else {
                         let mut c2 = n.walk();
-                        n.named_children(&mut c2).find(|m| m.kind() == "identifier")
+                        n.named_children(&mut c2)
+                            .find(|m| m.kind_name() == "identifier")
                     }
                 })
             }
             _ => None,
         };
-        if let Some(n) = name_node.filter(|n| n.kind() == "identifier") {
+        if let Some(n) = name_node.filter(|n| n.kind_name() == "identifier") {
             out.push(Param {
                 name: model.text(n),
                 node: n,

@@ -38,6 +38,10 @@ pub struct Pass {
     pub converter_args: HashSet<String>,
     /// How project validators are named.
     pub validators: ValidatorNames,
+    /// Name prefixes of raising checkers.
+    pub checker_prefixes: Vec<String>,
+    /// Whether raising checkers clean their argument in this pass.
+    pub checkers: bool,
     pub prop_calls: HashSet<String>,
     pub prop_methods: HashSet<String>,
     pub into_receiver: HashSet<String>,
@@ -74,6 +78,8 @@ impl Pass {
             exits: model.sanitizers.exits.iter().cloned().collect(),
             converter_args: model.sanitizers.converter_args.iter().cloned().collect(),
             validators: model.sanitizers.validators.clone(),
+            checker_prefixes: model.sanitizers.checker_prefixes.clone(),
+            checkers: model.sanitizers.checkers,
             prop_calls: model.propagators.calls.iter().cloned().collect(),
             prop_methods: model.propagators.methods.iter().cloned().collect(),
             into_receiver: model.propagators.into_receiver.iter().cloned().collect(),
