@@ -201,20 +201,23 @@ impl TaintModel {
                                 .collect(),
                         );
                     }
-                    // A registration source applies in the modules the project registers
-                    // handlers in (their analysis applies every taint rule, whatever their
-                    // text), so by text only where a registration call is written: without
-                    // this clause it would be a source of every file.
                     for names in [
                         &p.decorated_by,
                         &p.class_bases,
                         &p.param_annotated,
                         &p.passed_to,
-                        &p.registered_by,
                     ] {
                         if !names.is_empty() {
                             groups.extend(super::first_and_last(names));
                         }
+                    }
+                    // A registration source without a parameter-name fallback applies only
+                    // in the modules the project registers handlers in (their analysis
+                    // applies every taint rule, whatever their text), so by text only where
+                    // a registration call is written: without this clause it would be a
+                    // source of every file.
+                    if !p.registered_by.is_empty() && p.fallback_first_param.is_none() {
+                        groups.extend(super::first_and_last(&p.registered_by));
                     }
                     // The parameter is spelled in the `def`. A module with registered
                     // handlers needs no such word: its analysis applies every taint rule
