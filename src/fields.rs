@@ -32,42 +32,34 @@ impl Field {
     }
 }
 
-/// A node's kind by a table lookup: `Node::kind` measures the grammar's C string and
-/// validates it as UTF-8 on every call, which the analysis does millions of times per scan
-/// (5% of a scan's instructions). The table holds the same names, taken from the grammar
-/// once, indexed by kind id.
-pub trait KindExt<'t> {
-    /// The node's kind, as `Node::kind` gives it.
-    fn kind_name(&self) -> &'t str;
+/// The Python grammar's node kind names, indexed by kind id.
+static KIND_NAMES: OnceLock<Vec<String>> = OnceLock::new();
+
+fn kind_names() -> &'static [String] {
+    KIND_NAMES.get_or_init(|| {
+        let language = tree_sitter::Language::from(tree_sitter_python::LANGUAGE);
+        (0..language.node_kind_count())
+            .map(|id| {
+                u16::try_from(id)
+                    .ok()
+                    .and_then(|id| language.node_kind_for_id(id))
+                    .unwrap_or("")
+                    .to_string()
+            })
+            .collect()
+    })
 }
 
-impl<'t> KindExt<'t> for Node<'t> {
-    fn kind_name(&self) -> &'t str {
-        static NAMES: OnceLock<Vec<String>> = OnceLock::new();
-        let names = NAMES.get_or_init(|| {
-            let language = tree_sitter::Language::from(tree_sitter_python::LANGUAGE);
-            (0..language.node_kind_count())
-                .map(|id| {
-                    u16::try_from(id)
-                        .ok()
-                        .and_then(|id| language.node_kind_for_id(id))
-                        .unwrap_or("")
-                        .to_string()
-                })
-                .collect()
-        });
-        match names.get(usize::from(self.kind_id())) {
-            Some(name) if !name.is_empty() => name,
-            // Not a symbol of the grammar (the error symbol): ask tree-sitter.
-            _ => self.kind(),
-        }
-    }
-}
-
-/// Child lookup by a [`Field`] (same result as `child_by_field_name` with its name).
+/// Child lookup by a [`Field`] (same result as `child_by_field_name` with its name), and
+/// node kinds from a table.
 pub trait FieldExt<'t> {
     /// The node's child in `field`, if any.
     fn field(&self, field: &Field) -> Option<Node<'t>>;
+
+    /// The node's kind, as `Node::kind` gives it. `Node::kind` measures and UTF-8-checks
+    /// the grammar's C string on every call, which the interpreter loops make for every
+    /// node they visit; this is an index into a table built once.
+    fn kind_name(&self) -> &'t str;
 }
 
 impl<'t> FieldExt<'t> for Node<'t> {
@@ -75,6 +67,13 @@ impl<'t> FieldExt<'t> for Node<'t> {
         match field.id() {
             0 => None,
             id => self.child_by_field_id(id),
+        }
+    }
+
+    fn kind_name(&self) -> &'t str {
+        match kind_names().get(usize::from(self.kind_id())) {
+            Some(name) if !name.is_empty() => name,
+            _ => self.kind(),
         }
     }
 }
@@ -132,5 +131,35 @@ mod tests {
         assert_eq!(assign.field(&RIGHT), assign.child_by_field_name("right"));
         assert!(assign.field(&RIGHT).is_some());
         assert_eq!(assign.field(&BODY), None);
+    }
+
+    #[test]
+    fn kind_names_match_node_kinds() {
+        let mut parser = tree_sitter::Parser::new();
+        parser
+            .set_language(&tree_sitter_python::LANGUAGE.into())
+            .unwrap();
+        // Aliased and hidden-rule kinds too: `as_pattern_target`, `dotted_name`, keywords,
+        // f-string parts, `match` patterns, an error node.
+        let text = "import a.b as c\nfrom . import d\nwith f() as (g, h): pass\n\
+                    x = f'{y!r:>{w}}' + b'z'\nmatch p:\n    case [1, *r] | {'k': v}: pass\n\
+                    async def q(*a, **k) -> int: return await a\nlambda: (yield)\n)(\n";
+        let tree = parser.parse(text, None).unwrap();
+        let mut cursor = tree.walk();
+        let mut seen = 0;
+        'walk: loop {
+            let node = cursor.node();
+            assert_eq!(node.kind_name(), node.kind(), "{node:?}");
+            seen += 1;
+            if cursor.goto_first_child() {
+                continue;
+            }
+            while !cursor.goto_next_sibling() {
+                if !cursor.goto_parent() {
+                    break 'walk;
+                }
+            }
+        }
+        assert!(seen > 100);
     }
 }

@@ -9,7 +9,6 @@
 //! spelled as a bare imported name (renaming it would need a new import).
 
 use crate::engine::{ArgState, find_arg};
-use crate::fields::KindExt as _;
 use crate::fields::{self, FieldExt};
 use crate::finding::{Finding, Position};
 use serde::{Deserialize, Serialize};

@@ -7,7 +7,7 @@
 //! a string literal does nothing. A directive, or one rule named in it, that silences nothing
 //! is reported back so stale suppressions do not pile up.
 
-use crate::fields::KindExt as _;
+use crate::fields::FieldExt as _;
 use crate::finding::Finding;
 use crate::rules::RuleSet;
 use std::path::{Path, PathBuf};

@@ -841,3 +841,200 @@ fn fixing_rereads_a_file_with_the_scan_bound() {
     assert_eq!(errors.len(), 1, "{errors:?}");
     assert!(errors[0].contains("not a regular file"), "{errors:?}");
 }
+
+/// Runs pyaudit in `cwd` with `stdin` as its standard input.
+fn pyaudit_with_stdin(cwd: &Path, args: &[&str], stdin: &str) -> Run {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pyaudit"))
+        .args(args)
+        .current_dir(cwd)
+        .env("NO_COLOR", "1")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run pyaudit");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+#[test]
+fn reports_show_the_bytes_analysed_not_the_file_on_disk() {
+    // Issue 12: sources are read once and no reporter reads them again. The text is
+    // analysed from standard input as `app.py` while an `app.py` with other lines is on
+    // disk: snippets, flow steps, SARIF regions and the fix list all describe the text
+    // that was analysed.
+    let tmp = tempfile::tempdir().unwrap();
+    let on_disk: String = (1..=12).map(|i| format!("on_disk_{i} = {i}\n")).collect();
+    write(tmp.path(), "app.py", &on_disk);
+    let analysed = "import os\nimport yaml\nfrom flask import request\n\n\ndef view():\n    \
+                    cmd = request.args['c']\n    os.system(cmd)\n\n\ndef read(path):\n    \
+                    with open(path) as f:\n        return yaml.load(f)\n";
+    let lines: Vec<&str> = analysed.lines().collect();
+    let args = ["scan", "-", "--stdin-filename", "app.py", "--no-cache"];
+
+    let text = pyaudit_with_stdin(
+        tmp.path(),
+        &[&args[..], &["--show-fixes"]].concat(),
+        analysed,
+    );
+    assert_eq!(text.code, 1, "{}\n{}", text.stdout, text.stderr);
+    assert!(!text.stdout.contains("on_disk"), "{}", text.stdout);
+    // The sink lines and the source line of the flow (a line the finding does not start on).
+    assert!(
+        text.stdout.contains("8 |     os.system(cmd)"),
+        "{}",
+        text.stdout
+    );
+    assert!(
+        text.stdout.contains("13 |         return yaml.load(f)"),
+        "{}",
+        text.stdout
+    );
+    assert!(
+        text.stdout.contains("line 7: source: `request.args`"),
+        "{}",
+        text.stdout
+    );
+    assert!(text.stdout.contains("app.py:13:16"), "{}", text.stdout);
+
+    let sarif = pyaudit_with_stdin(
+        tmp.path(),
+        &[&args[..], &["--format", "sarif"]].concat(),
+        analysed,
+    );
+    let log: serde_json::Value = serde_json::from_str(&sarif.stdout).unwrap();
+    let results = log["runs"][0]["results"].as_array().unwrap();
+    assert!(!results.is_empty());
+    for r in results {
+        let region = &r["locations"][0]["physicalLocation"]["region"];
+        let line = region["startLine"].as_u64().unwrap() as usize;
+        let (start, end) = (
+            region["startColumn"].as_u64().unwrap() as usize,
+            region["endColumn"].as_u64().unwrap() as usize,
+        );
+        // The region spans a call on that line of the analysed text (the file on disk has
+        // 12 one-assignment lines, none a call).
+        let text = lines[line - 1];
+        assert!(end <= text.len() + 1, "{region} on {text:?}");
+        let span = &text[start - 1..end - 1];
+        assert!(
+            span.starts_with("os.system(") || span.starts_with("yaml.load("),
+            "{span:?} at {region}"
+        );
+    }
+    assert!(!sarif.stdout.contains("on_disk"));
+}
+
+#[test]
+fn a_used_up_work_budget_keeps_the_findings_and_fails_closed() {
+    // Issue 12: each file's taint analysis has a work budget. Nested loops are interpreted
+    // twice each (2^21 bodies here), so this function uses it up after its first sink: that
+    // finding is kept, the file gets an `incomplete` warning and counts as not fully
+    // scanned, and SARIF says the run did not succeed.
+    let mut text = String::from(
+        "import os\nfrom flask import request\n\n\ndef view():\n    x = request.args['a']\n    \
+         os.system(x)\n",
+    );
+    let mut indent = String::from("    ");
+    for _ in 0..21 {
+        text.push_str(&format!("{indent}while x:\n"));
+        indent.push_str("    ");
+    }
+    text.push_str(&format!("{indent}pass\n    os.system(x)\n"));
+    let tmp = tempfile::tempdir().unwrap();
+    write(tmp.path(), "app.py", &text);
+    let run = pyaudit_in(tmp.path(), &["scan", "--no-cache", "app.py"]);
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    assert!(run.stdout.contains("app.py:7:5: PYA201"), "{}", run.stdout);
+    assert!(
+        !run.stdout.contains("app.py:29:5: PYA201"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stderr.contains(
+            "app.py: warning[incomplete]: the taint analysis of this file used up its work budget"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stdout.contains("1 file not fully scanned"),
+        "{}",
+        run.stdout
+    );
+    let sarif = pyaudit_in(
+        tmp.path(),
+        &["scan", "--no-cache", "--format", "sarif", "app.py"],
+    );
+    let log: serde_json::Value = serde_json::from_str(&sarif.stdout).unwrap();
+    assert_eq!(
+        log["runs"][0]["invocations"][0]["executionSuccessful"],
+        serde_json::Value::Bool(false)
+    );
+    let lines: Vec<u64> = log["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["ruleId"] == "PYA201")
+        .map(|r| {
+            r["locations"][0]["physicalLocation"]["region"]["startLine"]
+                .as_u64()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(lines, [7]);
+}
+
+#[test]
+#[cfg(unix)]
+fn a_module_of_300000_small_functions_stays_under_its_memory_bound() {
+    // Issue 12: a 10 MB module of 300,000 small functions. Its analysis used to take over
+    // 850 MiB of address space (a hash map and vectors per function scope); under a
+    // 768 MiB cap it must complete with its finding. Two threads, so the cap does not
+    // depend on the machine's core count (each thread reserves stack and a malloc arena).
+    let mut text = String::from("import pickle\nfrom flask import request\n\n");
+    for i in 0..300_000 {
+        text.push_str(&format!("def f{i}(a): return a + {i}\n"));
+    }
+    text.push_str("pickle.loads(request.data)\n");
+    assert!(text.len() > 9_000_000);
+    let lines = text.lines().count();
+    let tmp = tempfile::tempdir().unwrap();
+    write(tmp.path(), "big.py", &text);
+    drop(text);
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg("ulimit -v 786432 && exec \"$0\" scan --no-cache --threads 2 big.py")
+        .arg(env!("CARGO_BIN_EXE_pyaudit"))
+        .current_dir(tmp.path())
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run sh");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}\n{}",
+        head(&stdout),
+        head(&stderr)
+    );
+    assert!(
+        stdout.contains(&format!("big.py:{lines}:1: PYA203")),
+        "{}\n{}",
+        head(&stdout),
+        head(&stderr)
+    );
+}

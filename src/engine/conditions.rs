@@ -1,6 +1,5 @@
 //! Evaluating a pattern's argument conditions on one call.
 
-use crate::fields::KindExt as _;
 use crate::fields::{self, FieldExt};
 use crate::rules::{Condition, Literal, Test};
 use crate::semantic::{BindingKind, Model, ScopeId, Value, literal};

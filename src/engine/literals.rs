@@ -1,7 +1,7 @@
 //! The string literals of a file, for patterns that apply only where the file names or
 //! holds some text (`file_literals`: a template with an HTML extension, HTML markup).
 
-use crate::fields::KindExt as _;
+use crate::fields::FieldExt as _;
 use crate::rules::Literal;
 use crate::semantic::{Model, literal};
 use tree_sitter::Node;

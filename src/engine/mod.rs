@@ -11,7 +11,6 @@ mod test_locations;
 pub use conditions::{ArgState, find_arg, holds, is_constant};
 pub use prefilter::Prefilter;
 
-use crate::fields::KindExt as _;
 use crate::fields::{self, FieldExt};
 use crate::finding::{Diagnostic, DiagnosticKind, Finding};
 use crate::rules::RuleSet;

@@ -21,7 +21,6 @@
 //! whose formats are one (`pickle.loads(cloudpickle.dumps(f))` is a common test idiom).
 
 use super::conditions::{ArgState, find_arg};
-use crate::fields::KindExt as _;
 use crate::fields::{self, FieldExt};
 use crate::semantic::{Model, ScopeId, Value};
 use tree_sitter::Node;
@@ -327,7 +326,7 @@ fn returns_own_pickle<'t>(model: &Model<'t>, arg: Node<'t>, scope: ScopeId) -> b
     returned.dedup();
     returned.iter().all(|name| {
         let empty_buffer = model.scopes[inner].bindings.get(name).is_some_and(|bs| {
-            matches!(bs.as_slice(), [b] if matches!(b.kind,
+            matches!(bs, [b] if matches!(b.kind,
             crate::semantic::BindingKind::Assign(v)
                 if v.kind_name() == "call"
                     && v.field(&fields::ARGUMENTS).is_some_and(|a| a.named_child_count() == 0)

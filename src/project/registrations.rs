@@ -10,7 +10,6 @@
 
 use super::index::{FileId, ProjectIndex};
 use super::module_summary::ImportTarget;
-use crate::fields::KindExt as _;
 use crate::fields::{self, FieldExt};
 use crate::semantic::{BindingKind, Model};
 use crate::taint::names::{callee_names, chain};

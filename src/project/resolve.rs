@@ -54,6 +54,24 @@ impl<'a> ProjectView<'a> {
         Some(c)
     }
 
+    /// Whether an import of the analysed module can lead into the project at all: the
+    /// module it names (or, for `from m import n`, the submodule `m.n`) is a project file.
+    /// When neither is, [`ProjectView::callee`] finds nothing under it, whatever the rest.
+    pub fn may_reach(&self, target: &ImportTarget) -> bool {
+        let index = self.index;
+        index
+            .resolve_module(self.me, target.dots, &target.module)
+            .is_some()
+            || target.name.as_ref().is_some_and(|n| {
+                let sub = if target.module.is_empty() {
+                    n.clone()
+                } else {
+                    format!("{}.{n}", target.module)
+                };
+                index.resolve_module(self.me, target.dots, &sub).is_some()
+            })
+    }
+
     /// The summary of a solved module.
     fn module(&self, file: FileId) -> Option<&'a ModuleSummary> {
         if let Some(reads) = self.reads {

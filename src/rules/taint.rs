@@ -211,6 +211,14 @@ impl TaintModel {
                             groups.extend(super::first_and_last(names));
                         }
                     }
+                    // A registration source without a parameter-name fallback applies only
+                    // in the modules the project registers handlers in (their analysis
+                    // applies every taint rule, whatever their text), so by text only where
+                    // a registration call is written: without this clause it would be a
+                    // source of every file.
+                    if !p.registered_by.is_empty() && p.fallback_first_param.is_none() {
+                        groups.extend(super::first_and_last(&p.registered_by));
+                    }
                     // The parameter is spelled in the `def`. A module with registered
                     // handlers needs no such word: its analysis applies every taint rule
                     // (see `Engine::analyse_in`), so the clause only gates the fallback.

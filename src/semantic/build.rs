@@ -1,9 +1,7 @@
 //! The single iterative walk that fills a [`Model`].
 
-use super::{Binding, BindingKind, CallSite, Model, Scope, ScopeId, ScopeKind};
-use crate::fields::KindExt as _;
+use super::{Binding, BindingKind, Bindings, CallSite, Model, Scope, ScopeId, ScopeKind};
 use crate::fields::{self, FieldExt};
-use std::collections::HashMap;
 use tree_sitter::Node;
 
 /// Statements whose bodies run conditionally or repeatedly: a binding inside one may not
@@ -32,13 +30,14 @@ pub(super) fn build<'t>(root: Node<'t>, source: &'t [u8]) -> Model<'t> {
                 kind: ScopeKind::Module,
                 parent: None,
                 node: root,
-                bindings: HashMap::new(),
-                globals: Vec::new(),
+                bindings: Bindings::default(),
             }],
             calls: Vec::new(),
             star_imports: Vec::new(),
             qnames: Vec::new(),
             python2: None,
+            globals: std::collections::HashMap::new(),
+            import_statements: Vec::new(),
             argument_names: std::cell::OnceCell::new(),
             callees_by_function: std::cell::OnceCell::new(),
         },
@@ -60,12 +59,9 @@ pub(super) fn build<'t>(root: Node<'t>, source: &'t [u8]) -> Model<'t> {
             b.leave(cursor.node());
         }
     }
-    // Source order, so lookups can binary-search; a stable sort keeps the walk order of
-    // bindings at the same position.
+    // Source order within each name, so lookups can binary-search.
     for scope in &mut b.model.scopes {
-        for bindings in scope.bindings.values_mut() {
-            bindings.sort_by_key(|b| b.pos);
-        }
+        scope.bindings.seal();
     }
     b.model
 }
@@ -91,20 +87,18 @@ impl<'t> Builder<'t> {
             .map_or(0, |s| s.1);
         let conditional = self.cond_stack.len() > base;
         let scope = self.global_target(scope, name);
-        self.model.scopes[scope]
-            .bindings
-            .entry(name)
-            .or_default()
-            .push(Binding {
-                pos,
-                kind,
-                conditional,
-            });
+        self.model.scopes[scope].bindings.push(Binding {
+            name,
+            pos,
+            kind,
+            conditional,
+            seq: 0,
+        });
     }
 
     /// A name declared `global` in a function binds in the module scope.
     fn global_target(&self, scope: ScopeId, name: &str) -> ScopeId {
-        if self.model.scopes[scope].globals.contains(&name) {
+        if self.model.declares_global(scope, name) {
             0
         } else {
             scope
@@ -121,11 +115,15 @@ impl<'t> Builder<'t> {
             kind,
             parent: Some(parent),
             node,
-            bindings: HashMap::new(),
-            globals: Vec::new(),
+            bindings: Bindings::default(),
         });
         let id = self.model.scopes.len() - 1;
         self.scope_stack.push((id, self.cond_stack.len()));
+    }
+
+    fn record_import(&mut self, node: Node<'t>) {
+        let top = self.current() == 0;
+        self.model.import_statements.push((node, top));
     }
 
     fn add_qname(&mut self, q: String) -> usize {
@@ -134,6 +132,10 @@ impl<'t> Builder<'t> {
     }
 
     fn enter(&mut self, node: Node<'t>) {
+        // Punctuation and keywords bind nothing (a third of the nodes).
+        if !node.is_named() {
+            return;
+        }
         match node.kind_name() {
             "call" => {
                 let scope = self.current();
@@ -155,8 +157,14 @@ impl<'t> Builder<'t> {
                 self.push_scope(ScopeKind::Class, node);
             }
             "parameters" | "lambda_parameters" => self.bind_parameters(node),
-            "import_statement" => self.bind_import(node),
-            "import_from_statement" => self.bind_import_from(node),
+            "import_statement" => {
+                self.record_import(node);
+                self.bind_import(node);
+            }
+            "import_from_statement" => {
+                self.record_import(node);
+                self.bind_import_from(node);
+            }
             "assignment" => self.bind_assignment(node),
             "augmented_assignment" => {
                 if let Some(left) = node.field(&fields::LEFT) {
@@ -212,7 +220,7 @@ impl<'t> Builder<'t> {
                     .filter(|c| c.kind_name() == "identifier")
                     .map(|c| self.text(c))
                     .collect();
-                self.model.scopes[scope].globals.extend(names);
+                self.model.globals.entry(scope).or_default().extend(names);
             }
             kind if is_conditional(kind) => self.cond_stack.push(node.end_byte()),
             "print_statement" | "exec_statement" => {
@@ -223,10 +231,15 @@ impl<'t> Builder<'t> {
     }
 
     fn leave(&mut self, node: Node<'t>) {
+        if !node.is_named() {
+            return;
+        }
         match node.kind_name() {
             // Every enter of these kinds pushed exactly one entry.
             "function_definition" | "lambda" | "class_definition" if self.scope_stack.len() > 1 => {
-                self.scope_stack.pop();
+                if let Some((closed, _)) = self.scope_stack.pop() {
+                    self.model.scopes[closed].bindings.shrink();
+                }
             }
             kind if is_conditional(kind) => {
                 self.cond_stack.pop();

@@ -1,7 +1,6 @@
 //! Resolving expressions to the qualified names (or literals) they may denote.
 
 use super::{Binding, BindingKind, Model, ScopeId, ScopeKind};
-use crate::fields::KindExt as _;
 use crate::fields::{self, FieldExt};
 use crate::rules::Literal;
 use tree_sitter::Node;
@@ -212,7 +211,7 @@ impl<'t> Model<'t> {
         let mut innermost = true;
         loop {
             let sc = &self.scopes[s];
-            if sc.globals.contains(&name) && s != 0 {
+            if s != 0 && self.declares_global(s, name) {
                 s = 0;
                 innermost = false;
                 continue;

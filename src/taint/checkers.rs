@@ -25,7 +25,6 @@ use super::external::param_position;
 use super::flow::{Frame, is_unpacking, named};
 use super::names::{callee_names, chain, dotted};
 use super::trace::Val;
-use crate::fields::KindExt as _;
 use crate::fields::{self, FieldExt};
 use crate::semantic::{BindingKind, Model, ScopeId};
 use std::collections::HashSet;

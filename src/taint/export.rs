@@ -6,7 +6,6 @@ use super::flow::named;
 use super::names::{def_name, dotted, params};
 use super::trace::{Origin, Step};
 use super::{Entry, FileCtx, Hit, Summary};
-use crate::fields::KindExt as _;
 use crate::fields::{self, FieldExt};
 use crate::finding::FlowStep;
 use crate::project::module_summary::{
@@ -409,7 +408,7 @@ pub(crate) fn add_names(cx: &FileCtx, summary: &mut ModuleSummary) {
         }
         summary.classes.insert(model.text(name).to_string(), bases);
     }
-    for (name, bindings) in &model.scopes[0].bindings {
+    for (name, bindings) in model.scopes[0].bindings.iter() {
         let ctor = bindings.iter().find_map(|b| match b.kind {
             BindingKind::Assign(v) if v.kind_name() == "call" => v.field(&fields::FUNCTION),
             _ => None,

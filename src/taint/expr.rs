@@ -6,7 +6,6 @@ use super::names::{Param, callee_names, def_in, dotted, is_super_call, params};
 use super::trace::{Origin, Taint, Val};
 use super::{Entry, Hit};
 use crate::engine::{ArgState, find_arg, holds};
-use crate::fields::KindExt as _;
 use crate::fields::{self, FieldExt};
 use crate::semantic::{BindingKind, ScopeId};
 use std::rc::Rc;
@@ -182,7 +181,7 @@ impl<'t> Frame<'_, '_, 't> {
         if scope != self.scope {
             return None;
         }
-        let [binding] = model.scopes[scope].bindings.get(name)?.as_slice() else {
+        let [binding] = model.scopes[scope].bindings.get(name)? else {
             return None;
         };
         let BindingKind::Assign(list) = binding.kind else {
@@ -371,6 +370,8 @@ impl<'t> Frame<'_, '_, 't> {
         };
         if let Some((def, offset)) = self.local_callee(f) {
             let t = self.apply_summary(e, def, offset, &passed);
+            result = result.or(t);
+        } else if let Some(t) = self.indirect_call(e, f, &args) {
             result = result.or(t);
         } else if let Some(t) = self.apply_object_method(e, f) {
             result = result.or(Some(t));
@@ -630,7 +631,7 @@ impl<'t> Frame<'_, '_, 't> {
         })
     }
 
-    fn apply_summary(
+    pub(super) fn apply_summary(
         &mut self,
         call: Node<'t>,
         def: Node<'t>,

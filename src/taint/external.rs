@@ -11,7 +11,6 @@ use super::flow::Frame;
 use super::names::{chain, is_super_call};
 use super::trace::{Origin, Step, Taint};
 use super::{FileCtx, Hit, RemoteHit};
-use crate::fields::KindExt as _;
 use crate::fields::{self, FieldExt};
 use crate::finding::FlowStep;
 use crate::project::module_summary::{Facts, ImportTarget, SinkAt};
@@ -49,47 +48,19 @@ impl ImportMap {
             module_level: Vec::new(),
             stars: Vec::new(),
         };
-        let root = model.scopes[0].node;
         let mut nested = Vec::new();
-        let mut stack = vec![(root, true)];
-        let mut seen = 0;
-        while let Some((n, top)) = stack.pop() {
-            match n.kind_name() {
-                "import_statement" | "import_from_statement" => {
-                    seen += 1;
-                    if seen > MAX_IMPORTS {
-                        break;
-                    }
-                    let mut out = Vec::new();
-                    let star = read_import(model, n, &mut out);
-                    if top {
-                        map.stars.extend(star);
-                        for (k, v) in out {
-                            map.module_level.push((k.clone(), v.clone()));
-                            map.all.entry(k).or_insert(v);
-                        }
-                    } else {
-                        nested.extend(out);
-                    }
-                    continue;
+        // Statements beyond MAX_IMPORTS are not read.
+        for &(n, top) in model.import_statements.iter().take(MAX_IMPORTS) {
+            let mut out = Vec::new();
+            let star = read_import(model, n, &mut out);
+            if top {
+                map.stars.extend(star);
+                for (k, v) in out {
+                    map.module_level.push((k.clone(), v.clone()));
+                    map.all.entry(k).or_insert(v);
                 }
-                "function_definition" | "class_definition" | "lambda" => {
-                    // Bodies of defs hold function-local imports.
-                    let mut c = n.walk();
-                    let kids: Vec<Node> = n.named_children(&mut c).collect();
-                    for k in kids.into_iter().rev() {
-                        stack.push((k, false));
-                    }
-                    continue;
-                }
-                _ => {}
-            }
-            if n.named_child_count() > 0 && !matches!(n.kind_name(), "call" | "string") {
-                let mut c = n.walk();
-                let kids: Vec<Node> = n.named_children(&mut c).collect();
-                for k in kids.into_iter().rev() {
-                    stack.push((k, top));
-                }
+            } else {
+                nested.extend(out);
             }
         }
         for (k, v) in nested {
@@ -115,9 +86,9 @@ fn read_import(
             .collect()
     };
     let mut c = n.walk();
-    if n.kind_name() == "import_statement" {
+    if n.kind() == "import_statement" {
         for name in n.children_by_field_name("name", &mut c) {
-            match name.kind_name() {
+            match name.kind() {
                 "dotted_name" => {
                     let full = text(name);
                     let first = full.split('.').next().unwrap_or("").to_string();
@@ -154,7 +125,7 @@ fn read_import(
     let module = spec[dots..].to_string();
     let mut kids = n.walk();
     if n.named_children(&mut kids)
-        .any(|k| k.kind_name() == "wildcard_import")
+        .any(|k| k.kind() == "wildcard_import")
     {
         return Some(ImportTarget {
             dots,
@@ -163,7 +134,7 @@ fn read_import(
         });
     }
     for name in n.children_by_field_name("name", &mut c) {
-        let (orig, local) = match name.kind_name() {
+        let (orig, local) = match name.kind() {
             "dotted_name" => (text(name), text(name)),
             "aliased_import" => match (name.field(&fields::NAME), name.field(&fields::ALIAS)) {
                 (Some(a), Some(b)) => (text(a), text(b)),
@@ -194,9 +165,9 @@ pub(crate) fn target<'c, 't>(
 ) -> Option<(&'c ImportTarget, Vec<String>, Option<Node<'t>>)> {
     let model = cx.model;
     // `Class(...).method(...)`: a method on the object the constructor call builds.
-    if f.kind_name() == "attribute"
+    if f.kind() == "attribute"
         && let Some(obj) = f.field(&fields::OBJECT)
-        && obj.kind_name() == "call"
+        && obj.kind() == "call"
         && let Some(method) = f.field(&fields::ATTRIBUTE)
     {
         if is_super_call(model, obj) {
@@ -217,7 +188,7 @@ pub(crate) fn target<'c, 't>(
         return None;
     }
     let ctor = bindings.iter().rev().find_map(|b| match b.kind {
-        BindingKind::Assign(v) if v.kind_name() == "call" => Some(v),
+        BindingKind::Assign(v) if v.kind() == "call" => Some(v),
         _ => None,
     })?;
     constructed(cx, scope, ctor, segs[0])

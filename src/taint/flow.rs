@@ -6,7 +6,6 @@
 use super::names::{callee_names, chain, dotted, params};
 use super::trace::{Origin, State, Step, Taint, Val, join};
 use super::{Entry, FileCtx, Hit};
-use crate::fields::KindExt as _;
 use crate::fields::{self, FieldExt};
 use crate::semantic::{ScopeId, ScopeKind};
 use tree_sitter::Node;

@@ -5,7 +5,6 @@
 use super::flow::{Frame, named};
 use super::names::{callee_names, dotted};
 use super::validators::is_validator;
-use crate::fields::KindExt as _;
 use crate::fields::{self, FieldExt};
 use crate::semantic::literal;
 use tree_sitter::Node;

@@ -8,6 +8,7 @@
 //! `docs/taint.md` lists what is and is not followed.
 
 mod checkers;
+mod dispatch;
 mod export;
 mod expr;
 mod external;
@@ -20,7 +21,6 @@ mod solve;
 mod trace;
 mod validators;
 
-use crate::fields::KindExt as _;
 use crate::fields::{self, FieldExt};
 use crate::finding::{Diagnostic, DiagnosticKind, Finding, FlowStep};
 use crate::project::imports::ImportRef;
@@ -343,8 +343,6 @@ pub(crate) struct FileCtx<'a, 't> {
     pub rules: &'a RuleSet,
     pub applicable: &'a [bool],
     pub model: &'a Model<'t>,
-    /// `def` node id → its scope.
-    scope_of_def: HashMap<usize, ScopeId>,
     /// Summaries of this file's functions, solved to a fixpoint.
     solver: RefCell<solve::Solver<'t>>,
     /// Whether the pass has request-object parameter sources.
@@ -385,20 +383,12 @@ impl<'a, 't> FileCtx<'a, 't> {
         imports: &'a external::ImportMap,
         work: &'a Cell<usize>,
     ) -> Self {
-        let scope_of_def = model
-            .scopes
-            .iter()
-            .enumerate()
-            .filter(|(_, s)| s.kind != ScopeKind::Module)
-            .map(|(i, s)| (s.node.id(), i))
-            .collect();
         FileCtx {
             pass,
             pass_index,
             rules,
             applicable,
             model,
-            scope_of_def,
             solver: RefCell::new(solve::Solver::default()),
             has_carriers: !pass.carrier_sets.is_empty(),
             carrier_union: Rc::new(carrier_union(&pass.carrier_sets)),
@@ -471,7 +461,7 @@ impl<'a, 't> FileCtx<'a, 't> {
 
     /// The scope a `def` (or `class`) opens.
     pub fn scope_of(&self, def: Node<'t>) -> Option<ScopeId> {
-        self.scope_of_def.get(&def.id()).copied()
+        self.model.scope_of(def).filter(|&s| s != 0)
     }
 
     /// Analyses every function holding a source and a sink candidate, plus the module body;
@@ -525,7 +515,7 @@ impl<'a, 't> FileCtx<'a, 't> {
                     matches!(model.text(o), "self" | "cls") || names::is_super_call(model, o)
                 }),
                 _ => false,
-            };
+            } || dispatch::may_be_indirect(model, f, site.scope);
             // An attribute call `x.y` can only resolve to a name ending in `.y`; a plain
             // name may be an import alias (`from os import system as run`), so it is
             // always resolved.
@@ -536,8 +526,12 @@ impl<'a, 't> FileCtx<'a, 't> {
                 "identifier" => true,
                 _ => false,
             };
-            let other_module =
-                self.project.is_some() && external::target(self, site.scope, f).is_some();
+            // A call under an import that names no project file (`os.system`) cannot
+            // reach another module's summary: counting it would run every pass over every
+            // function that calls a library.
+            let other_module = self.project.is_some_and(|p| {
+                external::target(self, site.scope, f).is_some_and(|(t, _, _)| p.may_reach(t))
+            });
             let local = local || other_module;
             // Method sinks (`cursor.execute`) and persisting calls match on the name alone.
             let sink = local

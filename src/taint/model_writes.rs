@@ -10,7 +10,6 @@ use super::flow::Frame;
 use super::names::dotted;
 use super::pass::Pass;
 use super::trace::{Taint, Val};
-use crate::fields::KindExt as _;
 use crate::fields::{self, FieldExt};
 use crate::semantic::{Model, ScopeKind, Value};
 use tree_sitter::Node;

@@ -1,7 +1,6 @@
 //! Naming helpers: what a callee is (with classes of the file standing for their bases),
 //! dotted paths of attribute chains, parameter lists, and name globs.
 
-use crate::fields::KindExt as _;
 use crate::fields::{self, FieldExt};
 use crate::semantic::{BindingKind, Model, ScopeId, Value};
 use tree_sitter::Node;

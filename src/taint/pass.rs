@@ -5,7 +5,6 @@
 
 use super::names::{Param, callee_names, def_name, glob, params};
 use super::trace::{Origin, Step, Taint, Val};
-use crate::fields::KindExt as _;
 use crate::fields::{self, FieldExt};
 use crate::project::registrations::{Handlers, typed_by_every_route};
 use crate::rules::first_segment;

@@ -7,7 +7,6 @@
 //! nothing and stays a plain call.
 
 use super::flow::named;
-use crate::fields::KindExt as _;
 use crate::fields::{self, FieldExt};
 use crate::rules::taint::ValidatorNames;
 use crate::semantic::Model;
