@@ -202,6 +202,9 @@ pub enum DiagnosticKind {
     Walk,
     /// The analysis of this file stopped early (e.g. a resource limit).
     Incomplete,
+    /// The file was so large that it was analysed in parts; flows between parts may be
+    /// missing.
+    Split,
 }
 
 impl DiagnosticKind {
@@ -220,6 +223,7 @@ impl DiagnosticKind {
             DiagnosticKind::Syntax => "syntax",
             DiagnosticKind::Walk => "walk",
             DiagnosticKind::Incomplete => "incomplete",
+            DiagnosticKind::Split => "split",
         }
     }
 }

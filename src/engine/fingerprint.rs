@@ -30,20 +30,42 @@ pub fn normalize(line: &str) -> String {
 
 /// Fills in `fingerprint` for findings of one file, which must be in source order.
 pub fn assign(findings: &mut [Finding]) {
-    // A map, not a scan of the earlier keys: a file with many findings must stay linear.
-    let mut seen: HashMap<(String, String), usize> = HashMap::new();
+    let mut seen = HashMap::new();
     for f in findings.iter_mut() {
-        let key = (f.rule_id.clone(), normalize(&f.line_text));
-        let h = {
-            let occurrence = seen.entry(key.clone()).or_insert(0);
-            let h = fnv1a(&[
-                key.0.as_bytes(),
-                key.1.as_bytes(),
-                occurrence.to_string().as_bytes(),
-            ]);
-            *occurrence += 1;
-            h
-        };
-        f.fingerprint = format!("{h:016x}");
+        assign_next(&mut seen, f);
     }
+}
+
+/// Fills in `fingerprint` for the findings of one file and the call-rule findings folded
+/// into them, all in source order, as [`assign`] numbers them before the folding.
+pub fn assign_with_covered(findings: &mut [Finding]) {
+    let mut order: Vec<(crate::finding::Position, String, usize, Option<usize>)> = Vec::new();
+    for (i, f) in findings.iter().enumerate() {
+        order.push((f.start, f.rule_id.clone(), i, None));
+        for (j, c) in f.covered.iter().enumerate() {
+            order.push((c.start, c.rule_id.clone(), i, Some(j)));
+        }
+    }
+    order.sort();
+    let mut seen = HashMap::new();
+    for (_, _, i, j) in order {
+        match j {
+            None => assign_next(&mut seen, &mut findings[i]),
+            Some(j) => assign_next(&mut seen, &mut findings[i].covered[j]),
+        }
+    }
+}
+
+/// Fingerprints `f` as the next finding of its file; `seen` counts the earlier ones by key.
+fn assign_next(seen: &mut HashMap<(String, String), usize>, f: &mut Finding) {
+    // A map, not a scan of the earlier keys: a file with many findings must stay linear.
+    let key = (f.rule_id.clone(), normalize(&f.line_text));
+    let occurrence = seen.entry(key.clone()).or_insert(0);
+    let h = fnv1a(&[
+        key.0.as_bytes(),
+        key.1.as_bytes(),
+        occurrence.to_string().as_bytes(),
+    ]);
+    *occurrence += 1;
+    f.fingerprint = format!("{h:016x}");
 }

@@ -4,11 +4,13 @@ mod assignments;
 mod conditions;
 pub mod fingerprint;
 mod literals;
+mod parts;
 mod prefilter;
 mod roundtrip;
 mod test_locations;
 
 pub use conditions::{ArgState, find_arg, holds, is_constant};
+pub use parts::{MAX_CARRIED_IMPORT_BYTES, PART_BYTES, PART_BYTES_VAR};
 pub use prefilter::Prefilter;
 
 use crate::fields::{self, FieldExt};
@@ -19,6 +21,7 @@ use crate::source::{SourceText, decode};
 use crate::taint::TaintEngine;
 use std::cell::RefCell;
 use std::collections::HashMap;
+use std::ops::Range;
 use std::path::Path;
 use tree_sitter::{Node, Parser, Tree};
 
@@ -74,6 +77,8 @@ pub struct Engine {
     prefilter: Prefilter,
     use_prefilter: bool,
     taint: TaintEngine,
+    /// Files larger than this are analysed in parts of about this size (see [`parts`]).
+    part_bytes: usize,
 }
 
 thread_local! {
@@ -81,8 +86,8 @@ thread_local! {
     static PARSER: RefCell<Option<Parser>> = const { RefCell::new(None) };
 }
 
-/// Parses Python source with this thread's reused parser.
-pub(crate) fn parse(text: &str) -> Option<Tree> {
+/// Runs `f` with this thread's reused parser.
+fn with_parser<T>(f: impl FnOnce(&mut Parser) -> Option<T>) -> Option<T> {
     PARSER.with(|cell| {
         let mut slot = cell.borrow_mut();
         if slot.is_none() {
@@ -92,8 +97,74 @@ pub(crate) fn parse(text: &str) -> Option<Tree> {
                 .ok()?;
             *slot = Some(parser);
         }
-        slot.as_mut()?.parse(text, None)
+        f(slot.as_mut()?)
     })
+}
+
+/// Parses Python source with this thread's reused parser.
+pub(crate) fn parse(text: &str) -> Option<Tree> {
+    with_parser(|parser| parser.parse(text, None))
+}
+
+/// Parses only the byte `ranges` of `source` (in order, not overlapping); the tree's
+/// positions are those of the whole text.
+fn parse_ranges(source: &SourceText, ranges: &[Range<usize>]) -> Option<Tree> {
+    let point = |byte: usize| {
+        let p = source.position(byte);
+        tree_sitter::Point {
+            row: p.line - 1,
+            column: p.byte_col,
+        }
+    };
+    let ranges: Vec<tree_sitter::Range> = ranges
+        .iter()
+        .map(|r| tree_sitter::Range {
+            start_byte: r.start,
+            end_byte: r.end,
+            start_point: point(r.start),
+            end_point: point(r.end),
+        })
+        .collect();
+    with_parser(|parser| {
+        parser.set_included_ranges(&ranges).ok()?;
+        let tree = parser.parse(&source.text, None);
+        // The parser is reused for whole files.
+        let reset = parser.set_included_ranges(&[]);
+        reset.ok().and(tree)
+    })
+}
+
+/// Part `i` of `layout` parsed (the whole text when it is the only part).
+fn parse_part(source: &SourceText, layout: &parts::Layout, i: usize) -> Option<Tree> {
+    if layout.parts.len() == 1 {
+        parse(&source.text)
+    } else {
+        parse_ranges(source, &layout.ranges(i))
+    }
+}
+
+/// Adds `d` unless it says again what is already said: one syntax diagnostic per file
+/// (the first), and each other message once (parts of a file may each report it).
+fn push_diagnostic(diagnostics: &mut Vec<Diagnostic>, d: Diagnostic) {
+    let said = diagnostics
+        .iter()
+        .any(|e| e.kind == d.kind && (d.kind == DiagnosticKind::Syntax || e.message == d.message));
+    if !said {
+        diagnostics.push(d);
+    }
+}
+
+/// What analysing one part of a file (or the whole file) produced.
+struct PartOutcome {
+    /// Findings in this file, in source order, suppressions applied.
+    local: Vec<Finding>,
+    /// Findings at sinks in other files reached from here.
+    remote: Vec<Finding>,
+    unused_suppressions: Vec<crate::suppress::UnusedSuppression>,
+    /// The part's sealed module summary, when asked for.
+    summary: Option<crate::project::ModuleSummary>,
+    /// The summary's sink findings, for the lines the report needs.
+    exported_sinks: Vec<Finding>,
 }
 
 impl Engine {
@@ -107,6 +178,7 @@ impl Engine {
             prefilter,
             use_prefilter,
             taint,
+            part_bytes: parts::part_bytes(),
         }
     }
 
@@ -116,10 +188,11 @@ impl Engine {
     /// field and holds no hash maps, so it is the same in every run of one build.
     pub fn fingerprint(&self) -> [u8; 32] {
         let text = format!(
-            "{:?}\n{:?}\n{}",
+            "{:?}\n{:?}\n{}\n{}",
             self.rules.rules(),
             self.rules.taint_model(),
-            self.use_prefilter
+            self.use_prefilter,
+            self.part_bytes
         );
         *blake3::hash(text.as_bytes()).as_bytes()
     }
@@ -154,11 +227,22 @@ impl Engine {
         let Ok((source, _)) = decode(bytes) else {
             return Vec::new();
         };
-        let Some(tree) = parse(&source.text) else {
-            return Vec::new();
-        };
-        let model = Model::build(tree.root_node(), source.text.as_bytes());
-        self.taint.registrations(&model)
+        // Part by part, as the analysis reads a huge module.
+        let layout = parts::layout(&source.text, self.part_bytes);
+        let mut out: Vec<crate::project::registrations::Registration> = Vec::new();
+        for i in 0..layout.parts.len() {
+            let Some(tree) = parse_part(&source, &layout, i) else {
+                continue;
+            };
+            let model = Model::build(tree.root_node(), source.text.as_bytes());
+            for r in self.taint.registrations(&model) {
+                // A carried import line may hold a registration too.
+                if !out.contains(&r) {
+                    out.push(r);
+                }
+            }
+        }
+        out
     }
 
     /// What a scan learns about a file from its bytes before any module is analysed: its
@@ -257,96 +341,180 @@ impl Engine {
                 .diagnostics
                 .push(diag(issue.kind, issue.line, issue.message));
         }
-        let Some(tree) = parse(&source.text) else {
-            outcome.diagnostics.push(diag(
-                DiagnosticKind::Incomplete,
-                None,
-                "the parser gave up on this file".into(),
-            ));
-            return (outcome, summary);
+        let layout = parts::layout(&source.text, self.part_bytes);
+        let mut done: Vec<PartOutcome> = Vec::new();
+        for i in 0..layout.parts.len() {
+            let Some(tree) = parse_part(&source, &layout, i) else {
+                push_diagnostic(
+                    &mut outcome.diagnostics,
+                    diag(
+                        DiagnosticKind::Incomplete,
+                        None,
+                        "the parser gave up on this file".into(),
+                    ),
+                );
+                continue;
+            };
+            outcome.parsed = true;
+            // A part's findings are those in its own lines: carried imports belong to
+            // the part they are in.
+            let own = (layout.parts.len() > 1).then(|| {
+                let r = &layout.parts[i];
+                source.position(r.start).line..=source.position(r.end - 1).line
+            });
+            let part = self.analyse_tree(
+                path,
+                &source,
+                tree.root_node(),
+                (&applicable, project, handlers, export),
+                own,
+                &mut outcome.diagnostics,
+            );
+            done.push(part);
+        }
+        if layout.parts.len() > 1 {
+            let mut message = format!(
+                "{} bytes is over the {}-byte part size, so this file was analysed in {} \
+                 parts of top-level statements, each with the file's top-level imports; \
+                 flows between parts (through module-level variables or calls to functions \
+                 of this file) and patterns that look at string literals elsewhere in the \
+                 file may be missed",
+                source.text.len(),
+                self.part_bytes,
+                layout.parts.len()
+            );
+            if layout.imports_left > 0 {
+                message.push_str(&format!(
+                    "; {} top-level import statements past the first {} bytes of them were \
+                     not carried into other parts",
+                    layout.imports_left,
+                    parts::MAX_CARRIED_IMPORT_BYTES
+                ));
+            }
+            push_diagnostic(
+                &mut outcome.diagnostics,
+                diag(DiagnosticKind::Split, None, message),
+            );
+        }
+        let split = done.len() > 1;
+        let mut remote = Vec::new();
+        for part in done {
+            outcome.findings.extend(part.local);
+            remote.extend(part.remote);
+            outcome.unused_suppressions.extend(part.unused_suppressions);
+            outcome.exported_sinks.extend(part.exported_sinks);
+            if let Some(s) = part.summary {
+                match summary.as_mut() {
+                    None => summary = Some(s),
+                    Some(all) => all.absorb(s),
+                }
+            }
+        }
+        if split {
+            // Occurrence counts run over the whole file, as for a file in one part.
+            fingerprint::assign_with_covered(&mut outcome.findings);
+            if outcome.findings.len() + remote.len() > MAX_FINDINGS_PER_FILE {
+                outcome.findings.truncate(MAX_FINDINGS_PER_FILE);
+                remote.truncate(MAX_FINDINGS_PER_FILE - outcome.findings.len());
+                let line = outcome.findings.last().map(|f| f.start.line);
+                push_diagnostic(&mut outcome.diagnostics, too_many(path, line));
+            }
+        }
+        outcome.findings.extend(remote);
+        (outcome, summary)
+    }
+
+    /// Analyses one parsed tree: the whole file, or with `own` the part of it on those
+    /// lines (findings elsewhere, in carried import statements, are another part's).
+    /// Diagnostics go to `diagnostics`.
+    fn analyse_tree(
+        &self,
+        path: &Path,
+        source: &SourceText,
+        root: Node,
+        (applicable, project, handlers, export): (
+            &[bool],
+            Option<crate::project::ProjectView>,
+            &crate::project::registrations::Handlers,
+            bool,
+        ),
+        own: Option<std::ops::RangeInclusive<usize>>,
+        diagnostics: &mut Vec<Diagnostic>,
+    ) -> PartOutcome {
+        let syntax = |diagnostics: &mut Vec<Diagnostic>, line: usize, message: String| {
+            let d = Diagnostic {
+                path: path.to_path_buf(),
+                kind: DiagnosticKind::Syntax,
+                line: Some(line),
+                message,
+            };
+            push_diagnostic(diagnostics, d);
         };
-        outcome.parsed = true;
-        let root = tree.root_node();
-        if root.has_error()
-            && !outcome
-                .diagnostics
-                .iter()
-                .any(|d| d.kind == DiagnosticKind::Syntax)
-        {
+        if root.has_error() {
             let line = first_error_line(root);
-            outcome.diagnostics.push(diag(
-                DiagnosticKind::Syntax,
-                Some(line),
+            syntax(
+                diagnostics,
+                line,
                 format!(
-                    "syntax error at line {line} (not valid Python 3); analysed what the parser \
-                     could recover, findings in the broken region may be missing"
+                    "syntax error at line {line} (not valid Python 3); analysed what the \
+                     parser could recover, findings in the broken region may be missing"
                 ),
-            ));
+            );
         }
         let model = Model::build(root, source.text.as_bytes());
-        if let Some(node) = model.python2
-            && !outcome
-                .diagnostics
-                .iter()
-                .any(|d| d.kind == DiagnosticKind::Syntax)
-        {
+        if let Some(node) = model.python2 {
             let line = node.start_position().row + 1;
-            outcome.diagnostics.push(diag(
-                DiagnosticKind::Syntax,
-                Some(line),
+            syntax(
+                diagnostics,
+                line,
                 format!(
                     "Python 2 syntax at line {line} (`{}` statement; not valid Python 3); \
                      analysed as far as it goes",
                     node.child(0).map_or("print", |k| k.kind_name())
                 ),
-            ));
+            );
         }
-        outcome.findings = self.match_calls(path, &source, &model, &applicable);
-        for m in assignments::match_forms(&self.rules, &model, root, path, &applicable) {
-            outcome.findings.push(pattern_finding(
+        let mut findings = self.match_calls(path, source, &model, applicable);
+        for m in assignments::match_forms(&self.rules, &model, root, path, applicable) {
+            findings.push(pattern_finding(
                 &self.rules,
                 path,
-                &source,
+                source,
                 (m.node.start_byte(), m.end),
                 (m.rule, m.pattern),
                 &m.shown,
             ));
         }
-        outcome
-            .findings
-            .sort_by(|a, b| (a.start, &a.rule_id).cmp(&(b.start, &b.rule_id)));
+        findings.sort_by(|a, b| (a.start, &a.rule_id).cmp(&(b.start, &b.rule_id)));
+        let mut summary = None;
         if !self.taint.is_empty() {
             let t = self.taint.analyse(
                 path,
-                &source,
+                source,
                 &model,
                 &self.rules,
-                &applicable,
+                applicable,
                 project,
                 handlers,
                 export,
-                &mut outcome.findings,
+                &mut findings,
             );
-            outcome.diagnostics.extend(t.diagnostics);
+            for d in t.diagnostics {
+                push_diagnostic(diagnostics, d);
+            }
             summary = t.summary;
-            outcome
-                .findings
-                .sort_by(|a, b| (a.start, &a.rule_id).cmp(&(b.start, &b.rule_id)));
+            findings.sort_by(|a, b| (a.start, &a.rule_id).cmp(&(b.start, &b.rule_id)));
         }
-        if outcome.findings.len() > MAX_FINDINGS_PER_FILE {
-            outcome.findings.truncate(MAX_FINDINGS_PER_FILE);
-            let line = outcome.findings.last().map(|f| f.start.line);
-            outcome.diagnostics.push(diag(
-                DiagnosticKind::Incomplete,
-                line,
-                format!(
-                    "more than {MAX_FINDINGS_PER_FILE} findings in this file; only the first \
-                     {MAX_FINDINGS_PER_FILE} are reported"
-                ),
-            ));
+        if let Some(own) = &own {
+            findings.retain(|f| f.path != path || own.contains(&f.start.line));
         }
-        fingerprint::assign(&mut outcome.findings);
-        for f in &mut outcome.findings {
+        if findings.len() > MAX_FINDINGS_PER_FILE {
+            findings.truncate(MAX_FINDINGS_PER_FILE);
+            let line = findings.last().map(|f| f.start.line);
+            push_diagnostic(diagnostics, too_many(path, line));
+        }
+        fingerprint::assign(&mut findings);
+        for f in &mut findings {
             // Reported at a sink in another file: fingerprinted with that file's findings.
             if f.path != path {
                 f.fingerprint.clear();
@@ -355,24 +523,29 @@ impl Engine {
         // Findings at sinks in other files took their suppressions there; sinks other
         // modules may reach are findings of this file, for its suppressions.
         let (mut local, remote): (Vec<Finding>, Vec<Finding>) =
-            std::mem::take(&mut outcome.findings)
-                .into_iter()
-                .partition(|f| f.path == path);
-        outcome.findings = std::mem::take(&mut local);
-        let own = outcome.findings.len();
+            findings.into_iter().partition(|f| f.path == path);
+        let own_count = local.len();
         if let Some(s) = summary.as_mut() {
-            outcome.findings.append(&mut s.sinks);
+            local.append(&mut s.sinks);
         }
-        outcome.unused_suppressions =
-            crate::suppress::apply(root, &source.text, path, &mut outcome.findings, &self.rules);
+        let mut unused = crate::suppress::apply(root, &source.text, path, &mut local, &self.rules);
+        if let Some(own) = &own {
+            unused.retain(|u| own.contains(&u.line));
+        }
+        let mut exported_sinks = Vec::new();
         if let Some(s) = summary.as_mut() {
-            s.sinks = outcome.findings.split_off(own);
-            outcome.exported_sinks = s.sinks.clone();
+            s.sinks = local.split_off(own_count);
+            exported_sinks = s.sinks.clone();
             s.seal();
         }
-        outcome.findings.extend(remote);
-        crate::dedup::merge(&mut outcome.findings, &self.rules);
-        (outcome, summary)
+        crate::dedup::merge(&mut local, &self.rules);
+        PartOutcome {
+            local,
+            remote,
+            unused_suppressions: unused,
+            summary,
+            exported_sinks,
+        }
     }
 
     fn match_calls(
@@ -462,6 +635,20 @@ impl Engine {
             (ri, pi),
             qname,
         )
+    }
+}
+
+/// The diagnostic of a file with more than [`MAX_FINDINGS_PER_FILE`] findings, the last
+/// kept one on `line`.
+fn too_many(path: &Path, line: Option<usize>) -> Diagnostic {
+    Diagnostic {
+        path: path.to_path_buf(),
+        kind: DiagnosticKind::Incomplete,
+        line,
+        message: format!(
+            "more than {MAX_FINDINGS_PER_FILE} findings in this file; only the first \
+             {MAX_FINDINGS_PER_FILE} are reported"
+        ),
     }
 }
 

@@ -161,6 +161,31 @@ impl ModuleSummary {
         }
     }
 
+    /// Adds the sealed summary of another part of the same module (see
+    /// `engine::parts`). A name defined in both keeps the earlier part's facts, as for a
+    /// module analysed whole.
+    pub fn absorb(&mut self, other: ModuleSummary) {
+        for (name, f) in other.funcs {
+            self.funcs.entry(name).or_insert(f);
+        }
+        for (name, t) in other.imports {
+            self.imports.entry(name).or_insert(t);
+        }
+        for t in other.stars {
+            if !self.stars.contains(&t) {
+                self.stars.push(t);
+            }
+        }
+        for (name, bases) in other.classes {
+            self.classes.entry(name).or_insert(bases);
+        }
+        for (name, class) in other.singletons {
+            self.singletons.entry(name).or_insert(class);
+        }
+        self.sinks.extend(other.sinks);
+        self.partial |= other.partial;
+    }
+
     /// The inverse of [`ModuleSummary::seal`], for storing a summary: every shared sink
     /// finding becomes an index into `sinks` again (one entry per shared finding, in the
     /// order the functions first reach it), so a stored summary is sealed again on loading
