@@ -113,7 +113,8 @@ pub(crate) fn add_pass(
         let g = Group {
             mask: group,
             index: cx.pass.group_index[bit],
-            carriers: (cx.has_carriers & group != 0).then(|| cx.carrier_union[bit].clone()),
+            carriers: (cx.has_carriers & group != 0)
+                .then(|| Rc::new(cx.pass.carrier_union[bit].clone())),
         };
         add_group(
             cx,

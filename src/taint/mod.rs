@@ -417,9 +417,6 @@ pub(crate) struct FileCtx<'a, 't> {
     solver: RefCell<solve::Solver<'t>>,
     /// The groups with request-object parameter sources.
     pub has_carriers: Groups,
-    /// Per group (by bit position), every request-object attribute of its sources: what a
-    /// request object passed whole to another module's function taints there.
-    pub carrier_union: Vec<Rc<Vec<Vec<String>>>>,
     /// Hits from real sources, reported as findings.
     found: RefCell<Vec<Hit<'t>>>,
     /// The rest of the project, when other modules may be followed.
@@ -465,9 +462,6 @@ impl<'a, 't> FileCtx<'a, 't> {
             model,
             solver: RefCell::new(solve::Solver::default()),
             has_carriers,
-            carrier_union: (pass.carrier_sets.iter())
-                .map(|sets| Rc::new(carrier_union(sets)))
-                .collect(),
             found: RefCell::new(Vec::new()),
             project,
             imports,
@@ -719,17 +713,6 @@ impl<'a, 't> FileCtx<'a, 't> {
         };
         self.solver.borrow_mut().finish(key, summary);
     }
-}
-
-/// The attribute paths of every set, each once, in first-seen order.
-fn carrier_union(sets: &[Vec<Vec<String>>]) -> Vec<Vec<String>> {
-    let mut out: Vec<Vec<String>> = Vec::new();
-    for a in sets.iter().flatten() {
-        if !out.contains(a) {
-            out.push(a.clone());
-        }
-    }
-    out
 }
 
 /// Who controls data of a threat model, for the `{attacker}` placeholder of messages.

@@ -88,6 +88,10 @@ pub struct Pass {
     /// order; their union is what a request object passed whole to a function of another
     /// module taints there.
     pub carrier_sets: Vec<Vec<Vec<Vec<String>>>>,
+    /// Per group (by bit position), every attribute path of its carrier sets, each once,
+    /// in first-seen order: what a request object passed whole to another module's
+    /// function taints there.
+    pub carrier_union: Vec<Vec<Vec<String>>>,
     /// Last segments of expression sources, with the groups whose model has them: a
     /// function whose text has none of them and no parameter source has no expression
     /// source either.
@@ -140,6 +144,7 @@ impl Pass {
             persist_sinks: Vec::new(),
             sink_last: HashMap::new(),
             carrier_sets: vec![Vec::new(); groups.len()],
+            carrier_union: vec![Vec::new(); groups.len()],
             hints: Vec::new(),
         };
         let models = std::iter::once((base, all)).chain(
@@ -215,6 +220,12 @@ impl Pass {
                             && !sets.contains(&p.attributes)
                         {
                             sets.push(p.attributes.clone());
+                            let union = &mut self.carrier_union[b];
+                            for a in &p.attributes {
+                                if !union.contains(a) {
+                                    union.push(a.clone());
+                                }
+                            }
                         }
                     }
                     self.param_sources.push((label, (**p).clone(), mask));
