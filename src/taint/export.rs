@@ -2,6 +2,7 @@
 //! method, what each parameter reaches and what its own sources return, plus the imports,
 //! classes and singletons other modules need to resolve names through it.
 
+use super::external::ImportMap;
 use super::flow::named;
 use super::names::{def_name, dotted, params};
 use super::trace::{Origin, Step};
@@ -11,7 +12,7 @@ use crate::finding::FlowStep;
 use crate::project::module_summary::{
     CarrierFacts, Facts, FuncKind, FuncSummary, ModuleSummary, OwnedHit, SinkAt,
 };
-use crate::semantic::{BindingKind, ScopeKind};
+use crate::semantic::{BindingKind, Model, ScopeKind};
 use crate::source::SourceText;
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
@@ -387,13 +388,28 @@ fn owned_facts(
 /// Imports, classes and module-level singletons of the module.
 pub(crate) fn add_names(cx: &FileCtx, summary: &mut ModuleSummary) {
     let model = cx.model;
-    summary.imports = cx.imports.module_level.iter().cloned().collect();
-    summary.stars = cx.imports.stars.clone();
-    for (i, s) in model.scopes.iter().enumerate() {
+    add_classes(model, cx.imports, summary);
+    for (name, bindings) in model.scopes[0].bindings.iter() {
+        let ctor = bindings.iter().find_map(|b| match b.kind {
+            BindingKind::Assign(v) if v.kind_name() == "call" => v.field(&fields::FUNCTION),
+            _ => None,
+        });
+        if let Some(f) = ctor
+            && let Some(d) = dotted(model, f)
+        {
+            summary.singletons.insert(name.to_string(), d);
+        }
+    }
+}
+
+/// Imports and module-level classes (with their bases as dotted text) of the module.
+pub(crate) fn add_classes(model: &Model, imports: &ImportMap, summary: &mut ModuleSummary) {
+    summary.imports = imports.module_level.iter().cloned().collect();
+    summary.stars = imports.stars.clone();
+    for s in &model.scopes {
         if s.kind != ScopeKind::Class || s.parent != Some(0) {
             continue;
         }
-        let _ = i;
         let Some(name) = s.node.field(&fields::NAME) else {
             continue;
         };
@@ -407,16 +423,5 @@ pub(crate) fn add_names(cx: &FileCtx, summary: &mut ModuleSummary) {
             }
         }
         summary.classes.insert(model.text(name).to_string(), bases);
-    }
-    for (name, bindings) in model.scopes[0].bindings.iter() {
-        let ctor = bindings.iter().find_map(|b| match b.kind {
-            BindingKind::Assign(v) if v.kind_name() == "call" => v.field(&fields::FUNCTION),
-            _ => None,
-        });
-        if let Some(f) = ctor
-            && let Some(d) = dotted(model, f)
-        {
-            summary.singletons.insert(name.to_string(), d);
-        }
     }
 }

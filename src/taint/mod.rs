@@ -275,6 +275,26 @@ impl TaintEngine {
     }
 }
 
+/// The imports and module-level classes of a module, for the project's class table (see
+/// `engine::class_facts`).
+pub(crate) fn class_summary(model: &Model) -> ModuleSummary {
+    let mut summary = ModuleSummary::default();
+    export::add_classes(model, &external::ImportMap::build(model), &mut summary);
+    summary
+}
+
+/// What the module-level import binding `name` imports, if it is one.
+pub(crate) fn module_import(
+    model: &Model,
+    name: &str,
+) -> Option<crate::project::module_summary::ImportTarget> {
+    external::ImportMap::build(model)
+        .module_level
+        .into_iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, t)| t)
+}
+
 fn is_empty(m: &TaintModel) -> bool {
     m.sources.is_empty()
         && m.sanitizers.calls.is_empty()
