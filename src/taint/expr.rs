@@ -102,6 +102,9 @@ impl<'t> Frame<'_, '_, 't> {
 
     pub fn eval(&mut self, e: Node<'t>) -> Option<Taint> {
         if self.depth > MAX_DEPTH {
+            if self.cx.too_deep.get().is_none() {
+                self.cx.too_deep.set(Some(e.start_byte()));
+            }
             return None;
         }
         self.depth += 1;

@@ -128,6 +128,9 @@ impl<'c, 'a, 't> Frame<'c, 'a, 't> {
 
     pub fn block(&mut self, node: Node<'t>) {
         if self.depth > MAX_DEPTH {
+            if self.cx.too_deep.get().is_none() {
+                self.cx.too_deep.set(Some(node.start_byte()));
+            }
             return;
         }
         self.depth += 1;

@@ -252,7 +252,24 @@ impl TaintEngine {
                 pass, active, rules, applicable, model, project, &imports, &work,
             )
             .with_handlers(handlers);
-            for hit in cx.run() {
+            let hits = cx.run();
+            if let Some(at) = cx.too_deep.get() {
+                let line = source.position(at).line;
+                out.diagnostics.push(Diagnostic {
+                    path: path.to_path_buf(),
+                    kind: DiagnosticKind::Incomplete,
+                    line: Some(line),
+                    message: format!(
+                        "an expression at line {line} is nested deeper than the taint analysis \
+                         follows ({} levels); data flowing through it is not followed",
+                        flow::MAX_DEPTH
+                    ),
+                });
+                if let Some(s) = summary.as_mut() {
+                    s.partial = true;
+                }
+            }
+            for hit in hits {
                 let mut f = make_finding(path, source, rules, pass, &hit);
                 // Cross-module hits too: their path starts here, in the caller's file.
                 model_writes::name_source(&mut f.message, model, &hit);
@@ -433,6 +450,9 @@ pub(crate) struct FileCtx<'a, 't> {
     own_params: RefCell<HashMap<usize, Rc<OwnParams<'t>>>>,
     /// `def` node id → the parameters it checks as a raising checker.
     checked: RefCell<HashMap<usize, Rc<Vec<usize>>>>,
+    /// The first expression or block nested deeper than the interpreter follows (its start
+    /// byte): data through it is not followed, which the file's diagnostic says.
+    pub too_deep: Cell<Option<usize>>,
 }
 
 /// A function's parameters that hold source data, with their values on entry.
@@ -470,6 +490,7 @@ impl<'a, 't> FileCtx<'a, 't> {
             live_sources: pass.live_sources(model),
             own_params: RefCell::default(),
             checked: RefCell::new(HashMap::new()),
+            too_deep: Cell::new(None),
         }
     }
 
