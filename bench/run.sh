@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # Side-by-side benchmark: pyaudit vs Ruff, Semgrep and Bandit on a real Python corpus.
 #
-# usage: bench/run.sh [medium|large|both] [--quick] [--tools LIST] [--no-build]
-#   medium|large|both  corpus tier(s) built by ../shared/bench/make_corpus.sh (default: medium)
-#   --quick            fewer runs (pyaudit/ruff 3, semgrep 1, bandit 1, threads 1 each)
-#   --tools LIST       comma-separated subset of pyaudit,ruff,semgrep,bandit (default: all)
-#   --no-build         do not run `cargo build --release` (use the existing binary)
-#   --no-warm          skip the warm-cache runs (pyaudit and Ruff with their caches primed, and
-#                      after editing one file); the main rounds are always cold (no cache)
+# usage: bench/run.sh [medium|large|xlarge|both|all|worst] [--quick] [--tools LIST] [--no-build]
+#   medium|large|xlarge  corpus tier built by ../shared/bench/make_corpus.sh (default: medium)
+#   both | all           medium then large | medium, large then xlarge
+#   worst                the worst single-file shapes of bench/make_worst.py, each timed on
+#                        its own (pyaudit and Ruff only; 3 runs each, --quick 1)
+#   --quick              fewer runs (pyaudit/ruff 3, semgrep 1, bandit 1, threads 1 each)
+#   --tools LIST         comma-separated subset of pyaudit,ruff,semgrep,bandit (default: all)
+#   --no-build           do not run `cargo build --release` (use the existing binary)
+#   --no-warm            skip the warm-cache runs (pyaudit and Ruff with their caches primed,
+#                        and after editing one file); the main rounds are always cold (no cache)
 #
 # Environment: SHARED_DIR (default: <repo>/../shared), PYTHON (default: python3),
 #   BENCH_SLOW_CAP_S (default 90: semgrep/bandit are not run again once their runs add up to this).
@@ -28,14 +31,16 @@ build=1
 warm=1
 tools_arg=pyaudit,ruff,semgrep,bandit
 
-usage() { sed -n '4,15p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '4,18p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 die() { echo "run.sh: $*" >&2; exit 2; }
 log() { echo "[bench $(date +%H:%M:%S)] $*" >&2; }
 
 while [ $# -gt 0 ]; do
   case $1 in
-    medium | large) tiers=("$1") ;;
+    medium | large | xlarge) tiers=("$1") ;;
     both) tiers=(medium large) ;;
+    all) tiers=(medium large xlarge) ;;
+    worst) tiers=(worst) ;;
     --quick) quick=1 ;;
     --no-build) build=0 ;;
     --no-warm) warm=0 ;;
@@ -53,9 +58,9 @@ for t in ${tools_arg//,/ }; do
 done
 
 if [ "$quick" = 1 ]; then
-  runs_fast=3; runs_semgrep=1; runs_bandit=1; runs_threads=1
+  runs_fast=3; runs_semgrep=1; runs_bandit=1; runs_threads=1; runs_worst=1
 else
-  runs_fast=5; runs_semgrep=3; runs_bandit=1; runs_threads=3
+  runs_fast=5; runs_semgrep=3; runs_bandit=1; runs_threads=3; runs_worst=3
 fi
 
 # A slow tool (semgrep, bandit) is not run again once its runs on a tier add up to this.
@@ -117,16 +122,23 @@ fi
 need_venv=0
 for t in ruff semgrep bandit; do want "$t" && need_venv=1; done
 if [ "$need_venv" = 1 ]; then
-  req=$bench_dir/requirements.txt
+  # Only the wanted peers' pins are installed (Semgrep alone is ~400 MB); the stamp lists
+  # the pins installed so far, so a pin that changes is installed again.
   stamp_file=$venv/.requirements.installed
   if [ ! -x "$venv/bin/python" ]; then
     log "creating $venv"
     "$python" -m venv "$venv"
   fi
-  if ! cmp -s "$req" "$stamp_file"; then
-    log "installing pinned peers: $(tr '\n' ' ' <"$req")"
-    "$venv/bin/python" -m pip install -q --disable-pip-version-check -r "$req" >&2
-    cp "$req" "$stamp_file"
+  missing=()
+  while IFS= read -r pin; do
+    case $pin in "" | "#"*) continue ;; esac
+    want "${pin%%==*}" || continue
+    grep -qxF "$pin" "$stamp_file" 2>/dev/null || missing+=("$pin")
+  done <"$bench_dir/requirements.txt"
+  if [ "${#missing[@]}" -gt 0 ]; then
+    log "installing pinned peers: ${missing[*]}"
+    "$venv/bin/python" -m pip install -q --disable-pip-version-check "${missing[@]}" >&2
+    printf '%s\n' "${missing[@]}" >>"$stamp_file"
   fi
 fi
 ruff=$venv/bin/ruff
@@ -227,6 +239,36 @@ run_tool() {
 # ---------------------------------------------------------------- per tier
 for tier in "${tiers[@]}"; do
   tier_start=$SECONDS
+  if [ "$tier" = worst ]; then
+    # Worst single-file shapes: generated afresh (deterministic) into the results folder,
+    # each scanned on its own by pyaudit and Ruff in alternating rounds. No warm-up, no
+    # warm or thread rounds: each case is one file, and its first run is as cold as any.
+    shapes=$("$python" "$bench_dir/make_worst.py" --list)
+    "$python" "$bench_dir/make_worst.py" "$out/worst-inputs"
+    for shape in $shapes; do
+      t="worst-$shape"
+      input=$out/worst-inputs/$shape
+      mkdir -p "$out/$t"
+      {
+        printf 'files\t1\n'
+        printf 'lines\t'; wc -l <"$input/$shape.py"
+        printf 'bytes\t'; wc -c <"$input/$shape.py"
+      } >"$out/$t/corpus.tsv"
+      wtools=()
+      [ "$pyaudit_ok" = 1 ] && wtools+=(pyaudit)
+      want ruff && wtools+=(ruff)
+      [ "${#wtools[@]}" -gt 0 ] || die "no tool to measure (worst needs pyaudit or ruff)"
+      for ((r = 1; r <= runs_worst; r++)); do
+        for ((i = 0; i < ${#wtools[@]}; i++)); do
+          tool=${wtools[$(((i + r - 1) % ${#wtools[@]}))]}
+          log "$t round $r/$runs_worst: $tool"
+          run_tool "$t" "$tool" "$r" "$input"
+        done
+      done
+    done
+    echo "$((SECONDS - tier_start))" >"$out/worst-elapsed_s"
+    continue
+  fi
   corpus=$bench_dir/corpus/$tier
   # (b) corpus, idempotent (the shared script keeps existing package folders)
   [ -f "$shared/bench/make_corpus.sh" ] || die "no $shared/bench/make_corpus.sh (set SHARED_DIR)"

@@ -144,6 +144,108 @@ def fmt_s(x):
     return f"{x:.1f}"
 
 
+def corpus_size(tier_dir):
+    """The tier's corpus.tsv as a dict (files, lines, bytes)."""
+    corpus = {}
+    if (tier_dir / "corpus.tsv").exists():
+        for line in (tier_dir / "corpus.tsv").read_text().split("\n"):
+            if "\t" in line:
+                k, v = line.split("\t")
+                corpus[k] = int(v.strip())
+    return corpus
+
+
+def median_of(rows, tier, tool, key):
+    vals = [
+        float(r["user_s"]) + float(r["sys_s"]) if key == "cpu" else float(r[key])
+        for r in rows
+        if r["tier"] == tier and r["tool"] == tool
+    ]
+    return statistics.median(vals) if vals else None
+
+
+def growth(out, rows, tiers):
+    """Cost per MB on each corpus tier, against the first: linear growth keeps it flat."""
+    sized = [(t, corpus_size(out / t).get("bytes")) for t in tiers]
+    sized = [(t, b) for t, b in sized if b and median_of(rows, t, "pyaudit", "wall_s")]
+    if len(sized) < 2:
+        return
+    print("### Growth across tiers (pyaudit; median wall and CPU per MB of source)")
+    print()
+    print("| tier | MB | wall s | wall ms / MB | CPU s | CPU ms / MB | MB vs first | wall vs first | Ruff wall ms / MB |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    first_mb = sized[0][1] / 1e6
+    first_wall = median_of(rows, sized[0][0], "pyaudit", "wall_s")
+    for t, b in sized:
+        mb = b / 1e6
+        wall = median_of(rows, t, "pyaudit", "wall_s")
+        cpu = median_of(rows, t, "pyaudit", "cpu")
+        ruff = median_of(rows, t, "ruff", "wall_s")
+        print(
+            f"| {t} | {mb:.1f} | {fmt_s(wall)} | {wall * 1e3 / mb:.1f} | {fmt_s(cpu)} | {cpu * 1e3 / mb:.1f} "
+            f"| {mb / first_mb:.2f}× | {wall / first_wall:.2f}× | {'n/a' if ruff is None else f'{ruff * 1e3 / mb:.1f}'} |"
+        )
+    print()
+
+
+FOUND = re.compile(r"Found ([0-9,]+) finding")
+DIAG = re.compile(r"warning\[([a-z-]+)\]")
+
+
+def pyaudit_outcome(d):
+    """(findings, diagnostic kinds) of the last pyaudit run on a worst-case shape."""
+    try:
+        text = (d / "pyaudit.txt").read_text(errors="replace")
+    except OSError:
+        return "n/a", ""
+    m = FOUND.search(text)
+    n = m.group(1) if m else ("0" if "No findings" in text else "?")
+    try:
+        kinds = sorted(set(DIAG.findall((d / "pyaudit.txt.err").read_text(errors="replace"))))
+    except OSError:
+        kinds = []
+    return n, ", ".join(kinds)
+
+
+def worst_table(out, rows, worst):
+    """One row per worst-case shape: pyaudit and Ruff side by side."""
+    print("### Worst single-file shapes (bench/make_worst.py)")
+    print()
+    print(
+        "| shape | MB | lines | pyaudit wall s | user s | peak RSS MiB | findings | diagnostics "
+        "| Ruff wall s | user s | peak RSS MiB | findings | Ruff/pyaudit wall |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|")
+    for t in worst:
+        d = out / t
+        size = corpus_size(d)
+        cells = [t[len("worst-"):], f"{size.get('bytes', 0) / 1e6:.2f}", f"{size.get('lines', 0):,}"]
+        walls = {}
+        for tool in ("pyaudit", "ruff"):
+            rs = [r for r in rows if r["tier"] == t and r["tool"] == tool]
+            if not rs:
+                cells += ["n/a"] * (5 if tool == "pyaudit" else 4)
+                continue
+            wall = statistics.median(float(r["wall_s"]) for r in rs)
+            walls[tool] = wall
+            user = statistics.median(float(r["user_s"]) for r in rs)
+            rss = max(int(r["maxrss_kb"]) for r in rs) / 1024
+            bad = sorted({r["exit"] for r in rs if r["exit"] not in ("0", "1")})
+            flag = f" (exit {','.join(bad)})" if bad else ""
+            cells += [fmt_s(wall) + flag, fmt_s(user), f"{rss:.0f}"]
+            if tool == "pyaudit":
+                n, kinds = pyaudit_outcome(d)
+                cells += [n, kinds or "none"]
+            else:
+                cells.append(str(count_text(d / "ruff.txt")))
+        ratio = f"{walls['ruff'] / walls['pyaudit']:.2f}" if len(walls) == 2 and walls["pyaudit"] else "n/a"
+        print("| " + " | ".join(cells + [ratio]) + " |")
+    n = max((sum(1 for r in rows if r["tier"] == t and r["tool"] == "pyaudit") for t in worst), default=0)
+    print()
+    print(f"- medians of {n} run(s) per tool; peak RSS is the largest over the runs")
+    print()
+
+
 def main():
     out = Path(sys.argv[1])
     rows = list(csv.DictReader(open(out / "raw.tsv", encoding="utf-8"), delimiter="\t"))
@@ -162,6 +264,8 @@ def main():
     for r in rows:
         if r["tier"] not in tiers:
             tiers.append(r["tier"])
+    worst = [t for t in tiers if t.startswith("worst-")]
+    tiers = [t for t in tiers if t not in worst]
 
     print(f"Benchmark {env.get('date', '?')} on {env.get('cpu', '?')}, {env.get('memory', '?')} RAM, {env.get('host', '?')}")
     versions = [f"{t} {env[t]}" if not env[t].startswith(t) else env[t] for t in TOOLS if t in env]
@@ -173,12 +277,7 @@ def main():
 
     for tier in tiers:
         tier_dir = out / tier
-        corpus = {}
-        if (tier_dir / "corpus.tsv").exists():
-            for line in (tier_dir / "corpus.tsv").read_text().split("\n"):
-                if "\t" in line:
-                    k, v = line.split("\t")
-                    corpus[k] = int(v.strip())
+        corpus = corpus_size(tier_dir)
         files, lines, nbytes = corpus.get("files"), corpus.get("lines"), corpus.get("bytes")
         mb = nbytes / 1e6 if nbytes else None
         elapsed = (tier_dir / "elapsed_s").read_text().strip() if (tier_dir / "elapsed_s").exists() else "?"
@@ -308,6 +407,9 @@ def main():
         print(f"- tier wall-clock total (timed runs + warm-ups + finding counts): {elapsed} s")
         print()
 
+    growth(out, rows, tiers)
+    if worst:
+        worst_table(out, rows, worst)
     if notes:
         print("Notes:")
         for n in notes:

@@ -437,23 +437,31 @@ fn analyse_all(
     diagnostics: &mut Vec<Diagnostic>,
     notes: &mut Vec<String>,
 ) -> Vec<Option<FileReport>> {
+    use crate::project::classes::ClassTable;
     use crate::project::registrations::{Handlers, NO_HANDLERS, ProjectHandlers, Registration};
-    use crate::project::{ProjectIndex, depends, imports, schedule};
+    use crate::project::{FileId, ProjectIndex, ProjectView, depends, imports, schedule};
     let wanted = |c: &Candidate| limits.focus.is_none_or(|f| f.contains(&c.path));
     // A file analysed on its own depends on its bytes and on the handlers other files
     // register in it: that is its cache context.
-    let analyse_alone = |c: &Candidate, handlers: &Handlers, probed: Option<blake3::Hash>| {
+    let analyse_alone = |c: &Candidate,
+                         handlers: &Handlers,
+                         probed: Option<blake3::Hash>,
+                         classes: Option<(ProjectView, [u8; 32])>| {
         if !wanted(c) {
             return None;
         }
         let memo = limits.cache.map(|cache| Memo {
             cache,
-            context: depends::handlers_digest(handlers),
+            context: with_classes(depends::handlers_digest(handlers), classes.map(|c| c.1)),
             probed,
             project: None,
         });
         analyse_candidate(c, limits, memo.as_ref(), |p, b| {
-            (engine.analyse_in(p, b, None, handlers, false).0, None)
+            let classes = classes.map(|c| c.0);
+            (
+                engine.analyse_in(p, b, None, handlers, false, classes).0,
+                None,
+            )
         })
         .0
     };
@@ -467,8 +475,9 @@ fn analyse_all(
         Vec<imports::ImportRef>,
         Vec<Registration>,
         Option<blake3::Hash>,
+        Option<crate::project::ModuleSummary>,
     );
-    let (probes, mut cleared): (Vec<Option<Probe>>, Vec<Option<FileOutcome>>) = candidates
+    let (mut probes, mut cleared): (Vec<Option<Probe>>, Vec<Option<FileOutcome>>) = candidates
         .par_iter()
         .map(|c| {
             let Some((bytes, _held)) = read_candidate(c, limits).ok().flatten() else {
@@ -481,7 +490,11 @@ fn analyse_all(
             let imports = imports::scan(&bytes);
             let registrations = engine.registrations(&bytes, &imports);
             let hash = limits.cache.map(|_| blake3::hash(&bytes));
-            (Some((role, imports, registrations, hash)), triage.cleared)
+            let classes = engine.class_facts(&c.path, &bytes);
+            (
+                Some((role, imports, registrations, hash, classes)),
+                triage.cleared,
+            )
         })
         .unzip();
     let probed: Vec<usize> = (0..candidates.len())
@@ -490,7 +503,7 @@ fn analyse_all(
     if probed.is_empty() {
         return candidates
             .par_iter()
-            .map(|c| analyse_alone(c, &NO_HANDLERS, None))
+            .map(|c| analyse_alone(c, &NO_HANDLERS, None, None))
             .collect();
     }
     let index = ProjectIndex::new(probed.iter().map(|&i| candidates[i].path.clone()).collect());
@@ -504,7 +517,7 @@ fn analyse_all(
             continue;
         };
         cand_of[id] = i;
-        if let Some((role, imps, _, hash)) = &probes[i] {
+        if let Some((role, imps, _, hash, _)) = &probes[i] {
             roles[id] = *role;
             hashes[id] = *hash;
             for imp in imps {
@@ -522,6 +535,18 @@ fn analyse_all(
         }),
     );
     handlers.mark_view_imports(&edges);
+    let classes = ClassTable::new(
+        &index,
+        probed
+            .iter()
+            .filter_map(|&i| {
+                let id = index.id(&candidates[i].path)?;
+                Some((id, probes[i].as_mut()?.4.take()?))
+            })
+            .collect(),
+    );
+    let class_digest = classes.digest();
+    let classes_of = |id: FileId| classes.view(&index, id).map(|v| (v, class_digest));
     let handlers_of = |c: &Candidate| index.id(&c.path).map_or(&NO_HANDLERS, |id| handlers.of(id));
     let hash_of = |c: &Candidate| index.id(&c.path).and_then(|id| hashes[id]);
     for (id, role) in roles.iter_mut().enumerate() {
@@ -564,7 +589,12 @@ fn analyse_all(
                 Some(outcome) if handlers.is_empty() => {
                     wanted(c).then(|| FileReport::new(c, outcome, Vec::new()))
                 }
-                _ => analyse_alone(c, handlers, hash_of(c)),
+                _ => analyse_alone(
+                    c,
+                    handlers,
+                    hash_of(c),
+                    index.id(&c.path).and_then(classes_of),
+                ),
             }
         })
         .collect();
@@ -582,12 +612,13 @@ fn analyse_all(
             .zip(hashes[view.me])
             .map(|((cache, context), probed)| Memo {
                 cache,
-                context,
+                context: with_classes(context, classes_of(view.me).map(|c| c.1)),
                 probed: Some(probed),
                 project: Some(&batch),
             });
         analyse_candidate(c, limits, memo.as_ref(), |p, b| {
-            engine.analyse_in(p, b, Some(view), handlers.of(view.me), export)
+            let classes = classes_of(view.me).map(|c| c.0);
+            engine.analyse_in(p, b, Some(view), handlers.of(view.me), export, classes)
         })
     });
     if let Some(cache) = limits.cache {
@@ -609,6 +640,20 @@ fn analyse_all(
         });
     }
     out
+}
+
+/// A module's cache context extended by the class table's digest (when the scan has one):
+/// an edit to a loader class in another module changes what its users report.
+fn with_classes(context: [u8; 32], classes: Option<[u8; 32]>) -> [u8; 32] {
+    match classes {
+        None => context,
+        Some(digest) => {
+            let mut h = blake3::Hasher::new();
+            h.update(&context);
+            h.update(&digest);
+            *h.finalize().as_bytes()
+        }
+    }
 }
 
 /// The bytes of a candidate (its override, else the file) with the budget they hold,

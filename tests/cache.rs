@@ -455,3 +455,34 @@ fn standard_input_does_not_use_the_cache() {
     child.wait().unwrap();
     assert!(!p.root.join(".pyaudit_cache").exists());
 }
+
+#[test]
+fn an_edit_to_a_loader_class_in_another_module_changes_its_users_results() {
+    let safe = "import yaml\n\n\nclass ConfigLoader(yaml.SafeLoader):\n    pass\n";
+    let unsafe_ = "import yaml\n\n\nclass ConfigLoader(yaml.Loader):\n    pass\n";
+    let p = Project::new(&[
+        ("loaders.py", safe),
+        (
+            "settings.py",
+            "import yaml\n\nfrom loaders import ConfigLoader\n\n\ndef load(text):\n    \
+             return yaml.load(text, Loader=ConfigLoader)\n",
+        ),
+    ]);
+    let args = ["--format", "json", "--profile", "audit", "."];
+    let (cold, _) = p.report(&args);
+    assert!(
+        !cold.contains("PYA111"),
+        "a SafeLoader subclass is safe: {cold}"
+    );
+    // The class now derives from the unsafe loader: the unchanged user reports it, with
+    // and without the cache, and a warm run agrees.
+    p.edit("loaders.py", unsafe_);
+    let (after, _) = p.report(&args);
+    let mut uncached = vec!["--no-cache"];
+    uncached.extend(args);
+    assert_eq!(after, p.report(&uncached).0);
+    assert!(after.contains("PYA111"), "{after}");
+    assert_eq!(p.report(&args).0, after);
+    p.edit("loaders.py", safe);
+    assert_eq!(p.report(&args).0, cold);
+}

@@ -1180,3 +1180,37 @@ fn a_module_analysed_in_parts_keeps_the_findings_of_every_part() {
         whole_text.stderr
     );
 }
+
+#[test]
+fn an_expression_too_deep_to_follow_is_said_not_dropped() {
+    // A chain of 60 method calls on request data is deeper than the taint interpreter
+    // follows: the flow through it is lost, and the file says so instead of reporting
+    // "No findings" as if it had been followed (it counts as not fully scanned).
+    let text = format!(
+        "import os\nfrom flask import Flask, request\n\napp = Flask(__name__)\n\n\n\
+         @app.route('/')\ndef view():\n    x = request.args['a']{}\n    os.system(x)\n",
+        ".strip()".repeat(60)
+    );
+    let tmp = tempfile::tempdir().unwrap();
+    write(tmp.path(), "app.py", &text);
+    let run = pyaudit_in(tmp.path(), &["scan", "--no-cache", "app.py"]);
+    assert!(
+        run.stderr.contains(
+            "app.py:9: warning[incomplete]: an expression at line 9 is nested deeper than the \
+             taint analysis follows"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stdout.contains("1 file not fully scanned"),
+        "{}",
+        run.stdout
+    );
+    // A chain the interpreter does follow is still found.
+    let short = text.replace(&".strip()".repeat(60), &".strip()".repeat(20));
+    write(tmp.path(), "app.py", &short);
+    let run = pyaudit_in(tmp.path(), &["scan", "--no-cache", "app.py"]);
+    assert!(run.stdout.contains("app.py:10:5: PYA201"), "{}", run.stdout);
+    assert!(!run.stderr.contains("nested deeper"), "{}", run.stderr);
+}

@@ -4,11 +4,11 @@
 
 mod common;
 
-use common::{pyaudit, stderr, stdout, write};
+use common::{output_within, pyaudit, stderr, stdout, write};
 use serde_json::Value;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Output};
+use std::time::Duration;
 
 const VULN: &str = "import pickle\n\ndef load(blob):\n    return pickle.loads(blob)\n";
 
@@ -20,46 +20,15 @@ fn run(args: &[&str], cwd: &Path) -> Output {
 
 /// [`run`] with extra environment variables.
 fn run_env(args: &[&str], cwd: &Path, env: &[(&str, &str)]) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_pyaudit"))
-        .args(args)
-        .current_dir(cwd)
-        .envs(env.iter().copied())
-        .env_remove("CLICOLOR_FORCE")
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run pyaudit");
-    // Drain both pipes while waiting, or a large report would fill them and block.
-    let mut out = child.stdout.take().unwrap();
-    let mut err = child.stderr.take().unwrap();
-    let read_out = std::thread::spawn(move || {
-        let mut b = Vec::new();
-        std::io::Read::read_to_end(&mut out, &mut b).unwrap();
-        b
-    });
-    let read_err = std::thread::spawn(move || {
-        let mut b = Vec::new();
-        std::io::Read::read_to_end(&mut err, &mut b).unwrap();
-        b
-    });
-    let started = Instant::now();
-    let status = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break s;
-        }
-        if started.elapsed() > Duration::from_secs(60) {
-            let _ = child.kill();
-            panic!("pyaudit {args:?} did not finish in 60 s");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    Output {
-        status,
-        stdout: read_out.join().unwrap(),
-        stderr: read_err.join().unwrap(),
-    }
+    output_within(
+        Command::new(env!("CARGO_BIN_EXE_pyaudit"))
+            .args(args)
+            .current_dir(cwd)
+            .envs(env.iter().copied())
+            .env_remove("CLICOLOR_FORCE")
+            .env("NO_COLOR", "1"),
+        Duration::from_secs(60),
+    )
 }
 
 fn files_with(out: &str, rule: &str) -> Vec<String> {

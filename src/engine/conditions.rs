@@ -93,20 +93,21 @@ pub fn value_holds<'t>(
         (Test::Absent, _) => false,
         (Test::Present, ArgState::Absent) => false,
         (Test::Present, _) => true,
-        (Test::Equals(want), ArgState::Given(node)) => model
-            .resolve(node, scope)
-            .iter()
-            .any(|v| matches!(v, Value::Lit(l) if literal_eq(l, want))),
+        (Test::Equals(want), ArgState::Given(node)) => {
+            let (node, scope) = param_default(model, node, scope).unwrap_or((node, scope));
+            model
+                .resolve(node, scope)
+                .iter()
+                .any(|v| matches!(v, Value::Lit(l) if literal_eq(l, want)))
+        }
         (Test::Equals(_), _) => false,
-        (Test::In(set), ArgState::Given(node)) => model
-            .resolve(node, scope)
+        (Test::In(set), ArgState::Given(node)) => class_names(model, node, scope)
             .iter()
-            .any(|v| model.is_a(v).iter().any(|n| set.contains(n))),
+            .any(|names| names.iter().any(|n| set.contains(n))),
         (Test::In(_), _) => false,
-        (Test::NotIn(set), ArgState::Given(node)) => model
-            .resolve(node, scope)
+        (Test::NotIn(set), ArgState::Given(node)) => class_names(model, node, scope)
             .iter()
-            .any(|v| !model.is_a(v).iter().any(|n| set.contains(n))),
+            .any(|names| !names.iter().any(|n| set.contains(n))),
         (Test::NotIn(_), ArgState::Maybe) => true,
         (Test::NotIn(_), ArgState::Absent) => false,
         (Test::Constant(want), ArgState::Given(node)) => {
@@ -169,6 +170,145 @@ pub fn value_holds<'t>(
             _,
         ) => false,
     }
+}
+
+/// For each value `node` may denote, the qualified names it "is" ([`Model::is_a`]), where
+/// a class of another project module stands for the classes outside the project it
+/// derives from, and a parameter with a default stands for its default (a call passing
+/// something else is checked at the call, see [`param_default`]).
+fn class_names<'t>(model: &Model<'t>, node: Node<'t>, scope: ScopeId) -> Vec<Vec<String>> {
+    let (node, scope) = param_default(model, node, scope).unwrap_or((node, scope));
+    model
+        .resolve(node, scope)
+        .iter()
+        .map(|v| {
+            let names = model.is_a(v);
+            let Some(view) = model.classes else {
+                return names;
+            };
+            if matches!(v, Value::Unknown)
+                && let Some(ancestors) = imported_class(model, &view, node, scope)
+            {
+                return ancestors;
+            }
+            // A class of this module on a base the file alone cannot resolve (imported
+            // relatively): the table knows its chain.
+            let own = match v {
+                Value::Class(class, _) => class
+                    .field(&fields::NAME)
+                    .and_then(|n| view.own_class_ancestors(model.text(n))),
+                _ => None,
+            };
+            names
+                .into_iter()
+                .chain(own.into_iter().flatten())
+                .flat_map(|n| match view.class_ancestors(&n) {
+                    Some(mut ancestors) => {
+                        ancestors.push(n);
+                        ancestors
+                    }
+                    None => vec![n],
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// The ancestors of a project class `node` names through a module-level import the file's
+/// semantic model leaves unresolved (a relative one: `from .loaders import ConfigLoader`).
+fn imported_class<'t>(
+    model: &Model<'t>,
+    view: &crate::project::ProjectView,
+    node: Node<'t>,
+    scope: ScopeId,
+) -> Option<Vec<String>> {
+    let text = model.text(node);
+    let mut segs = text.split('.').map(str::trim);
+    let head = segs.next()?;
+    if !matches!(node.kind_name(), "identifier" | "attribute") {
+        return None;
+    }
+    let (bindings, home) = model.lookup(head, scope, node.start_byte())?;
+    if home != 0
+        || !bindings
+            .iter()
+            .all(|b| matches!(b.kind, BindingKind::Other))
+    {
+        return None;
+    }
+    let target = crate::taint::module_import(model, head)?;
+    let rest: Vec<String> = segs.map(str::to_string).collect();
+    view.class_ancestors_via(&target, &rest)
+}
+
+/// The default of the parameter `node` names, with the scope it is evaluated in, when
+/// `node` can only be that parameter (the function never rebinds it): the value the
+/// function uses unless a caller passes another.
+pub fn param_default<'t>(
+    model: &Model<'t>,
+    node: Node<'t>,
+    scope: ScopeId,
+) -> Option<(Node<'t>, ScopeId)> {
+    let p = param_with_default(model, node, scope)?;
+    Some((p.default, model.scopes[p.function].parent.unwrap_or(0)))
+}
+
+/// A parameter with a default, as [`param_with_default`] finds it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DefaultParam<'t> {
+    pub name: &'t str,
+    /// Its position (`None` for a keyword-only parameter).
+    pub position: Option<usize>,
+    pub default: Node<'t>,
+    /// The function's own scope.
+    pub function: ScopeId,
+}
+
+/// The parameter with a default that `node` denotes: see [`param_default`].
+pub fn param_with_default<'t>(
+    model: &Model<'t>,
+    node: Node<'t>,
+    scope: ScopeId,
+) -> Option<DefaultParam<'t>> {
+    if node.kind_name() != "identifier" {
+        return None;
+    }
+    let name = model.text(node);
+    let (bindings, home) = model.lookup(name, scope, node.start_byte())?;
+    let def = &model.scopes[home];
+    if def.kind != crate::semantic::ScopeKind::Function {
+        return None;
+    }
+    let params = def.node.field(&fields::PARAMETERS)?;
+    if !bindings
+        .iter()
+        .all(|b| matches!(b.kind, BindingKind::Other) && b.pos == params.start_byte())
+    {
+        return None;
+    }
+    let mut cursor = params.walk();
+    // Parameters after `*` or `*args` are keyword-only: they have no position.
+    let mut position = Some(0);
+    for p in params.named_children(&mut cursor) {
+        match p.kind_name() {
+            "default_parameter" | "typed_default_parameter"
+                if p.field(&fields::NAME)
+                    .is_some_and(|n| model.text(n) == name) =>
+            {
+                return Some(DefaultParam {
+                    name,
+                    position,
+                    default: p.field(&fields::VALUE)?,
+                    function: home,
+                });
+            }
+            "list_splat_pattern" | "keyword_separator" => position = None,
+            "comment" | "positional_separator" => continue,
+            _ => {}
+        }
+        position = position.map(|p| p + 1);
+    }
+    None
 }
 
 /// How many assignment hops [`assigned`] follows.

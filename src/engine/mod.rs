@@ -1,9 +1,11 @@
 //! Analysing one file: decode, prefilter, parse, build the semantic model, match rules.
 
 mod assignments;
+mod class_facts;
 mod conditions;
 pub mod fingerprint;
 mod literals;
+mod param_defaults;
 mod parts;
 mod prefilter;
 mod roundtrip;
@@ -77,6 +79,8 @@ pub struct Engine {
     prefilter: Prefilter,
     use_prefilter: bool,
     taint: TaintEngine,
+    /// Last names of the classes rule conditions list (see [`class_facts`]).
+    class_words: Option<aho_corasick::AhoCorasick>,
     /// Files larger than this are analysed in parts of about this size (see [`parts`]).
     part_bytes: usize,
 }
@@ -173,11 +177,13 @@ impl Engine {
     pub fn new(rules: RuleSet, use_prefilter: bool) -> Engine {
         let prefilter = Prefilter::new(&rules);
         let taint = TaintEngine::new(&rules);
+        let class_words = class_facts::class_words(&rules);
         Engine {
             rules,
             prefilter,
             use_prefilter,
             taint,
+            class_words,
             part_bytes: parts::part_bytes(),
         }
     }
@@ -210,6 +216,7 @@ impl Engine {
             None,
             &crate::project::registrations::NO_HANDLERS,
             false,
+            None,
         )
         .0
     }
@@ -303,6 +310,7 @@ impl Engine {
         project: Option<crate::project::ProjectView>,
         handlers: &crate::project::registrations::Handlers,
         export: bool,
+        classes: Option<crate::project::ProjectView>,
     ) -> (FileOutcome, Option<crate::project::ModuleSummary>) {
         let mut outcome = FileOutcome::default();
         let mut summary = None;
@@ -366,7 +374,7 @@ impl Engine {
                 path,
                 &source,
                 tree.root_node(),
-                (&applicable, project, handlers, export),
+                (&applicable, project, handlers, export, classes),
                 own,
                 &mut outcome.diagnostics,
             );
@@ -432,11 +440,12 @@ impl Engine {
         path: &Path,
         source: &SourceText,
         root: Node,
-        (applicable, project, handlers, export): (
+        (applicable, project, handlers, export, classes): (
             &[bool],
             Option<crate::project::ProjectView>,
             &crate::project::registrations::Handlers,
             bool,
+            Option<crate::project::ProjectView>,
         ),
         own: Option<std::ops::RangeInclusive<usize>>,
         diagnostics: &mut Vec<Diagnostic>,
@@ -461,7 +470,8 @@ impl Engine {
                 ),
             );
         }
-        let model = Model::build(root, source.text.as_bytes());
+        let mut model = Model::build(root, source.text.as_bytes());
+        model.classes = classes;
         if let Some(node) = model.python2 {
             let line = node.start_position().row + 1;
             syntax(
@@ -560,6 +570,7 @@ impl Engine {
         // calls must not rescan its strings for each.
         let mut literal_verdicts: HashMap<(usize, usize), bool> = HashMap::new();
         let mut literals: Option<Vec<String>> = None;
+        let mut deferred = Vec::new();
         for site in &model.calls {
             let Some(function) = site.node.field(&fields::FUNCTION) else {
                 continue;
@@ -583,20 +594,33 @@ impl Engine {
                 }
                 let rule = &self.rules.rules()[ri];
                 let pattern = &rule.patterns[pi];
-                if assignments::path_admits(pattern, path)
+                if !(assignments::path_admits(pattern, path)
                     && (pattern.file_literals.is_empty()
                         || *literal_verdicts.entry((ri, pi)).or_insert_with(|| {
                             let all = literals
                                 .get_or_insert_with(|| literals::file_strings(model, site.node));
                             all.iter()
                                 .any(|s| pattern.file_literals.iter().any(|g| g.is_match(s)))
-                        }))
-                    && pattern
-                        .conditions
-                        .iter()
-                        .all(|c| conditions::holds(model, site.node, site.scope, c))
-                    && !roundtrip::self_produced(model, site.node, site.scope, name)
+                        })))
                 {
+                    continue;
+                }
+                if !pattern
+                    .conditions
+                    .iter()
+                    .all(|c| conditions::holds(model, site.node, site.scope, c))
+                {
+                    deferred.extend(param_defaults::defer(
+                        model,
+                        site.node,
+                        site.scope,
+                        (ri, pi),
+                        &pattern.conditions,
+                        name,
+                    ));
+                    continue;
+                }
+                if !roundtrip::self_produced(model, site.node, site.scope, name) {
                     fired.push(ri);
                     let mut f = self.finding(path, source, site.node, ri, pi, name);
                     f.fix = pattern.fix.as_ref().and_then(|spec| {
@@ -613,6 +637,22 @@ impl Engine {
             if findings.len() > MAX_FINDINGS_PER_FILE {
                 break;
             }
+        }
+        let conditions_of =
+            |ri: usize, pi: usize| self.rules.rules()[ri].patterns[pi].conditions.as_slice();
+        for r in param_defaults::report(model, path, source, &deferred, conditions_of) {
+            let d = r.deferred;
+            if !applicable[d.rule]
+                || findings.iter().any(|f: &Finding| {
+                    f.rule_index == d.rule && f.start == source.position(r.at.start_byte())
+                })
+            {
+                continue;
+            }
+            let mut f = self.finding(path, source, r.at, d.rule, d.pattern, &d.shown);
+            f.message.push_str(&r.note);
+            f.flow = r.flow;
+            findings.push(f);
         }
         findings.sort_by(|a, b| (a.start, &a.rule_id).cmp(&(b.start, &b.rule_id)));
         findings

@@ -7,6 +7,7 @@
 //! how the project registers them, and [`resolve`] follows a name through
 //! imports, re-exports and class hierarchies to a function summary.
 
+pub mod classes;
 pub mod depends;
 pub mod findings;
 pub mod imports;

@@ -259,6 +259,76 @@ impl<'a> ProjectView<'a> {
         }
         out
     }
+
+    /// For a project class named by an absolute qualified name (`app.loaders.ConfigLoader`,
+    /// as an import in the analysed module resolves it), the qualified names of the classes
+    /// outside the project it derives from (`yaml.SafeLoader`), through any chain of project
+    /// classes in other modules. `None` when the name is not a project class.
+    pub fn class_ancestors(&self, qualified: &str) -> Option<Vec<String>> {
+        let (file, rest) = self.index.resolve_qualified(self.me, qualified)?;
+        let segs: Vec<String> = rest.iter().map(|s| s.to_string()).collect();
+        let (f, segs) = self.locate(file, &segs, 0)?;
+        self.ancestors_of(f, &segs)
+    }
+
+    /// [`ProjectView::class_ancestors`] for a name the analysed module imports with
+    /// `target` (a relative import, say), followed by the attributes `rest`.
+    pub fn class_ancestors_via(
+        &self,
+        target: &ImportTarget,
+        rest: &[String],
+    ) -> Option<Vec<String>> {
+        let (f, segs) = self.follow(self.me, target, rest, 0)?;
+        self.ancestors_of(f, &segs)
+    }
+
+    /// [`ProjectView::class_ancestors`] for a class the analysed module defines itself.
+    pub fn own_class_ancestors(&self, class: &str) -> Option<Vec<String>> {
+        self.ancestors_of(self.me, &[class.to_string()])
+    }
+
+    fn ancestors_of(&self, file: FileId, segs: &[String]) -> Option<Vec<String>> {
+        let [class] = segs else {
+            return None;
+        };
+        if !self.module(file)?.classes.contains_key(class) {
+            return None;
+        }
+        let mut out: Vec<String> = self
+            .external_bases(file, class)
+            .into_iter()
+            .filter_map(|(f, text)| self.qualify(f, &text))
+            .collect();
+        out.sort();
+        out.dedup();
+        Some(out)
+    }
+
+    /// The qualified name the dotted `text` denotes in `file`, through the file's
+    /// module-level imports (`yaml.SafeLoader` after `import yaml`, or after `from yaml
+    /// import SafeLoader` for `SafeLoader`). A name the file does not import is a builtin
+    /// (`object`) and stays as written; a relative import outside the project denotes
+    /// nothing known.
+    fn qualify(&self, file: FileId, text: &str) -> Option<String> {
+        let (head, rest) = match text.split_once('.') {
+            Some((h, r)) => (h, Some(r)),
+            None => (text, None),
+        };
+        let Some(t) = self.module(file)?.imports.get(head) else {
+            return Some(text.to_string());
+        };
+        if t.dots > 0 {
+            return None;
+        }
+        let mut q = t.module.clone();
+        for part in t.name.iter().map(String::as_str).chain(rest) {
+            if !q.is_empty() {
+                q.push('.');
+            }
+            q.push_str(part);
+        }
+        Some(q)
+    }
 }
 
 /// Whether the module defines `name` itself.

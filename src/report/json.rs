@@ -21,6 +21,9 @@ struct Doc<'a> {
     findings: Vec<JsonFinding<'a>>,
     diagnostics: Vec<JsonDiagnostic<'a>>,
     unused_suppressions: Vec<JsonUnused<'a>>,
+    /// Notes on the scan as a whole (files left out by discovery, analysis that fell back
+    /// to a cheaper mode), as the text report prints them on stderr.
+    notes: Vec<&'a str>,
     summary: Summary,
 }
 
@@ -238,6 +241,12 @@ pub fn render(report: &Report) -> String {
         findings,
         diagnostics,
         unused_suppressions: unused,
+        notes: report
+            .result
+            .walk_notes
+            .iter()
+            .map(String::as_str)
+            .collect(),
         summary: Summary {
             findings: active,
             by_severity,

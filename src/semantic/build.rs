@@ -40,6 +40,7 @@ pub(super) fn build<'t>(root: Node<'t>, source: &'t [u8]) -> Model<'t> {
             import_statements: Vec::new(),
             argument_names: std::cell::OnceCell::new(),
             callees_by_function: std::cell::OnceCell::new(),
+            classes: None,
         },
         scope_stack: vec![(0, 0)],
         cond_stack: Vec::new(),

@@ -150,6 +150,10 @@ pub struct Model<'t> {
     /// resolve to, as `name()`; computed on first use.
     pub callees_by_function:
         std::cell::OnceCell<std::collections::HashMap<usize, std::collections::HashSet<String>>>,
+    /// The project's class table as this module sees it (set by the scan when some module
+    /// defines a class a rule condition names): conditions then see a class imported from
+    /// another module as the classes it derives from.
+    pub classes: Option<crate::project::ProjectView<'t>>,
 }
 
 impl<'t> Model<'t> {

@@ -24,7 +24,7 @@ use super::expr::{Arg, param_index};
 use super::external::param_position;
 use super::flow::{Frame, is_unpacking, named};
 use super::names::{callee_names, chain, dotted};
-use super::trace::Val;
+use super::trace::{Groups, Val};
 use crate::fields::{self, FieldExt};
 use crate::semantic::{BindingKind, Model, ScopeId};
 use std::collections::HashSet;
@@ -633,13 +633,20 @@ impl<'t> Walk<'_, 't> {
 }
 
 impl<'t> Frame<'_, '_, 't> {
-    /// The indices in `args` of the arguments the callee `f` checks, when this pass trusts
-    /// raising checkers: a function of this file, or of another module by its summary.
-    pub(super) fn checked_args(&self, f: Node<'t>, args: &[Arg<'t>]) -> Vec<usize> {
+    /// The indices in `args` of the arguments the callee `f` checks, with the groups that
+    /// trust raising checkers: a function of this file, or of another module by its
+    /// summary.
+    pub(super) fn checked_args(&self, f: Node<'t>, args: &[Arg<'t>]) -> (Vec<usize>, Groups) {
         let cx = self.cx;
-        if !cx.pass.checkers || cx.pass.checker_prefixes.is_empty() {
-            return Vec::new();
+        let trusting = cx.pass.checkers & cx.active;
+        if trusting == 0 || cx.pass.checker_prefixes.is_empty() {
+            return (Vec::new(), 0);
         }
+        (self.checked_indices(f, args), trusting)
+    }
+
+    fn checked_indices(&self, f: Node<'t>, args: &[Arg<'t>]) -> Vec<usize> {
+        let cx = self.cx;
         if let Some((def, offset)) = self.local_callee(f) {
             let checked = cx.checked_params(def);
             if checked.is_empty() {
@@ -673,11 +680,14 @@ impl<'t> Frame<'_, '_, 't> {
             .collect()
     }
 
-    /// After a checker returned: the checked value is clean, and so is the checked
-    /// attribute of a request object (`check_avatar(request.FILES)` leaves
-    /// `request.FILES` clean, `request.GET` not).
-    pub(super) fn clean_checked(&mut self, arg: Node<'t>) {
+    /// After a checker returned, for the groups `groups`: the checked value is clean, and
+    /// so is the checked attribute of a request object (`check_avatar(request.FILES)`
+    /// leaves `request.FILES` clean, `request.GET` not).
+    pub(super) fn clean_checked(&mut self, arg: Node<'t>, groups: Groups) {
         let model = self.cx.model;
+        if groups == 0 {
+            return;
+        }
         let Some(key) = dotted(model, arg) else {
             return;
         };
@@ -686,26 +696,47 @@ impl<'t> Frame<'_, '_, 't> {
         };
         // The value itself, not what was stored under it: a check of `user` says nothing
         // of the `user.bio` set before.
-        state.remove(&key);
+        if let Some(v) = state.get(&key) {
+            match v.only(!groups) {
+                Some(rest) => state.insert(key, rest),
+                None => state.remove(&key),
+            };
+        }
         let Some((root, segs)) = chain(model, arg) else {
             return;
         };
         if segs.is_empty() {
             return;
         }
-        if let Some(Val::Carrier { attrs, taint }) = state.get(root) {
+        let Some(v) = state.get(root) else {
+            return;
+        };
+        let mut carriers = Vec::new();
+        let mut changed = false;
+        for (attrs, taint) in &v.carriers {
             let kept: Vec<Vec<String>> = attrs
                 .iter()
                 .filter(|a| !(a.len() >= segs.len() && a.iter().zip(&segs).all(|(x, y)| x == y)))
                 .cloned()
                 .collect();
-            if kept.len() < attrs.len() {
-                let val = Val::Carrier {
-                    attrs: Rc::new(kept),
-                    taint: taint.clone(),
-                };
-                state.insert(root.to_string(), val);
+            if kept.len() < attrs.len() && taint.groups() & groups != 0 {
+                changed = true;
+                if let Some(t) = taint.only(groups) {
+                    carriers.push((Rc::new(kept), t));
+                }
+                if let Some(t) = taint.only(!groups) {
+                    carriers.push((attrs.clone(), t));
+                }
+            } else {
+                carriers.push((attrs.clone(), taint.clone()));
             }
+        }
+        if changed {
+            let val = Val {
+                plain: v.plain.clone(),
+                carriers,
+            };
+            state.insert(root.to_string(), val);
         }
     }
 }

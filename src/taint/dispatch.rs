@@ -169,7 +169,7 @@ impl<'t> Frame<'_, '_, 't> {
         let mut result = None;
         for (def, offset) in targets {
             let t = self.apply_summary(call, def, offset, args);
-            result = result.or(t);
+            result = super::trace::either(result, t);
         }
         Some(result)
     }

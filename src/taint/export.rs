@@ -2,16 +2,17 @@
 //! method, what each parameter reaches and what its own sources return, plus the imports,
 //! classes and singletons other modules need to resolve names through it.
 
+use super::external::ImportMap;
 use super::flow::named;
 use super::names::{def_name, dotted, params};
-use super::trace::{Origin, Step};
+use super::trace::{Groups, Origin, Step};
 use super::{Entry, FileCtx, Hit, Summary};
 use crate::fields::{self, FieldExt};
 use crate::finding::FlowStep;
 use crate::project::module_summary::{
     CarrierFacts, Facts, FuncKind, FuncSummary, ModuleSummary, OwnedHit, SinkAt,
 };
-use crate::semantic::{BindingKind, ScopeKind};
+use crate::semantic::{BindingKind, Model, ScopeKind};
 use crate::source::SourceText;
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
@@ -92,8 +93,9 @@ fn exported<'t>(cx: &FileCtx<'_, 't>) -> Vec<(String, FuncKind, tree_sitter::Nod
     out
 }
 
-/// Adds this pass's facts for every exported function to `summary`. Real-source hits
-/// met on the way were already reported by the file's own analysis; they are dropped.
+/// Adds this pass's facts for every exported function to `summary`, for each active group
+/// under the group's index (importers read the facts of each group apart). Real-source
+/// hits met on the way were already reported by the file's own analysis; they are dropped.
 pub(crate) fn add_pass(
     cx: &FileCtx,
     path: &Path,
@@ -101,17 +103,74 @@ pub(crate) fn add_pass(
     summary: &mut ModuleSummary,
     make_template: &mut dyn FnMut(&Hit) -> crate::finding::Finding,
 ) {
-    let pi = cx.pass_index;
     let candidates = cx.candidates();
     let exported = exported(cx);
-    let stored = stored_fields(cx, &exported, &candidates);
-    let carrier_attrs: HashSet<&str> = cx
-        .carrier_union
-        .iter()
+    for bit in 0..cx.pass.group_index.len() {
+        let group: Groups = 1 << bit;
+        if cx.active & group == 0 {
+            continue;
+        }
+        let g = Group {
+            mask: group,
+            index: cx.pass.group_index[bit],
+            carriers: (cx.has_carriers & group != 0)
+                .then(|| Rc::new(cx.pass.carrier_union[bit].clone())),
+        };
+        add_group(
+            cx,
+            &g,
+            &exported,
+            &candidates,
+            path,
+            source,
+            summary,
+            make_template,
+        );
+    }
+}
+
+/// One group of the pass, as [`add_group`] exports it.
+struct Group {
+    mask: Groups,
+    /// The group's index in the engine.
+    index: usize,
+    /// Every request-object attribute of the group's sources, if it has any.
+    carriers: Option<Rc<Vec<Vec<String>>>>,
+}
+
+/// A summary as the pass of `g`'s rules alone computes it.
+fn project<'t>(s: &Summary<'t>, g: &Group, cx: &FileCtx) -> Summary<'t> {
+    Summary {
+        returns: s.returns.as_ref().and_then(|t| t.only(g.mask)),
+        hits: (s.hits.iter())
+            .filter(|h| cx.pass.group_of(h.rule) & g.mask != 0)
+            .cloned()
+            .collect(),
+        fields: (s.fields.iter())
+            .filter_map(|(f, t)| Some((f.clone(), t.only(g.mask)?)))
+            .collect(),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn add_group<'t>(
+    cx: &FileCtx<'_, 't>,
+    g: &Group,
+    exported: &[(String, FuncKind, tree_sitter::Node<'t>, usize)],
+    candidates: &HashMap<usize, (Groups, Groups)>,
+    path: &Path,
+    source: &SourceText,
+    summary: &mut ModuleSummary,
+    make_template: &mut dyn FnMut(&Hit) -> crate::finding::Finding,
+) {
+    let pi = g.index;
+    let stored = stored_fields(cx, g, exported, candidates);
+    let carrier_attrs: HashSet<&str> = (g.carriers.iter())
+        .flat_map(|u| u.iter())
         .filter_map(|a| a.first())
         .map(String::as_str)
         .collect();
-    for (name, kind, def, scope) in exported {
+    for (name, kind, def, scope) in exported.iter().cloned() {
         let plist = params(cx.model, def);
         let entry = summary.funcs.entry(name).or_insert_with(|| FuncSummary {
             kind,
@@ -134,7 +193,7 @@ pub(crate) fn add_pass(
             continue;
         }
         let own = cx.summary(def, scope, Entry::Own);
-        if let Some(t) = &own.returns
+        if let Some(t) = own.returns.as_ref().and_then(|t| t.only(g.mask))
             && let Origin::Source(label) = t.origin()
         {
             entry.own[pi] = Facts {
@@ -144,7 +203,7 @@ pub(crate) fn add_pass(
             };
         }
         let skip_first = matches!(kind, FuncKind::Method | FuncKind::ClassMethod);
-        if !per_param(cx, def, scope, &candidates) {
+        if !per_param(cx, g.mask, def, scope, candidates) {
             entry.by_param[pi] = vec![Facts::default(); plist.len()];
             continue;
         }
@@ -155,7 +214,7 @@ pub(crate) fn add_pass(
                 by_param.push(Facts::default());
                 continue;
             }
-            let s = cx.summary(def, scope, Entry::Param(i));
+            let s = project(&cx.summary(def, scope, Entry::Param(i)), g, cx);
             let facts = owned_facts(path, source, &mut summary.sinks, &s, make_template);
             // A request object passed whole taints less than a tainted value: when the
             // parameter reaches nothing as a value, it reaches nothing as a carrier either.
@@ -164,10 +223,11 @@ pub(crate) fn add_pass(
             // framework (an attribute another framework's request has does not exist on
             // this one, so reading it is no flow a real program has).
             if !facts.is_empty()
-                && cx.has_carriers
+                && let Some(union) = &g.carriers
                 && carrier_use(cx, def, param.name, &carrier_attrs)
             {
-                let s = cx.summary(def, scope, Entry::Carrier(i, cx.carrier_union.clone()));
+                let s = cx.summary(def, scope, Entry::Carrier(i, union.clone()));
+                let s = project(&s, g, cx);
                 let facts = owned_facts(path, source, &mut summary.sinks, &s, make_template);
                 if !facts.is_empty() {
                     carriers.push(CarrierFacts { param: i, facts });
@@ -182,7 +242,7 @@ pub(crate) fn add_pass(
             let mut read = self_fields(cx, def);
             read.retain(|f| stored.contains(f));
             // A method naming no sink can only hand the attribute back to the caller.
-            if !names_sink(cx, def) {
+            if !names_sink(cx, g.mask, def) {
                 read.retain(|f| returns_field(cx, def, f));
             }
             read
@@ -192,7 +252,11 @@ pub(crate) fn add_pass(
         if !read.is_empty() {
             // Every field tainted at once first: when that reaches nothing, no single
             // field does, and most methods are done with one summary.
-            let all = cx.summary(def, scope, Entry::Fields(Rc::new(read.clone())));
+            let all = project(
+                &cx.summary(def, scope, Entry::Fields(Rc::new(read.clone()))),
+                g,
+                cx,
+            );
             let reaches = !all.hits.is_empty() || all.returns.is_some();
             for field in read.iter().filter(|_| reaches) {
                 if cx.exhausted() {
@@ -200,9 +264,10 @@ pub(crate) fn add_pass(
                     break;
                 }
                 let s = if read.len() == 1 {
-                    all.clone()
+                    project(&all, g, cx)
                 } else {
-                    cx.summary(def, scope, Entry::Fields(Rc::new(vec![field.clone()])))
+                    let s = cx.summary(def, scope, Entry::Fields(Rc::new(vec![field.clone()])));
+                    project(&s, g, cx)
                 };
                 let facts = owned_facts(path, source, &mut summary.sinks, &s, make_template);
                 if !facts.is_empty() {
@@ -216,29 +281,29 @@ pub(crate) fn add_pass(
     }
 }
 
-/// Whether `def` is summarised per parameter for importers. A parameter can only matter
-/// to them if the function may reach a sink (a sink call, or a call that may lead to one)
-/// or returns; large bookkeeping functions are not summarised per parameter. Small
-/// functions are, whatever they call: they are the forwarders and helpers
-/// (`return delete_named(name.strip())`) a chain passes through.
+/// Whether `def` is summarised per parameter for importers, for the group `group`. A
+/// parameter can only matter to them if the function may reach a sink (a sink call, or a
+/// call that may lead to one) or returns; large bookkeeping functions are not summarised
+/// per parameter. Small functions are, whatever they call: they are the forwarders and
+/// helpers (`return delete_named(name.strip())`) a chain passes through.
 fn per_param(
     cx: &FileCtx,
+    group: Groups,
     def: tree_sitter::Node,
     scope: usize,
-    candidates: &HashMap<usize, (bool, bool)>,
+    candidates: &HashMap<usize, (Groups, Groups)>,
 ) -> bool {
-    let may_sink = names_sink(cx, def) && candidates.get(&scope).is_some_and(|c| c.1);
+    let may_sink =
+        names_sink(cx, group, def) && candidates.get(&scope).is_some_and(|c| c.1 & group != 0);
     may_sink || cx.model.text(def).len() <= MAX_RETURN_ONLY_BYTES
 }
 
-/// Whether the text of `def` mentions the last name of a sink of the pass.
-fn names_sink(cx: &FileCtx, def: tree_sitter::Node) -> bool {
+/// Whether the text of `def` mentions the last name of a sink of the group.
+fn names_sink(cx: &FileCtx, group: Groups, def: tree_sitter::Node) -> bool {
     let text = cx.model.text(def);
-    cx.pass
-        .sink_last
-        .iter()
-        .chain(cx.pass.sink_methods.keys())
-        .any(|n| text.contains(n.as_str()))
+    (cx.pass.sink_last.iter())
+        .chain(cx.pass.sink_method_groups.iter())
+        .any(|(n, g)| g & group != 0 && text.contains(n.as_str()))
 }
 
 /// Whether a `return` of method `def` mentions `self.<field>`.
@@ -262,15 +327,17 @@ fn returns_field(cx: &FileCtx, def: tree_sitter::Node, field: &str) -> bool {
 }
 
 /// The `self` attributes the constructors (`__init__`) of the module's classes store a
-/// parameter's data in: the only attributes an importer's object can have tainted.
+/// parameter's data in, for group `g`: the only attributes an importer's object can have
+/// tainted.
 fn stored_fields<'t>(
     cx: &FileCtx<'_, 't>,
+    g: &Group,
     exported: &[(String, FuncKind, tree_sitter::Node<'t>, usize)],
-    candidates: &HashMap<usize, (bool, bool)>,
+    candidates: &HashMap<usize, (Groups, Groups)>,
 ) -> HashSet<String> {
     let mut out = HashSet::new();
     for (name, _, def, scope) in exported {
-        if !name.ends_with(".__init__") || !per_param(cx, *def, *scope, candidates) {
+        if !name.ends_with(".__init__") || !per_param(cx, g.mask, *def, *scope, candidates) {
             continue;
         }
         for i in 1..params(cx.model, *def).len() {
@@ -278,7 +345,11 @@ fn stored_fields<'t>(
                 return out;
             }
             let s = cx.summary(*def, *scope, Entry::Param(i));
-            out.extend(s.fields.iter().map(|(f, _)| f.clone()));
+            out.extend(
+                (s.fields.iter())
+                    .filter(|(_, t)| t.groups() & g.mask != 0)
+                    .map(|(f, _)| f.clone()),
+            );
         }
     }
     out
@@ -387,13 +458,28 @@ fn owned_facts(
 /// Imports, classes and module-level singletons of the module.
 pub(crate) fn add_names(cx: &FileCtx, summary: &mut ModuleSummary) {
     let model = cx.model;
-    summary.imports = cx.imports.module_level.iter().cloned().collect();
-    summary.stars = cx.imports.stars.clone();
-    for (i, s) in model.scopes.iter().enumerate() {
+    add_classes(model, cx.imports, summary);
+    for (name, bindings) in model.scopes[0].bindings.iter() {
+        let ctor = bindings.iter().find_map(|b| match b.kind {
+            BindingKind::Assign(v) if v.kind_name() == "call" => v.field(&fields::FUNCTION),
+            _ => None,
+        });
+        if let Some(f) = ctor
+            && let Some(d) = dotted(model, f)
+        {
+            summary.singletons.insert(name.to_string(), d);
+        }
+    }
+}
+
+/// Imports and module-level classes (with their bases as dotted text) of the module.
+pub(crate) fn add_classes(model: &Model, imports: &ImportMap, summary: &mut ModuleSummary) {
+    summary.imports = imports.module_level.iter().cloned().collect();
+    summary.stars = imports.stars.clone();
+    for s in &model.scopes {
         if s.kind != ScopeKind::Class || s.parent != Some(0) {
             continue;
         }
-        let _ = i;
         let Some(name) = s.node.field(&fields::NAME) else {
             continue;
         };
@@ -407,16 +493,5 @@ pub(crate) fn add_names(cx: &FileCtx, summary: &mut ModuleSummary) {
             }
         }
         summary.classes.insert(model.text(name).to_string(), bases);
-    }
-    for (name, bindings) in model.scopes[0].bindings.iter() {
-        let ctor = bindings.iter().find_map(|b| match b.kind {
-            BindingKind::Assign(v) if v.kind_name() == "call" => v.field(&fields::FUNCTION),
-            _ => None,
-        });
-        if let Some(f) = ctor
-            && let Some(d) = dotted(model, f)
-        {
-            summary.singletons.insert(name.to_string(), d);
-        }
     }
 }

@@ -3,7 +3,8 @@
 
 use super::flow::{Frame, MAX_DEPTH, named};
 use super::names::{Param, callee_names, def_in, dotted, is_super_call, params};
-use super::trace::{Origin, Taint, Val};
+use super::pass::Pass;
+use super::trace::{Attrs, Groups, Taint, either};
 use super::{Entry, Hit};
 use crate::engine::{ArgState, find_arg, holds};
 use crate::fields::{self, FieldExt};
@@ -65,12 +66,45 @@ pub(super) struct Arg<'t> {
     pub taint: Option<Taint>,
     /// For a list or tuple display: the taint of its first element.
     head: Option<Taint>,
+    /// The groups the argument is passed for (a raising checker keeps the argument it
+    /// checks from the groups that trust checkers).
+    pub groups: Groups,
+}
+
+impl Arg<'_> {
+    /// The argument as passed for the groups in `keep` only.
+    pub fn only(&self, keep: Groups) -> Self {
+        Arg {
+            taint: self.taint.as_ref().and_then(|t| t.only(keep)),
+            head: self.head.as_ref().and_then(|t| t.only(keep)),
+            groups: self.groups & keep,
+            ..self.clone()
+        }
+    }
 }
 
 impl<'t> Frame<'_, '_, 't> {
     /// The taint of `e`'s value, evaluating nested calls for sinks on the way.
+    /// Runs `f`, keeping the hits it records only for the rules of `groups`: work done for
+    /// some groups alone (after a sanitizer of the others) reports for them alone.
+    pub fn within<R>(&mut self, groups: Groups, f: impl FnOnce(&mut Self) -> R) -> R {
+        let mark = self.hits.len();
+        let r = f(self);
+        if groups & self.cx.active != self.cx.active && self.hits.len() > mark {
+            let pass = self.cx.pass;
+            let kept: Vec<Hit<'t>> = (self.hits.drain(mark..))
+                .filter(|h| pass.group_of(h.rule) & groups != 0)
+                .collect();
+            self.hits.extend(kept);
+        }
+        r
+    }
+
     pub fn eval(&mut self, e: Node<'t>) -> Option<Taint> {
         if self.depth > MAX_DEPTH {
+            if self.cx.too_deep.get().is_none() {
+                self.cx.too_deep.set(Some(e.start_byte()));
+            }
             return None;
         }
         self.depth += 1;
@@ -81,10 +115,12 @@ impl<'t> Frame<'_, '_, 't> {
 
     fn eval_inner(&mut self, e: Node<'t>) -> Option<Taint> {
         match e.kind_name() {
-            "identifier" => match self.state.as_ref()?.get(self.cx.model.text(e)) {
-                Some(Val::Tainted(t)) => Some(t.clone()),
-                _ => None,
-            },
+            "identifier" => self
+                .state
+                .as_ref()?
+                .get(self.cx.model.text(e))?
+                .plain
+                .clone(),
             "attribute" => self.attribute(e),
             "call" => self.call(e),
             "subscript" => {
@@ -107,7 +143,7 @@ impl<'t> Frame<'_, '_, 't> {
                 for (i, k) in kids.into_iter().enumerate() {
                     let r = self.eval(k);
                     if i != 1 {
-                        t = t.or(r);
+                        t = either(t, r);
                     }
                 }
                 t
@@ -161,9 +197,9 @@ impl<'t> Frame<'_, '_, 't> {
         for (i, el) in els.into_iter().enumerate() {
             let t = self.eval(el);
             if i == 0 || Some(i) == command_at {
-                head = head.or(t.clone());
+                head = either(head, t.clone());
             }
-            taint = taint.or(t);
+            taint = either(taint, t);
         }
         (taint, head)
     }
@@ -229,45 +265,83 @@ impl<'t> Frame<'_, '_, 't> {
 
     /// A source expression: an attribute or call whose qualified name is a source.
     fn source_at(&self, e: Node<'t>) -> Option<Taint> {
+        self.source_named(e, self.cx.model.qualified_names(e, self.scope).iter(), "")
+    }
+
+    /// The source taint of `e`, per group from the first of `names` (each followed by
+    /// `suffix`) that the group's model declares a source.
+    fn source_named<'n>(
+        &self,
+        e: Node<'t>,
+        names: impl Iterator<Item = &'n String>,
+        suffix: &str,
+    ) -> Option<Taint> {
         let pass = self.cx.pass;
-        let label = self
-            .cx
-            .model
-            .qualified_names(e, self.scope)
-            .iter()
-            .find_map(|n| pass.source_names.get(n).copied())?;
-        let step = self.step(
-            e,
-            format!("source: `{}` ({})", self.quote(e), pass.labels[label]),
-        );
-        Some(Taint::new(Origin::Source(label), Some(step)))
+        if pass.source_names.is_empty() {
+            return None;
+        }
+        let all = self.cx.active;
+        let mut out: Option<Taint> = None;
+        for n in names {
+            let covered = out.as_ref().map_or(0, Taint::groups);
+            if covered == all {
+                break;
+            }
+            let t = if suffix.is_empty() {
+                pass.source_taint(n, all & !covered, |label| {
+                    self.step(e, format!("source: `{}` ({label})", self.quote(e)))
+                })
+            } else {
+                pass.source_taint(&format!("{n}{suffix}"), all & !covered, |label| {
+                    self.step(e, format!("source: `{}` ({label})", self.quote(e)))
+                })
+            };
+            out = either(out, t);
+        }
+        out
     }
 
     fn attribute(&mut self, e: Node<'t>) -> Option<Taint> {
         let model = self.cx.model;
+        let all = self.cx.active;
+        let covered = |t: &Option<Taint>| t.as_ref().map_or(0, Taint::groups);
+        let mut out: Option<Taint> = None;
         if let Some((root, segs)) = self.chain(e) {
             let state = self.state.as_ref()?;
             // A tracked path such as `self.cmd`, longest first.
             for n in (1..=segs.len()).rev() {
                 let key = format!("{root}.{}", segs[..n].join("."));
-                if let Some(Val::Tainted(t)) = state.get(&key) {
-                    return Some(t.clone());
+                if let Some(t) = state.get(&key).and_then(|v| v.plain.as_ref()) {
+                    out = either(out, Some(t.clone()));
+                    if covered(&out) == all {
+                        return out;
+                    }
                 }
             }
-            if let Some(Val::Carrier { attrs, taint }) = state.get(root)
-                && attrs
-                    .iter()
-                    .any(|a| a.len() <= segs.len() && a.iter().zip(&segs).all(|(x, y)| x == y))
-            {
-                let t = taint.then(self.step(e, format!("reads `{}`", self.quote(e))));
-                return Some(t);
+            if let Some(v) = state.get(root) {
+                for (attrs, taint) in &v.carriers {
+                    if taint.groups() & !covered(&out) != 0
+                        && attrs.iter().any(|a| {
+                            a.len() <= segs.len() && a.iter().zip(&segs).all(|(x, y)| x == y)
+                        })
+                    {
+                        let t = taint.then(self.step(e, format!("reads `{}`", self.quote(e))));
+                        out = either(out, Some(t));
+                    }
+                }
             }
         }
-        if let Some(t) = self.source_at(e) {
-            return Some(t);
+        if covered(&out) == all {
+            return out;
+        }
+        out = either(out, self.source_at(e));
+        let rest = all & !covered(&out);
+        if rest == 0 {
+            return out;
         }
         let _ = model;
-        e.field(&fields::OBJECT).and_then(|o| self.eval(o))
+        let object = self.within(rest, |me| e.field(&fields::OBJECT).and_then(|o| me.eval(o)));
+        either(out, object.and_then(|t| t.only(rest)))
     }
 
     pub(super) fn args(&mut self, call: Node<'t>) -> Vec<Arg<'t>> {
@@ -281,6 +355,7 @@ impl<'t> Frame<'_, '_, 't> {
                 key: ArgKey::Pos(0),
                 taint,
                 head: None,
+                groups: self.cx.active,
             }];
         }
         let mut out = Vec::new();
@@ -309,7 +384,11 @@ impl<'t> Frame<'_, '_, 't> {
                 // `cmd = ["rg", "--json", query]` … `run(cmd)`: the variable's elements
                 // are the literal's, so its first one still decides the program.
                 let t = self.eval(value);
-                let head = t.as_ref().and_then(|_| self.list_taint(list).1);
+                let head = t.as_ref().and_then(|t| {
+                    let g = t.groups();
+                    let head = self.within(g, |me| me.list_taint(list).1);
+                    head.and_then(|h| h.only(g))
+                });
                 (t, head)
             } else {
                 let t = self.eval(value);
@@ -320,6 +399,7 @@ impl<'t> Frame<'_, '_, 't> {
                 key,
                 taint,
                 head,
+                groups: self.cx.active,
             });
         }
         out
@@ -333,18 +413,9 @@ impl<'t> Frame<'_, '_, 't> {
         let args = self.args(e);
         let model = self.cx.model;
         let pass = self.cx.pass;
+        let all = self.cx.active;
         let names = callee_names(model, f, self.scope);
-        let mut result = None;
-        if let Some(label) = names
-            .iter()
-            .find_map(|n| pass.source_names.get(&format!("{n}()")).copied())
-        {
-            let step = self.step(
-                e,
-                format!("source: `{}` ({})", self.quote(e), pass.labels[label]),
-            );
-            result = Some(Taint::new(Origin::Source(label), Some(step)));
-        }
+        let result = self.source_named(e, names.iter(), "()");
         // The receiver (`x` of `x.m()`), evaluated once: a sink may test it, and it taints
         // the result.
         let receiver = if f.kind_name() == "attribute" {
@@ -354,45 +425,85 @@ impl<'t> Frame<'_, '_, 't> {
         };
         self.check_sinks(e, &names, &args, receiver.as_ref());
         self.check_persist(e, f);
-        if names.iter().any(|n| pass.sanitizers.contains(n)) || self.converts(e) {
+        let sanitized = (Pass::named(&pass.sanitizers, &names) | self.converts(e)) & all;
+        if sanitized == all {
             return None;
         }
+        // For the groups whose model sanitizes the call, it returns nothing and does
+        // nothing more.
+        let rest = all & !sanitized;
+        let result = self.within(rest, |me| {
+            me.call_rest(e, f, &names, &args, receiver, result, rest)
+        });
+        result.and_then(|t| t.only(rest))
+    }
+
+    /// [`Frame::call`] after the sanitizers, for the groups `rest`.
+    #[allow(clippy::too_many_arguments)]
+    fn call_rest(
+        &mut self,
+        e: Node<'t>,
+        f: Node<'t>,
+        names: &[String],
+        args: &[Arg<'t>],
+        receiver: Option<Taint>,
+        mut result: Option<Taint>,
+        rest: Groups,
+    ) -> Option<Taint> {
+        let model = self.cx.model;
+        let pass = self.cx.pass;
         let callee = names.first().cloned().unwrap_or_else(|| self.quote(f));
-        // Arguments a raising checker tests are not passed on: their data returns only
-        // after the check, and they are clean once the call returns.
-        let checked = self.checked_args(f, &args);
+        // Arguments a raising checker tests are not passed on (for the groups that trust
+        // checkers): their data returns only after the check, and they are clean once the
+        // call returns.
+        let (checked, trusting) = self.checked_args(f, args);
         let passed: Vec<Arg<'t>> = match checked.is_empty() {
-            true => args.clone(),
+            true => args.to_vec(),
             false => (args.iter().enumerate())
-                .filter(|(i, _)| !checked.contains(i))
-                .map(|(_, a)| a.clone())
+                .map(|(i, a)| match checked.contains(&i) {
+                    true => a.only(!trusting),
+                    false => a.clone(),
+                })
                 .collect(),
         };
         if let Some((def, offset)) = self.local_callee(f) {
             let t = self.apply_summary(e, def, offset, &passed);
-            result = result.or(t);
-        } else if let Some(t) = self.indirect_call(e, f, &args) {
-            result = result.or(t);
+            result = either(result, t);
+        } else if let Some(t) = self.indirect_call(e, f, args) {
+            result = either(result, t);
         } else if let Some(t) = self.apply_object_method(e, f) {
-            result = result.or(Some(t));
+            result = either(result, Some(t));
         } else if self.cx.project.is_some() {
             let t = self.apply_external(e, f, &passed);
-            result = result.or(t);
+            result = either(result, t);
         }
         for &i in &checked {
-            self.clean_checked(args[i].node);
+            self.clean_checked(args[i].node, trusting & rest);
         }
         let method = (f.kind_name() == "attribute")
             .then(|| f.field(&fields::ATTRIBUTE).map(|a| model.text(a)))
             .flatten();
-        result = result.or(receiver);
-        let from_args = args.iter().find_map(|a| a.taint.clone());
+        result = either(result, receiver);
+        let from_args = (args.iter())
+            .fold(None, |acc, a| either(acc, a.taint.clone()))
+            .and_then(|t| t.only(rest));
         if let Some(t) = from_args {
             let propagates = names.iter().any(|n| pass.prop_calls.contains(n))
                 || method.is_some_and(|m| pass.prop_methods.contains(m));
-            if propagates && result.is_none() {
-                result = Some(t.then(self.step(e, format!("through `{callee}()`"))));
-            } else if let Some(m) = method
+            let mut t = Some(t);
+            if propagates && let Some(from) = &t {
+                // Per group: a result of its own wins over the arguments' data.
+                let resolved = result.as_ref().map_or(0, Taint::groups);
+                if let Some(u) = from.only(!resolved) {
+                    result = either(
+                        result,
+                        Some(u.then(self.step(e, format!("through `{callee}()`")))),
+                    );
+                }
+                t = from.only(resolved);
+            }
+            if let Some(t) = t
+                && let Some(m) = method
                 && pass.into_receiver.contains(m)
                 && let Some(key) = f.field(&fields::OBJECT).and_then(|o| dotted(model, o))
             {
@@ -404,30 +515,30 @@ impl<'t> Frame<'_, '_, 't> {
 
     /// Whether a converter keyword of `call` (`type=int`) names a sanitizing callable, so
     /// the call returns that callable's clean result.
-    fn converts(&self, call: Node<'t>) -> bool {
+    fn converts(&self, call: Node<'t>) -> Groups {
         let pass = self.cx.pass;
         if pass.converter_args.is_empty() {
-            return false;
+            return 0;
         }
         let model = self.cx.model;
         let Some(list) = call.field(&fields::ARGUMENTS) else {
-            return false;
+            return 0;
         };
         let mut cursor = list.walk();
         let kw: Vec<Node<'t>> = list
             .named_children(&mut cursor)
             .filter(|a| a.kind_name() == "keyword_argument")
             .collect();
-        kw.into_iter().any(|a| {
-            a.field(&fields::NAME)
-                .is_some_and(|n| pass.converter_args.contains(model.text(n)))
-                && a.field(&fields::VALUE).is_some_and(|v| {
-                    matches!(v.kind_name(), "identifier" | "attribute")
-                        && callee_names(model, v, self.scope)
-                            .iter()
-                            .any(|n| pass.sanitizers.contains(n))
-                })
-        })
+        kw.into_iter()
+            .filter(|a| {
+                a.field(&fields::NAME)
+                    .is_some_and(|n| pass.converter_args.contains(model.text(n)))
+            })
+            .filter_map(|a| a.field(&fields::VALUE))
+            .filter(|v| matches!(v.kind_name(), "identifier" | "attribute"))
+            .fold(0, |g, v| {
+                g | Pass::named(&pass.sanitizers, &callee_names(model, v, self.scope))
+            })
     }
 
     fn check_sinks(
@@ -471,12 +582,15 @@ impl<'t> Frame<'_, '_, 't> {
                 {
                     continue;
                 }
+                // Only the rule's group's taint fires its sink.
+                let group = cx.pass.group_of(ri);
+                let pick = |t: Option<&Taint>| t.and_then(|t| t.only(group));
                 let t = if sink.args.is_empty() {
-                    args.iter().find_map(|a| a.taint.clone())
+                    args.iter().find_map(|a| pick(a.taint.as_ref()))
                 } else {
                     sink.args.iter().find_map(|want| {
                         if want.receiver {
-                            return receiver.cloned();
+                            return pick(receiver);
                         }
                         if want.splat {
                             return args
@@ -485,7 +599,7 @@ impl<'t> Frame<'_, '_, 't> {
                                     matches!(a.key, ArgKey::Splat)
                                         && a.node.kind_name() == "dictionary_splat"
                                 })
-                                .find_map(|a| a.taint.clone());
+                                .find_map(|a| pick(a.taint.as_ref()));
                         }
                         let ArgState::Given(node) =
                             find_arg(call, cx.model.source, want.arg.as_deref(), want.position)
@@ -494,9 +608,9 @@ impl<'t> Frame<'_, '_, 't> {
                         };
                         let a = args.iter().find(|a| a.node == node)?;
                         if want.head {
-                            a.head.clone()
+                            pick(a.head.as_ref())
                         } else {
-                            a.taint.clone()
+                            pick(a.taint.as_ref())
                         }
                     })
                 };
@@ -590,7 +704,8 @@ impl<'t> Frame<'_, '_, 't> {
         let plist = params(model, init);
         // The constructor's arguments are evaluated again here (bounded by the depth test).
         let args = self.args(ctor);
-        let mut fields: Vec<String> = Vec::new();
+        // Per field, the groups for which the constructor stores tainted data in it.
+        let mut fields: Vec<(String, Groups)> = Vec::new();
         let mut into: Option<Taint> = None;
         for a in &args {
             let Some(t) = &a.taint else {
@@ -602,33 +717,63 @@ impl<'t> Frame<'_, '_, 't> {
             let p = &plist[idx];
             let summary = cx.summary(init, init_scope, Entry::Param(idx));
             for (field, ft) in &summary.fields {
-                if !fields.contains(field) {
-                    fields.push(field.clone());
+                let Some(got) = t.through(ft) else {
+                    continue;
+                };
+                match fields.iter_mut().find(|(f, _)| f == field) {
+                    Some((_, g)) => *g |= got.groups(),
+                    None => fields.push((field.clone(), got.groups())),
                 }
-                if into.is_none() {
+                let new = got.groups() & !into.as_ref().map_or(0, Taint::groups);
+                if new != 0 {
                     let passed =
                         self.step(a.node, format!("passed to `{cname}()` as `{}`", p.name));
                     let stored = self.step(
                         ctor,
                         format!("kept in `self.{field}` of the `{cname}` object"),
                     );
-                    into = Some(t.then(passed).then_all(ft.steps()).then(stored));
+                    let path = t.then(passed).through(ft).map(|x| x.then(stored));
+                    into = either(into, path.and_then(|x| x.only(new)));
                 }
             }
         }
         let into = into?;
         fields.sort();
-        let summary = cx.summary(def, cx.scope_of(def)?, Entry::Fields(Rc::new(fields)));
-        for h in &summary.hits {
-            self.hits.push(Hit {
-                taint: into.then_all(h.taint.steps()),
-                ..h.clone()
-            });
+        // Groups whose constructor stored the same fields share one summary of the method.
+        let mut sets: Vec<(Vec<String>, Groups)> = Vec::new();
+        for bit in 0..Groups::BITS {
+            let g: Groups = 1 << bit;
+            if into.groups() & g == 0 {
+                continue;
+            }
+            let set: Vec<String> = (fields.iter())
+                .filter(|(_, m)| m & g != 0)
+                .map(|(f, _)| f.clone())
+                .collect();
+            match sets.iter_mut().find(|(s, _)| *s == set) {
+                Some((_, m)) => *m |= g,
+                None => sets.push((set, g)),
+            }
         }
-        summary.returns.as_ref().map(|rt| {
-            into.then_all(rt.steps())
-                .then(self.step(call, format!("returned by `{cname}.{method}()`")))
-        })
+        let scope = cx.scope_of(def)?;
+        let mut result = None;
+        for (set, groups) in sets {
+            let Some(into) = into.only(groups) else {
+                continue;
+            };
+            let summary = cx.summary(def, scope, Entry::Fields(Rc::new(set)));
+            for h in &summary.hits {
+                if let Some(taint) = into.through(&h.taint) {
+                    self.hits.push(Hit { taint, ..h.clone() });
+                }
+            }
+            let back = summary.returns.as_ref().and_then(|rt| {
+                into.through(rt)
+                    .map(|x| x.then(self.step(call, format!("returned by `{cname}.{method}()`"))))
+            });
+            result = either(result, back);
+        }
+        result
     }
 
     pub(super) fn apply_summary(
@@ -648,47 +793,54 @@ impl<'t> Frame<'_, '_, 't> {
         }
         let plist = params(cx.model, def);
         for a in args {
-            // A tainted value, or a request object passed whole (`helper(request)`).
-            let carrier = self.carrier_arg(a);
-            let Some(t) = a.taint.as_ref().or(carrier.as_ref().map(|c| &c.0)) else {
-                continue;
-            };
             let Some(idx) = param_index(&a.key, offset, &plist) else {
                 continue;
             };
             let p = &plist[idx];
-            let entry = match (&a.taint, &carrier) {
-                (None, Some((_, attrs))) => Entry::Carrier(idx, attrs.clone()),
-                _ => Entry::Param(idx),
-            };
-            let summary = cx.summary(def, scope, entry);
-            let into = t.then(self.step(a.node, format!("passed to `{name}()` as `{}`", p.name)));
-            if let Some(rt) = &summary.returns {
-                let back = into
-                    .then_all(rt.steps())
-                    .then(self.step(call, format!("returned by `{name}()`")));
-                result = result.or(Some(back));
-            }
-            for h in &summary.hits {
-                self.hits.push(Hit {
-                    taint: into.then_all(h.taint.steps()),
-                    ..h.clone()
-                });
+            // A tainted value, or (for the other groups) a request object passed whole
+            // (`helper(request)`).
+            let carriers = self.carrier_arg(a);
+            let entries = (a.taint.iter().map(|t| (t.clone(), Entry::Param(idx))))
+                .chain((carriers.into_iter()).map(|(t, attrs)| (t, Entry::Carrier(idx, attrs))));
+            let entries: Vec<(Taint, Entry)> = entries.collect();
+            for (t, entry) in entries {
+                let summary = cx.summary(def, scope, entry);
+                let into =
+                    t.then(self.step(a.node, format!("passed to `{name}()` as `{}`", p.name)));
+                if let Some(rt) = &summary.returns
+                    && let Some(back) = into.through(rt)
+                {
+                    let back = back.then(self.step(call, format!("returned by `{name}()`")));
+                    result = either(result, Some(back));
+                }
+                for h in &summary.hits {
+                    if let Some(taint) = into.through(&h.taint) {
+                        self.hits.push(Hit { taint, ..h.clone() });
+                    }
+                }
             }
         }
         result
     }
 
-    /// For an argument that is a request object passed whole (`helper(request)`): its
-    /// taint and the attributes through which it taints.
-    pub(super) fn carrier_arg(&self, a: &Arg<'t>) -> Option<(Taint, Rc<Vec<Vec<String>>>)> {
+    /// For an argument that is a request object passed whole (`helper(request)`): per
+    /// part, its taint and the attributes through which it taints (for the groups the
+    /// argument holds no tainted value for).
+    pub(super) fn carrier_arg(&self, a: &Arg<'t>) -> Vec<(Taint, Attrs)> {
         if a.node.kind_name() != "identifier" {
-            return None;
+            return Vec::new();
         }
-        match self.state.as_ref()?.get(self.cx.model.text(a.node))? {
-            Val::Carrier { attrs, taint } => Some((taint.clone(), attrs.clone())),
-            Val::Tainted(_) => None,
-        }
+        let Some(v) = self
+            .state
+            .as_ref()
+            .and_then(|s| s.get(self.cx.model.text(a.node)))
+        else {
+            return Vec::new();
+        };
+        let plain = a.taint.as_ref().map_or(0, Taint::groups);
+        (v.carriers.iter())
+            .filter_map(|(attrs, t)| Some((t.only(a.groups & !plain)?, attrs.clone())))
+            .collect()
     }
 
     fn comprehension(&mut self, e: Node<'t>) -> Option<Taint> {

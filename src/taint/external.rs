@@ -9,7 +9,7 @@
 use super::expr::{Arg, ArgKey};
 use super::flow::Frame;
 use super::names::{chain, is_super_call};
-use super::trace::{Origin, Step, Taint};
+use super::trace::{Groups, Origin, Step, Taint, either};
 use super::{FileCtx, Hit, RemoteHit};
 use crate::fields::{self, FieldExt};
 use crate::finding::FlowStep;
@@ -255,6 +255,14 @@ fn there(steps: &[FlowStep]) -> Vec<Rc<Step>> {
     steps.iter().map(|s| Rc::new(Step::there(s))).collect()
 }
 
+/// The active groups of the pass, each with its engine index (facts are per group index).
+fn active_groups(cx: &FileCtx) -> Vec<(Groups, usize)> {
+    (cx.pass.group_index.iter().enumerate())
+        .map(|(b, &i)| (1 << b, i))
+        .filter(|(g, _)| cx.active & g != 0)
+        .collect()
+}
+
 impl<'t> Frame<'_, '_, 't> {
     /// Applies the summary of the other-module function `f` names: its own sources'
     /// return, what each tainted argument (or request object passed whole) reaches, and
@@ -272,15 +280,17 @@ impl<'t> Frame<'_, '_, 't> {
         let segs: Vec<&str> = segs.iter().map(String::as_str).collect();
         let callee = view.callee(t, &segs, built_by.is_some())?;
         let name = self.quote(f);
-        let pi = cx.pass_index;
+        let groups = active_groups(cx);
         let mut result = None;
-        if let Some(own) = callee.func.own.get(pi)
-            && let (Some(steps), Some(label)) = (&own.returns, own.label)
-        {
-            let t = Taint::new(Origin::Source(label), None)
-                .then_all(&there(steps))
-                .then(self.step(call, format!("returned by `{name}()`")));
-            result = Some(t);
+        for &(g, pi) in &groups {
+            if let Some(own) = callee.func.own.get(pi)
+                && let (Some(steps), Some(label)) = (&own.returns, own.label)
+            {
+                let t = Taint::new(Origin::Source(label), None, g)
+                    .then_all(&there(steps))
+                    .then(self.step(call, format!("returned by `{name}()`")));
+                result = either(result, Some(t));
+            }
         }
         let params = &callee.func.params;
         let offset = usize::from(callee.implicit_first);
@@ -288,14 +298,18 @@ impl<'t> Frame<'_, '_, 't> {
             let Some(idx) = param_position(&a.key, offset, params) else {
                 continue;
             };
-            let (taint, facts) = match &a.taint {
-                Some(taint) => (
-                    taint.clone(),
-                    callee.func.by_param.get(pi).and_then(|v| v.get(idx)),
-                ),
-                None => {
-                    // A request object passed whole: the facts of its attribute set.
-                    let Some((taint, _)) = self.carrier_arg(a) else {
+            // A tainted value; for the other groups, a request object passed whole (the
+            // facts of its attribute set).
+            let plain = a.taint.as_ref().map_or(0, Taint::groups);
+            let carriers = self.carrier_arg(a);
+            for &(g, pi) in &groups {
+                let (taint, facts) = if plain & g != 0 {
+                    (
+                        a.taint.as_ref().and_then(|t| t.only(g)),
+                        callee.func.by_param.get(pi).and_then(|v| v.get(idx)),
+                    )
+                } else {
+                    let Some(taint) = carriers.iter().find_map(|(t, _)| t.only(g)) else {
                         continue;
                     };
                     let facts = callee
@@ -303,28 +317,29 @@ impl<'t> Frame<'_, '_, 't> {
                         .carriers
                         .get(pi)
                         .and_then(|v| v.iter().find(|c| c.param == idx).map(|c| &c.facts));
-                    (taint, facts)
-                }
-            };
-            let Some(facts) = facts.filter(|f| !f.is_empty()) else {
-                continue;
-            };
-            let into = taint.then(self.step(
-                a.node,
-                format!("passed to `{name}()` as `{}` (another module)", params[idx]),
-            ));
-            let back = self.apply_facts(call, &name, &into, facts);
-            result = result.or(back);
+                    (Some(taint), facts)
+                };
+                let (Some(taint), Some(facts)) = (taint, facts.filter(|f| !f.is_empty())) else {
+                    continue;
+                };
+                let into = taint.then(self.step(
+                    a.node,
+                    format!("passed to `{name}()` as `{}` (another module)", params[idx]),
+                ));
+                let back = self.apply_facts(call, &name, &into, facts);
+                result = either(result, back);
+            }
         }
         if let Some(ctor) = built_by.filter(|c| !is_super_call(cx.model, *c)) {
-            let back = self.apply_fields(call, ctor, t, &segs, &callee, &name);
-            result = result.or(back);
+            let back = self.apply_fields(call, ctor, t, &segs, &callee, &name, &groups);
+            result = either(result, back);
         }
         result
     }
 
     /// `o = C(x)` … `o.m()` (or `C(x).m()`) with `C` imported: the attributes `C.__init__`
     /// stores a tainted argument in are tainted `self` attributes inside `m`.
+    #[allow(clippy::too_many_arguments)]
     fn apply_fields(
         &mut self,
         call: Node<'t>,
@@ -333,22 +348,67 @@ impl<'t> Frame<'_, '_, 't> {
         segs: &[&str],
         method: &Callee,
         name: &str,
+        groups: &[(Groups, usize)],
     ) -> Option<Taint> {
-        let cx = self.cx;
-        let pi = cx.pass_index;
-        let by_field = method.func.by_field.get(pi).filter(|v| !v.is_empty())?;
-        // `segs` are the class's attributes after the imported name, then the method.
-        let (_, class) = segs.split_last()?;
-        let mut init_segs = class.to_vec();
-        init_segs.push("__init__");
-        let init = cx.project?.callee(t, &init_segs, true)?;
-        let cname = self.quote(ctor.field(&fields::FUNCTION)?);
-        let offset = usize::from(init.implicit_first);
-        // The constructor's arguments are evaluated again here, as for a class of the file.
-        let ctor_args = self.args(ctor);
+        // Only the groups whose facts say what a stored attribute reaches.
+        let groups: Vec<(Groups, usize)> = (groups.iter().copied())
+            .filter(|&(_, pi)| method.func.by_field.get(pi).is_some_and(|v| !v.is_empty()))
+            .collect();
+        let mask = groups.iter().fold(0, |m, (g, _)| m | g);
+        if mask == 0 {
+            return None;
+        }
+        self.within(mask, |me| {
+            let cx = me.cx;
+            // `segs` are the class's attributes after the imported name, then the method.
+            let (_, class) = segs.split_last()?;
+            let mut init_segs = class.to_vec();
+            init_segs.push("__init__");
+            let init = cx.project?.callee(t, &init_segs, true)?;
+            let cname = me.quote(ctor.field(&fields::FUNCTION)?);
+            let offset = usize::from(init.implicit_first);
+            // The constructor's arguments are evaluated again here, as for a class of the file.
+            let ctor_args = me.args(ctor);
+            let mut result = None;
+            for &(g, pi) in &groups {
+                let Some(by_field) = method.func.by_field.get(pi) else {
+                    continue;
+                };
+                let back = me.stored_fields(
+                    call,
+                    ctor,
+                    &cname,
+                    &ctor_args,
+                    &init,
+                    offset,
+                    (g, pi),
+                    by_field,
+                    name,
+                );
+                result = either(result, back);
+            }
+            result
+        })
+    }
+
+    /// For one group: the `self` attributes the constructor stores the arguments in, and
+    /// what they reach in the method.
+    #[allow(clippy::too_many_arguments)]
+    fn stored_fields(
+        &mut self,
+        call: Node<'t>,
+        ctor: Node<'t>,
+        cname: &str,
+        ctor_args: &[Arg<'t>],
+        init: &Callee,
+        offset: usize,
+        (g, pi): (Groups, usize),
+        by_field: &[(String, Facts)],
+        name: &str,
+    ) -> Option<Taint> {
         let mut stored: Vec<(&str, Taint)> = Vec::new();
-        for a in &ctor_args {
-            let Some(taint) = &a.taint else {
+        for a in ctor_args {
+            let Some(taint) = a.taint.as_ref().and_then(|t| t.only(g)) else {
                 continue;
             };
             let Some(idx) = param_position(&a.key, offset, &init.func.params) else {
@@ -382,7 +442,7 @@ impl<'t> Frame<'_, '_, 't> {
         for (field, facts) in by_field {
             if let Some((_, into)) = stored.iter().find(|(f, _)| f == field) {
                 let back = self.apply_facts(call, name, into, facts);
-                result = result.or(back);
+                result = either(result, back);
             }
         }
         result

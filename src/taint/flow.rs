@@ -4,7 +4,7 @@
 //! `return`/`raise` is unreachable, which is what makes a failing guard sanitise.
 
 use super::names::{callee_names, chain, dotted, params};
-use super::trace::{Origin, State, Step, Taint, Val, join};
+use super::trace::{Groups, Origin, State, Step, Taint, Val, either, join};
 use super::{Entry, FileCtx, Hit};
 use crate::fields::{self, FieldExt};
 use crate::semantic::{ScopeId, ScopeKind};
@@ -77,8 +77,8 @@ impl<'c, 'a, 't> Frame<'c, 'a, 't> {
             Entry::Fields(fields) => {
                 if let Some(me) = self.self_name {
                     for f in fields.iter() {
-                        let taint = Taint::new(Origin::Param(0), None);
-                        entry.insert(format!("{me}.{f}"), Val::Tainted(taint));
+                        let taint = Taint::new(Origin::Param(0), None, self.cx.active);
+                        entry.insert(format!("{me}.{f}"), Val::tainted(taint));
                     }
                 }
                 (None, None)
@@ -87,10 +87,10 @@ impl<'c, 'a, 't> Frame<'c, 'a, 't> {
         if let Some(i) = position
             && let Some(p) = params(model, self.def).get(i)
         {
-            let taint = Taint::new(Origin::Param(i), None);
+            let taint = Taint::new(Origin::Param(i), None, self.cx.active);
             let val = match attrs {
-                Some(attrs) => Val::Carrier { attrs, taint },
-                None => Val::Tainted(taint),
+                Some(attrs) => Val::carrier(attrs, taint),
+                None => Val::tainted(taint),
             };
             entry.insert(p.name.to_string(), val);
         }
@@ -107,7 +107,7 @@ impl<'c, 'a, 't> Frame<'c, 'a, 't> {
             let prefix = format!("{me}.");
             let exits = join(self.exits, self.state).unwrap_or_default();
             for (k, v) in exits {
-                if let (Some(attr), Val::Tainted(t)) = (k.strip_prefix(&prefix), v) {
+                if let (Some(attr), Some(t)) = (k.strip_prefix(&prefix), v.plain) {
                     fields.push((attr.to_string(), t));
                 }
             }
@@ -128,6 +128,9 @@ impl<'c, 'a, 't> Frame<'c, 'a, 't> {
 
     pub fn block(&mut self, node: Node<'t>) {
         if self.depth > MAX_DEPTH {
+            if self.cx.too_deep.get().is_none() {
+                self.cx.too_deep.set(Some(node.start_byte()));
+            }
             return;
         }
         self.depth += 1;
@@ -163,7 +166,7 @@ impl<'c, 'a, 't> Frame<'c, 'a, 't> {
             "return_statement" => {
                 if let Some(e) = n.named_child(0) {
                     let t = self.eval(e);
-                    self.returns = self.returns.take().or(t);
+                    self.returns = either(self.returns.take(), t);
                 }
                 self.exits = join(self.exits.take(), self.state.take());
             }
@@ -226,6 +229,40 @@ impl<'c, 'a, 't> Frame<'c, 'a, 't> {
             })
     }
 
+    /// Removes, for the groups `groups`, `key` and every path under it: what a guard or a
+    /// checker of those groups proves clean.
+    pub fn clean_for(&mut self, key: &str, groups: Groups) {
+        if groups & self.cx.active == self.cx.active {
+            self.kill(key);
+            return;
+        }
+        let Some(s) = self.state.as_mut() else {
+            return;
+        };
+        let under: Vec<String> = std::iter::once(key.to_string())
+            .chain(
+                s.range(format!("{key}.")..format!("{key}/"))
+                    .map(|(k, _)| k.clone()),
+            )
+            .collect();
+        for k in under {
+            let Some(v) = s.get(&k) else {
+                continue;
+            };
+            if v.groups() & groups == 0 {
+                continue;
+            }
+            match v.only(!groups) {
+                Some(rest) => {
+                    s.insert(k, rest);
+                }
+                None => {
+                    s.remove(&k);
+                }
+            }
+        }
+    }
+
     /// Removes `key` and every path under it (`self.x` kills `self.x.y`).
     pub fn kill(&mut self, key: &str) {
         if let Some(s) = self.state.as_mut() {
@@ -248,28 +285,42 @@ impl<'c, 'a, 't> Frame<'c, 'a, 't> {
             let _ = s;
             let t = t.then(self.step(at, format!("assigned to `{key}`")));
             if let Some(s) = self.state.as_mut() {
-                s.insert(key, Val::Tainted(t));
+                s.insert(key, Val::tainted(t));
             }
         }
     }
 
-    /// Marks `key` tainted without killing what it held (a container that received data).
+    /// Marks `key` tainted without killing what it held (a container that received data):
+    /// for the groups where it held tainted data already, it keeps that path.
     pub fn taint_weakly(&mut self, key: String, t: Taint, at: Node<'t>, note: &str) {
-        let already = self
-            .state
-            .as_ref()
-            .is_some_and(|s| matches!(s.get(&key), Some(Val::Tainted(_))));
-        if !already {
-            let t = t.then(self.step(at, format!("{note} `{key}`")));
-            if let Some(s) = self.state.as_mut() {
-                s.insert(key, Val::Tainted(t));
-            }
+        let Some(s) = self.state.as_ref() else {
+            return;
+        };
+        let old = s.get(&key);
+        let already = old.and_then(|v| v.plain.as_ref()).map_or(0, Taint::groups);
+        let Some(t) = t.only(!already) else {
+            return;
+        };
+        let t = t.then(self.step(at, format!("{note} `{key}`")));
+        let added = t.groups();
+        // A request object of the groups now holding data becomes that data.
+        let val = match old {
+            None => Val::tainted(t),
+            Some(v) => Val {
+                plain: either(v.plain.clone(), Some(t)),
+                carriers: (v.carriers.iter())
+                    .filter_map(|(a, c)| Some((a.clone(), c.only(!added)?)))
+                    .collect(),
+            },
+        };
+        if let Some(s) = self.state.as_mut() {
+            s.insert(key, val);
         }
     }
 
-    fn clean(&mut self, keys: &[String]) {
-        for k in keys {
-            self.kill(k);
+    fn clean(&mut self, keys: &[(String, Groups)]) {
+        for (k, g) in keys {
+            self.clean_for(k, *g);
         }
     }
 
@@ -316,7 +367,7 @@ impl<'c, 'a, 't> Frame<'c, 'a, 't> {
         };
         let old = self.eval(l);
         let new = self.eval(r);
-        let t = old.or(new);
+        let t = either(old, new);
         if t.is_some() {
             self.bind(l, t);
         }
@@ -573,7 +624,7 @@ impl<'c, 'a, 't> Frame<'c, 'a, 't> {
         let mut t = None;
         for k in named(n) {
             let r = self.eval(k);
-            t = t.or(r);
+            t = either(t, r);
         }
         t
     }

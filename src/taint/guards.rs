@@ -4,21 +4,27 @@
 
 use super::flow::{Frame, named};
 use super::names::{callee_names, dotted};
+use super::pass::Pass;
+use super::trace::Groups;
 use super::validators::is_validator;
 use crate::fields::{self, FieldExt};
 use crate::semantic::literal;
 use tree_sitter::Node;
 
+/// State keys with the groups for which a condition proves them clean.
+pub type Keys = Vec<(String, Groups)>;
+
 /// Boolean operators nest; deeper conditions validate nothing.
 const MAX_GUARD_DEPTH: usize = 16;
 
 impl<'t> Frame<'_, '_, 't> {
-    /// The variables (state keys) a condition proves clean when it is true, and when false.
-    pub fn guard(&self, cond: Node<'t>) -> (Vec<String>, Vec<String>) {
+    /// The variables (state keys) a condition proves clean when it is true, and when false,
+    /// each with the groups whose models say so.
+    pub fn guard(&self, cond: Node<'t>) -> (Keys, Keys) {
         self.guard_at(cond, 0)
     }
 
-    fn guard_at(&self, cond: Node<'t>, depth: usize) -> (Vec<String>, Vec<String>) {
+    fn guard_at(&self, cond: Node<'t>, depth: usize) -> (Keys, Keys) {
         if depth > MAX_GUARD_DEPTH {
             return (Vec::new(), Vec::new());
         }
@@ -58,15 +64,28 @@ impl<'t> Frame<'_, '_, 't> {
                     return (Vec::new(), Vec::new());
                 };
                 let pass = self.cx.pass;
+                let all = self.cx.active;
+                let mut out = Vec::new();
+                // Per group, a guard method decides first; the other groups look further.
+                let mut done: Groups = 0;
                 if f.kind_name() == "attribute"
                     && let Some(m) = f.field(&fields::ATTRIBUTE)
-                    && pass.guard_methods.contains(model.text(m))
+                    && let Some(&g) = pass.guard_methods.get(model.text(m))
+                    && g & all != 0
                     && let Some(key) = f.field(&fields::OBJECT).and_then(|o| dotted(model, o))
                 {
-                    return (vec![key], Vec::new());
+                    out.push((key, g & all));
+                    done = g & all;
+                    if done == all {
+                        return (out, Vec::new());
+                    }
                 }
                 let names = callee_names(model, f, self.scope);
-                if names.iter().any(|n| pass.guards.contains(n)) || self.calls_validator(f) {
+                let mut g = Pass::named(&pass.guards, &names) & all & !done;
+                if g | done != all && self.calls_validator(f) {
+                    g = all & !done;
+                }
+                if g != 0 {
                     let args = cond
                         .field(&fields::ARGUMENTS)
                         .map(named)
@@ -80,16 +99,16 @@ impl<'t> Frame<'_, '_, 't> {
                             _ => a,
                         })
                         .filter_map(|a| dotted(model, a))
-                        .collect();
-                    return (keys, Vec::new());
+                        .map(|k| (k, g));
+                    out.extend(keys);
                 }
-                (Vec::new(), Vec::new())
+                (out, Vec::new())
             }
             "comparison_operator" => self.comparison_guard(cond),
             // A falsy value is empty (`""`, `None`, `[]`): it carries no payload, so
             // `if not next_url or not is_safe(next_url): next_url = "/"` leaves it clean.
             "identifier" | "attribute" => match dotted(model, cond) {
-                Some(key) => (Vec::new(), vec![key]),
+                Some(key) => (Vec::new(), vec![(key, self.cx.active)]),
                 None => (Vec::new(), Vec::new()),
             },
             _ => (Vec::new(), Vec::new()),
@@ -117,7 +136,7 @@ impl<'t> Frame<'_, '_, 't> {
     }
 
     /// `x in ALLOWED`, `x not in ALLOWED`, `x == "lit"`, `x != "lit"` with a clean right side.
-    fn comparison_guard(&self, cond: Node<'t>) -> (Vec<String>, Vec<String>) {
+    fn comparison_guard(&self, cond: Node<'t>) -> (Keys, Keys) {
         let model = self.cx.model;
         let operands = named(cond);
         let mut cursor = cond.walk();
@@ -132,44 +151,60 @@ impl<'t> Frame<'_, '_, 't> {
         let Some(key) = dotted(model, left) else {
             return (Vec::new(), Vec::new());
         };
+        let all = self.cx.active;
         let allowed = match ops[0] {
             "in" | "not in" => self.is_clean_collection(right),
-            "==" | "!=" => literal(right, model.source).is_some(),
-            _ => false,
+            "==" | "!=" if literal(right, model.source).is_some() => all,
+            _ => 0,
         };
-        if !allowed {
+        if allowed == 0 {
             return (Vec::new(), Vec::new());
         }
         match ops[0] {
-            "in" | "==" => (vec![key], Vec::new()),
-            _ => (Vec::new(), vec![key]),
+            "in" | "==" => (vec![(key, allowed)], Vec::new()),
+            _ => (Vec::new(), vec![(key, allowed)]),
         }
     }
 
-    /// A collection the attacker cannot extend: a display of literals, or a name that holds
-    /// no tainted data.
-    fn is_clean_collection(&self, e: Node<'t>) -> bool {
+    /// The groups for which `e` is a collection the attacker cannot extend: a display of
+    /// literals, or a name that holds no tainted data (for that group).
+    fn is_clean_collection(&self, e: Node<'t>) -> Groups {
         let model = self.cx.model;
+        let all = self.cx.active;
+        let when = |b: bool| if b { all } else { 0 };
         match e.kind_name() {
             "list" | "tuple" | "set" => {
-                named(e).iter().all(|x| literal(*x, model.source).is_some())
+                when(named(e).iter().all(|x| literal(*x, model.source).is_some()))
             }
-            "dictionary" => named(e).iter().all(|p| {
+            "dictionary" => when(named(e).iter().all(|p| {
                 p.field(&fields::KEY)
                     .is_some_and(|k| literal(k, model.source).is_some())
-            }),
-            "identifier" | "attribute" => dotted(model, e).is_some_and(|k| {
-                self.state.as_ref().is_none_or(|s| !s.contains_key(&k))
-                    && !self.chain(e).is_some_and(|(root, _)| {
-                        self.state.as_ref().is_some_and(|s| s.contains_key(root))
-                    })
-            }),
-            _ => false,
+            })),
+            "identifier" | "attribute" => {
+                let Some(k) = dotted(model, e) else {
+                    return 0;
+                };
+                let Some(s) = self.state.as_ref() else {
+                    return all;
+                };
+                let held = |key: &str| s.get(key).map_or(0, |v| v.groups());
+                let root = self.chain(e).map_or(0, |(root, _)| held(root));
+                all & !held(&k) & !root
+            }
+            _ => 0,
         }
     }
 }
 
-/// The keys in both lists (a condition that fails on either of two ways proves only these).
-fn both(a: Vec<String>, b: &[String]) -> Vec<String> {
-    a.into_iter().filter(|k| b.contains(k)).collect()
+/// The keys in both lists, for the groups both say so (a condition that fails on either
+/// of two ways proves only these).
+fn both(a: Keys, b: &[(String, Groups)]) -> Keys {
+    a.into_iter()
+        .filter_map(|(k, g)| {
+            let theirs = (b.iter())
+                .filter(|(n, _)| *n == k)
+                .fold(0, |m, (_, h)| m | h);
+            (g & theirs != 0).then_some((k, g & theirs))
+        })
+        .collect()
 }

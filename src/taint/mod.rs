@@ -1,6 +1,6 @@
 //! The taint engine: follows request data to command, code and deserialization sinks.
 //!
-//! Per file, for each pass (see [`pass`]): every function (and the module body) that holds
+//! Per file, in one pass for all taint rules (see [`pass`]): every function (and the module body) that holds
 //! both a source candidate and a sink candidate is interpreted statement by statement
 //! ([`flow`]), tracking which variables hold tainted data and how it got there. Calls to
 //! functions of the same file use summaries computed on demand ([`FileCtx::summary`]): what
@@ -31,17 +31,17 @@ use crate::semantic::{Model, ScopeId, ScopeKind};
 use crate::source::SourceText;
 use aho_corasick::AhoCorasick;
 use flow::Frame;
-use pass::Pass;
+use pass::{GroupSpec, MAX_GROUPS, Pass};
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::path::Path;
 use std::rc::Rc;
 use std::sync::Arc;
-use trace::{Origin, Taint};
+use trace::{Groups, Origin, Taint};
 use tree_sitter::Node;
 
 /// The work budget of one file's taint analysis, in statements and calls interpreted
-/// (all passes together). Real modules use a small fraction; when a generated or hostile
+/// (by the file's one pass, for every rule at once). Real modules use a small fraction; when a generated or hostile
 /// file uses it up, what was found is kept and the file gets a diagnostic.
 pub const WORK_BUDGET: usize = 4_000_000;
 
@@ -68,7 +68,8 @@ pub struct TaintOutcome {
 }
 
 impl TaintEngine {
-    /// Groups `rules`' taint rules into passes.
+    /// Groups `rules`' taint rules (the rules without rule-local declarations, and each
+    /// rule with some) and gives them one pass (see [`pass`]).
     pub fn new(rules: &RuleSet) -> TaintEngine {
         let shared: Vec<usize> = rules
             .rules()
@@ -77,22 +78,49 @@ impl TaintEngine {
             .filter(|(_, r)| r.taint.as_ref().is_some_and(|t| is_empty(&t.local)))
             .map(|(i, _)| i)
             .collect();
-        let mut passes = Vec::new();
+        let mut groups = Vec::new();
         if !shared.is_empty() {
-            passes.push(Pass::new(rules, rules.taint_model(), shared));
+            groups.push(GroupSpec {
+                index: 0,
+                local: None,
+                rules: shared,
+            });
         }
+        let mut separate = Vec::new();
         for (i, r) in rules.rules().iter().enumerate() {
             if let Some(t) = &r.taint
                 && !is_empty(&t.local)
             {
-                let mut model = rules.taint_model().clone();
-                model.extend(&t.local);
-                passes.push(Pass::new(rules, &model, vec![i]));
+                let index = groups.len() + separate.len();
+                if mergeable(&t.local) {
+                    groups.push(GroupSpec {
+                        index,
+                        local: Some(&t.local),
+                        rules: vec![i],
+                    });
+                } else {
+                    separate.push((index, i, &t.local));
+                }
             }
+        }
+        let mut passes: Vec<Pass> = groups
+            .chunks(MAX_GROUPS)
+            .map(|chunk| Pass::new(rules, rules.taint_model(), chunk))
+            .collect();
+        // Declarations that change control flow or shared lookups get a pass of their own.
+        for (index, i, local) in separate {
+            let mut model = rules.taint_model().clone();
+            model.extend(local);
+            let spec = GroupSpec {
+                index,
+                local: None,
+                rules: vec![i],
+            };
+            passes.push(Pass::new(rules, &model, &[spec]));
         }
         let mut hints: Vec<String> = passes
             .iter()
-            .flat_map(|p| p.sink_last.iter().chain(p.sink_methods.keys()).cloned())
+            .flat_map(|p| p.sink_last.keys().chain(p.sink_methods.keys()).cloned())
             .collect();
         hints.sort();
         hints.dedup();
@@ -102,8 +130,8 @@ impl TaintEngine {
         let mut registrars: Vec<Registrar> = passes
             .iter()
             .flat_map(|p| &p.param_sources)
-            .filter(|(_, ps)| !ps.registered_by.is_empty())
-            .map(|(_, ps)| Registrar {
+            .filter(|(_, ps, _)| !ps.registered_by.is_empty())
+            .map(|(_, ps, _)| Registrar {
                 calls: ps.registered_by.clone(),
                 position: ps.registered_arg,
                 keyword: ps.registered_keyword.clone(),
@@ -186,7 +214,8 @@ impl TaintEngine {
         self.sink_hints.as_ref().is_some_and(|h| h.is_match(bytes))
     }
 
-    /// Runs every pass with an applicable rule over one parsed file and appends its findings;
+    /// Runs the pass (every pass, when a rule needs its own) with an applicable rule over
+    /// one parsed file and appends its findings;
     /// call-rule findings that a taint finding on the same call supersedes are removed.
     /// With a project view, calls into other modules use their summaries, and with
     /// `export` this module's summary is built for its importers.
@@ -212,13 +241,35 @@ impl TaintEngine {
         let mut summary = export.then(ModuleSummary::default);
         let work = Cell::new(0);
         let mut taint_findings = Vec::new();
-        for (pi, pass) in self.passes.iter().enumerate() {
-            if !pass.rules.iter().any(|&r| applicable[r]) {
+        for pass in &self.passes {
+            // Groups without an applicable rule are left out: their taint is not followed
+            // and nothing is exported for them, as if their rules were not loaded.
+            let active = pass.groups_of(pass.rules.iter().copied().filter(|&r| applicable[r]));
+            if active == 0 {
                 continue;
             }
-            let cx = FileCtx::new(pass, pi, rules, applicable, model, project, &imports, &work)
-                .with_handlers(handlers);
-            for hit in cx.run() {
+            let cx = FileCtx::new(
+                pass, active, rules, applicable, model, project, &imports, &work,
+            )
+            .with_handlers(handlers);
+            let hits = cx.run();
+            if let Some(at) = cx.too_deep.get() {
+                let line = source.position(at).line;
+                out.diagnostics.push(Diagnostic {
+                    path: path.to_path_buf(),
+                    kind: DiagnosticKind::Incomplete,
+                    line: Some(line),
+                    message: format!(
+                        "an expression at line {line} is nested deeper than the taint analysis \
+                         follows ({} levels); data flowing through it is not followed",
+                        flow::MAX_DEPTH
+                    ),
+                });
+                if let Some(s) = summary.as_mut() {
+                    s.partial = true;
+                }
+            }
+            for hit in hits {
                 let mut f = make_finding(path, source, rules, pass, &hit);
                 // Cross-module hits too: their path starts here, in the caller's file.
                 model_writes::name_source(&mut f.message, model, &hit);
@@ -232,7 +283,7 @@ impl TaintEngine {
         if let Some(sum) = summary.as_mut() {
             let cx = FileCtx::new(
                 &self.passes[0],
-                0,
+                self.passes[0].all,
                 rules,
                 applicable,
                 model,
@@ -275,6 +326,26 @@ impl TaintEngine {
     }
 }
 
+/// The imports and module-level classes of a module, for the project's class table (see
+/// `engine::class_facts`).
+pub(crate) fn class_summary(model: &Model) -> ModuleSummary {
+    let mut summary = ModuleSummary::default();
+    export::add_classes(model, &external::ImportMap::build(model), &mut summary);
+    summary
+}
+
+/// What the module-level import binding `name` imports, if it is one.
+pub(crate) fn module_import(
+    model: &Model,
+    name: &str,
+) -> Option<crate::project::module_summary::ImportTarget> {
+    external::ImportMap::build(model)
+        .module_level
+        .into_iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, t)| t)
+}
+
 fn is_empty(m: &TaintModel) -> bool {
     m.sources.is_empty()
         && m.sanitizers.calls.is_empty()
@@ -285,6 +356,21 @@ fn is_empty(m: &TaintModel) -> bool {
         && m.sanitizers.validators.words.is_empty()
         && m.sanitizers.checker_prefixes.is_empty()
         && !m.sanitizers.checkers
+        && m.propagators.calls.is_empty()
+        && m.propagators.methods.is_empty()
+        && m.propagators.into_receiver.is_empty()
+}
+
+/// Whether rule-local declarations `m` can be facts of the shared pass: sources,
+/// sanitizing calls, guards and the trust in checkers act on values group by group; exits
+/// (which end paths), converter keywords, validator names, checker prefixes and
+/// propagators are lookups the interpreter makes once for every group.
+fn mergeable(m: &TaintModel) -> bool {
+    let s = &m.sanitizers;
+    s.exits.is_empty()
+        && s.converter_args.is_empty()
+        && s.validators == Default::default()
+        && s.checker_prefixes.is_empty()
         && m.propagators.calls.is_empty()
         && m.propagators.methods.is_empty()
         && m.propagators.into_receiver.is_empty()
@@ -338,18 +424,16 @@ pub(crate) enum Entry {
 /// Everything one pass over one file shares.
 pub(crate) struct FileCtx<'a, 't> {
     pub pass: &'a Pass,
-    /// The pass's index in the engine (summaries of other modules are per pass).
-    pub pass_index: usize,
+    /// The groups of the pass with a rule applicable to the file: taint is followed for
+    /// these only.
+    pub active: Groups,
     pub rules: &'a RuleSet,
     pub applicable: &'a [bool],
     pub model: &'a Model<'t>,
     /// Summaries of this file's functions, solved to a fixpoint.
     solver: RefCell<solve::Solver<'t>>,
-    /// Whether the pass has request-object parameter sources.
-    pub has_carriers: bool,
-    /// Every request-object attribute of the pass's sources: what a request object passed
-    /// whole to another module's function taints there.
-    pub carrier_union: Rc<Vec<Vec<String>>>,
+    /// The groups with request-object parameter sources.
+    pub has_carriers: Groups,
     /// Hits from real sources, reported as findings.
     found: RefCell<Vec<Hit<'t>>>,
     /// The rest of the project, when other modules may be followed.
@@ -366,6 +450,9 @@ pub(crate) struct FileCtx<'a, 't> {
     own_params: RefCell<HashMap<usize, Rc<OwnParams<'t>>>>,
     /// `def` node id → the parameters it checks as a raising checker.
     checked: RefCell<HashMap<usize, Rc<Vec<usize>>>>,
+    /// The first expression or block nested deeper than the interpreter follows (its start
+    /// byte): data through it is not followed, which the file's diagnostic says.
+    pub too_deep: Cell<Option<usize>>,
 }
 
 /// A function's parameters that hold source data, with their values on entry.
@@ -375,7 +462,7 @@ impl<'a, 't> FileCtx<'a, 't> {
     #[allow(clippy::too_many_arguments)]
     fn new(
         pass: &'a Pass,
-        pass_index: usize,
+        active: Groups,
         rules: &'a RuleSet,
         applicable: &'a [bool],
         model: &'a Model<'t>,
@@ -383,15 +470,18 @@ impl<'a, 't> FileCtx<'a, 't> {
         imports: &'a external::ImportMap,
         work: &'a Cell<usize>,
     ) -> Self {
+        let has_carriers = (pass.carrier_sets.iter().enumerate())
+            .filter(|(_, sets)| !sets.is_empty())
+            .fold(0, |g, (b, _)| g | (1 << b))
+            & active;
         FileCtx {
             pass,
-            pass_index,
+            active,
             rules,
             applicable,
             model,
             solver: RefCell::new(solve::Solver::default()),
-            has_carriers: !pass.carrier_sets.is_empty(),
-            carrier_union: Rc::new(carrier_union(&pass.carrier_sets)),
+            has_carriers,
             found: RefCell::new(Vec::new()),
             project,
             imports,
@@ -400,6 +490,7 @@ impl<'a, 't> FileCtx<'a, 't> {
             live_sources: pass.live_sources(model),
             own_params: RefCell::default(),
             checked: RefCell::new(HashMap::new()),
+            too_deep: Cell::new(None),
         }
     }
 
@@ -415,6 +506,7 @@ impl<'a, 't> FileCtx<'a, 't> {
             scope,
             self.handlers,
             &self.live_sources,
+            self.active,
         ));
         self.own_params.borrow_mut().insert(def.id(), found.clone());
         found
@@ -474,7 +566,7 @@ impl<'a, 't> FileCtx<'a, 't> {
                 ScopeKind::Function => scope.node.kind_name() == "function_definition",
                 ScopeKind::Class => false,
             };
-            if unit && candidates.get(&i).is_some_and(|c| c.0 && c.1) {
+            if unit && candidates.get(&i).is_some_and(|c| c.0 & c.1 != 0) {
                 self.summary(scope.node, i, Entry::Own);
             }
         }
@@ -488,11 +580,13 @@ impl<'a, 't> FileCtx<'a, 't> {
         hits
     }
 
-    /// Per scope: (has a source candidate, has a sink candidate). Calls to functions of the
-    /// file count as both, since their summaries may return taint or reach a sink.
-    pub(crate) fn candidates(&self) -> HashMap<ScopeId, (bool, bool)> {
+    /// Per scope: (the groups it has a source candidate for, those it has a sink candidate
+    /// for). Calls to functions of the file count as both, since their summaries may return
+    /// taint or reach a sink.
+    pub(crate) fn candidates(&self) -> HashMap<ScopeId, (Groups, Groups)> {
         let model = self.model;
-        let mut out: HashMap<ScopeId, (bool, bool)> = HashMap::new();
+        let all = self.active;
+        let mut out: HashMap<ScopeId, (Groups, Groups)> = HashMap::new();
         for site in &model.calls {
             let Some(f) = site.node.field(&fields::FUNCTION) else {
                 continue;
@@ -522,25 +616,28 @@ impl<'a, 't> FileCtx<'a, 't> {
             let maybe_sink = match f.kind_name() {
                 "attribute" => f
                     .field(&fields::ATTRIBUTE)
-                    .is_some_and(|a| self.pass.sink_last.contains(model.text(a))),
-                "identifier" => true,
-                _ => false,
-            };
+                    .and_then(|a| self.pass.sink_last.get(model.text(a)).copied())
+                    .unwrap_or(0),
+                "identifier" => all,
+                _ => 0,
+            } & all;
             // A call under an import that names no project file (`os.system`) cannot
             // reach another module's summary: counting it would run every pass over every
             // function that calls a library.
             let other_module = self.project.is_some_and(|p| {
                 external::target(self, site.scope, f).is_some_and(|(t, _, _)| p.may_reach(t))
             });
-            let local = local || other_module;
+            let local = if local || other_module { all } else { 0 };
             // Method sinks (`cursor.execute`) and persisting calls match on the name alone.
-            let sink = local
-                || model_writes::is_method_sink(self.pass, model, f)
-                || (maybe_sink
-                    && model
-                        .qualified_names(f, site.scope)
-                        .iter()
-                        .any(|n| self.pass.sinks.contains_key(n)));
+            let mut sink = local | (model_writes::method_sink_groups(self.pass, model, f) & all);
+            if maybe_sink & !sink != 0 {
+                let names = model.qualified_names(f, site.scope);
+                let rules = (names.iter())
+                    .filter_map(|n| self.pass.sinks.get(n))
+                    .flatten()
+                    .map(|&(ri, _)| ri);
+                sink |= self.pass.groups_of(rules) & maybe_sink;
+            }
             let entry = out.entry(site.scope).or_default();
             entry.1 |= sink;
             entry.0 |= local;
@@ -549,14 +646,20 @@ impl<'a, 't> FileCtx<'a, 't> {
             let Some(entry) = out.get_mut(&i) else {
                 continue;
             };
-            if entry.0 || !entry.1 {
+            // Only the groups with a sink candidate and no source candidate yet.
+            let want = entry.1 & !entry.0;
+            if want == 0 {
                 continue;
             }
             let text = model.text(scope.node).as_bytes();
-            entry.0 = self.pass.may_hold_source_expr(text)
-                || (scope.kind == ScopeKind::Function
-                    && scope.node.kind_name() == "function_definition"
-                    && !self.source_params(scope.node, i).is_empty());
+            entry.0 |= self.pass.may_hold_source_expr(text, want);
+            if entry.0 & want != want
+                && scope.kind == ScopeKind::Function
+                && scope.node.kind_name() == "function_definition"
+            {
+                let params = self.source_params(scope.node, i);
+                entry.0 |= params.iter().fold(0, |g, (_, v)| g | v.groups()) & want;
+            }
         }
         out
     }
@@ -610,11 +713,13 @@ impl<'a, 't> FileCtx<'a, 't> {
             Origin::Source(_) => own,
             Origin::Param(_) => !own,
         };
+        // Per strand: a value can be a source's for some groups and a parameter's for others.
         let summary = Summary {
-            returns: returns.filter(|t| keep(t.origin())),
+            returns: returns.and_then(|t| t.filter_origin(keep)),
             fields: fields
                 .into_iter()
-                .filter(|(_, t)| !own && keep(t.origin()))
+                .filter(|_| !own)
+                .filter_map(|(f, t)| Some((f, t.filter_origin(keep)?)))
                 .collect(),
             hits: hits
                 .into_iter()
@@ -629,17 +734,6 @@ impl<'a, 't> FileCtx<'a, 't> {
         };
         self.solver.borrow_mut().finish(key, summary);
     }
-}
-
-/// The attribute paths of every set, each once, in first-seen order.
-fn carrier_union(sets: &[Vec<Vec<String>>]) -> Vec<Vec<String>> {
-    let mut out: Vec<Vec<String>> = Vec::new();
-    for a in sets.iter().flatten() {
-        if !out.contains(a) {
-            out.push(a.clone());
-        }
-    }
-    out
 }
 
 /// Who controls data of a threat model, for the `{attacker}` placeholder of messages.

@@ -9,7 +9,7 @@ use super::Hit;
 use super::flow::Frame;
 use super::names::dotted;
 use super::pass::Pass;
-use super::trace::{Taint, Val};
+use super::trace::{Groups, Taint, either};
 use crate::fields::{self, FieldExt};
 use crate::semantic::{Model, ScopeKind, Value};
 use tree_sitter::Node;
@@ -17,12 +17,15 @@ use tree_sitter::Node;
 /// Longest source text quoted as `{argument}`.
 const MAX_ARGUMENT: usize = 60;
 
-/// Whether the call `f(...)` is a method call whose name a method sink or a `persist` sink
-/// names: such calls are sink candidates without resolving the receiver.
-pub(super) fn is_method_sink(pass: &Pass, model: &Model, f: Node) -> bool {
-    f.kind_name() == "attribute"
-        && f.field(&fields::ATTRIBUTE)
-            .is_some_and(|a| pass.sink_methods.contains_key(model.text(a)))
+/// The groups for which the call `f(...)` is a method call whose name a method sink or a
+/// `persist` sink names: such calls are sink candidates without resolving the receiver.
+pub(super) fn method_sink_groups(pass: &Pass, model: &Model, f: Node) -> Groups {
+    if f.kind_name() != "attribute" {
+        return 0;
+    }
+    f.field(&fields::ATTRIBUTE)
+        .and_then(|a| pass.sink_method_groups.get(model.text(a)).copied())
+        .unwrap_or(0)
 }
 
 impl<'a, 't> Frame<'_, 'a, 't> {
@@ -108,13 +111,13 @@ impl<'a, 't> Frame<'_, 'a, 't> {
                     .into_iter()
                     .flat_map(|a| super::flow::named(a))
                     .filter_map(|a| dotted(cx.model, a))
-                    .find_map(|obj| self.written(Some(&obj)))
+                    .fold(None, |acc, obj| either(acc, self.written(Some(&obj))))
             } else if has(&p.session_methods) {
                 self.written(None)
             } else {
                 None
             };
-            if let Some(taint) = written {
+            if let Some(taint) = written.and_then(|t| t.only(cx.pass.group_of(ri))) {
                 fired.push(ri);
                 self.hits.push(Hit {
                     rule: ri,
@@ -129,17 +132,14 @@ impl<'a, 't> Frame<'_, 'a, 't> {
     }
 
     /// The taint of a tainted attribute written under `obj` (`obj.email`), or, for `None`,
-    /// under any local object other than `self`/`cls`; the first key in order, so the
-    /// report does not depend on hash order.
+    /// under any local object other than `self`/`cls`; per group, the first key in order,
+    /// so the report does not depend on hash order.
     fn written(&self, obj: Option<&str>) -> Option<Taint> {
         let state = self.state.as_ref()?;
         let me = self.self_name.unwrap_or("self");
         state
             .iter()
-            .filter_map(|(k, v)| match v {
-                Val::Tainted(t) => Some((k, t)),
-                Val::Carrier { .. } => None,
-            })
+            .filter_map(|(k, v)| Some((k, v.plain.as_ref()?)))
             .filter(|(k, _)| match obj {
                 Some(obj) => {
                     k.len() > obj.len() + 1 && k.starts_with(obj) && k.as_bytes()[obj.len()] == b'.'
@@ -148,8 +148,7 @@ impl<'a, 't> Frame<'_, 'a, 't> {
                     .split_once('.')
                     .is_some_and(|(root, _)| root != me && root != "cls"),
             })
-            .min_by(|a, b| a.0.cmp(b.0))
-            .map(|(_, t)| t.clone())
+            .fold(None, |acc, (_, t)| either(acc, Some(t.clone())))
     }
 }
 

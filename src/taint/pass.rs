@@ -1,10 +1,17 @@
-//! One analysis pass: the effective taint model of a group of rules, indexed for lookups.
+//! One analysis pass: the effective taint models of several groups of rules, indexed for
+//! lookups.
 //!
-//! Rules without rule-local sources, sanitizers or propagators share one pass over the shared
-//! model; a rule with local declarations gets a pass of its own.
+//! A group is the rules sharing one effective model: the rules without rule-local
+//! declarations form one group, and each rule with rule-local sources, sanitizers, guards or
+//! checkers is a group of its own. One pass serves all of them at once: every declaration
+//! applies to the groups whose model holds it (a [`Groups`] set), and taint values carry,
+//! per group, whether and how they are tainted (see [`super::trace`]). Only rule-local
+//! declarations that change control flow or the shared lookups (exits, converter
+//! keywords, validator names, checker prefixes, propagators) still need a pass of their
+//! own; no rule has them today.
 
 use super::names::{Param, callee_names, def_name, glob, params};
-use super::trace::{Origin, Step, Taint, Val};
+use super::trace::{Groups, Origin, Step, Taint, Val};
 use crate::fields::{self, FieldExt};
 use crate::project::registrations::{Handlers, typed_by_every_route};
 use crate::rules::first_segment;
@@ -17,22 +24,41 @@ use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 use tree_sitter::Node;
 
+/// Groups one pass serves at most (the bits of [`Groups`]).
+pub const MAX_GROUPS: usize = Groups::BITS as usize;
+
+/// One group of a pass: its rule-local declarations (none for the shared group) and rules.
+pub struct GroupSpec<'m> {
+    /// The group's index in the engine: exported summaries hold facts per group index.
+    pub index: usize,
+    pub local: Option<&'m TaintModel>,
+    pub rules: Vec<usize>,
+}
+
 /// The indexed model of one pass.
 #[derive(Debug)]
 pub struct Pass {
     /// Rule indices (in the rule set) whose sinks this pass checks.
     pub rules: Vec<usize>,
+    /// Per rule index of the rule set: its group in this pass (empty when not in it).
+    rule_group: Vec<Groups>,
+    /// The engine index of each group of the pass, by bit position.
+    pub group_index: Vec<usize>,
+    /// Every group of the pass.
+    pub all: Groups,
     /// Source labels; [`Origin::Source`] indexes this.
     pub labels: Vec<String>,
     /// The threat model of each label's source.
     pub threats: Vec<ThreatModel>,
-    /// Expression source qualified name → label index.
-    pub source_names: HashMap<String, usize>,
-    /// Parameter sources with their label index.
-    pub param_sources: Vec<(usize, ParamSource)>,
-    pub sanitizers: HashSet<String>,
-    pub guards: HashSet<String>,
-    pub guard_methods: HashSet<String>,
+    /// Expression source qualified name → per group set, the label index that group's
+    /// model gives it (the first source declaring the name).
+    pub source_names: HashMap<String, Vec<(usize, Groups)>>,
+    /// Parameter sources with their label index and the groups whose model has them.
+    pub param_sources: Vec<(usize, ParamSource, Groups)>,
+    /// Sanitizing calls, guards and guard methods, with the groups they clean for.
+    pub sanitizers: HashMap<String, Groups>,
+    pub guards: HashMap<String, Groups>,
+    pub guard_methods: HashMap<String, Groups>,
     pub exits: HashSet<String>,
     /// Keywords whose sanitizing callable converts the call's result (`type=int`).
     pub converter_args: HashSet<String>,
@@ -40,8 +66,8 @@ pub struct Pass {
     pub validators: ValidatorNames,
     /// Name prefixes of raising checkers.
     pub checker_prefixes: Vec<String>,
-    /// Whether raising checkers clean their argument in this pass.
-    pub checkers: bool,
+    /// The groups for which raising checkers clean their argument.
+    pub checkers: Groups,
     pub prop_calls: HashSet<String>,
     pub prop_methods: HashSet<String>,
     pub into_receiver: HashSet<String>,
@@ -49,90 +75,105 @@ pub struct Pass {
     pub sinks: HashMap<String, Vec<(usize, usize)>>,
     /// Sink method name (any receiver) → (rule index, sink index).
     pub sink_methods: HashMap<String, Vec<(usize, usize)>>,
+    /// The groups of each sink method name's sinks (persisting calls included).
+    pub sink_method_groups: HashMap<String, Groups>,
     /// Sinks that report persisting an object with tainted attributes (`persist`).
     pub persist_sinks: Vec<(usize, usize)>,
-    /// Last segments of sink callees (`system` for `os.system`): a call spelled with
-    /// another last name cannot resolve to a sink, so it is not resolved at all.
-    pub sink_last: HashSet<String>,
-    /// The distinct attribute sets of request-object parameter sources (`request.GET`,
-    /// `request.POST` … for Django), in declaration order; their union is what a request
-    /// object passed whole to a function of another module taints there.
-    pub carrier_sets: Vec<Vec<Vec<String>>>,
-    /// Last segments of expression sources: a function whose text has none of them and no
-    /// parameter source has no expression source either.
-    hints: Option<AhoCorasick>,
+    /// Last segments of sink callees (`system` for `os.system`) with the groups of their
+    /// sinks: a call spelled with another last name cannot resolve to a sink, so it is not
+    /// resolved at all.
+    pub sink_last: HashMap<String, Groups>,
+    /// Per group (by bit position): the distinct attribute sets of request-object
+    /// parameter sources (`request.GET`, `request.POST` … for Django), in declaration
+    /// order; their union is what a request object passed whole to a function of another
+    /// module taints there.
+    pub carrier_sets: Vec<Vec<Vec<Vec<String>>>>,
+    /// Per group (by bit position), every attribute path of its carrier sets, each once,
+    /// in first-seen order: what a request object passed whole to another module's
+    /// function taints there.
+    pub carrier_union: Vec<Vec<Vec<String>>>,
+    /// Last segments of expression sources, with the groups whose model has them: a
+    /// function whose text has none of them and no parameter source has no expression
+    /// source either.
+    hints: Vec<(AhoCorasick, Groups)>,
 }
 
 impl Pass {
-    /// Indexes `model` for the taint rules `rules` of `set`.
-    pub fn new(set: &RuleSet, model: &TaintModel, rules: Vec<usize>) -> Pass {
+    /// Indexes `base` (the model every group has) and the groups' rule-local declarations
+    /// for the taint rules of `groups` in `set`.
+    pub fn new(set: &RuleSet, base: &TaintModel, groups: &[GroupSpec]) -> Pass {
+        assert!(!groups.is_empty() && groups.len() <= MAX_GROUPS);
+        let all: Groups = if groups.len() == MAX_GROUPS {
+            Groups::MAX
+        } else {
+            (1 << groups.len()) - 1
+        };
+        let mut rule_group = vec![0; set.rules().len()];
+        let mut rules = Vec::new();
+        for (b, g) in groups.iter().enumerate() {
+            for &r in &g.rules {
+                rule_group[r] = 1 << b;
+                rules.push(r);
+            }
+        }
+        rules.sort_unstable();
+        let s = &base.sanitizers;
         let mut pass = Pass {
             rules,
+            rule_group,
+            group_index: groups.iter().map(|g| g.index).collect(),
+            all,
             labels: Vec::new(),
             threats: Vec::new(),
             source_names: HashMap::new(),
             param_sources: Vec::new(),
-            sanitizers: model.sanitizers.calls.iter().cloned().collect(),
-            guards: model.sanitizers.guards.iter().cloned().collect(),
-            guard_methods: model.sanitizers.guard_methods.iter().cloned().collect(),
-            exits: model.sanitizers.exits.iter().cloned().collect(),
-            converter_args: model.sanitizers.converter_args.iter().cloned().collect(),
-            validators: model.sanitizers.validators.clone(),
-            checker_prefixes: model.sanitizers.checker_prefixes.clone(),
-            checkers: model.sanitizers.checkers,
-            prop_calls: model.propagators.calls.iter().cloned().collect(),
-            prop_methods: model.propagators.methods.iter().cloned().collect(),
-            into_receiver: model.propagators.into_receiver.iter().cloned().collect(),
+            sanitizers: HashMap::new(),
+            guards: HashMap::new(),
+            guard_methods: HashMap::new(),
+            exits: s.exits.iter().cloned().collect(),
+            converter_args: s.converter_args.iter().cloned().collect(),
+            validators: s.validators.clone(),
+            checker_prefixes: s.checker_prefixes.clone(),
+            checkers: if s.checkers { all } else { 0 },
+            prop_calls: base.propagators.calls.iter().cloned().collect(),
+            prop_methods: base.propagators.methods.iter().cloned().collect(),
+            into_receiver: base.propagators.into_receiver.iter().cloned().collect(),
             sinks: HashMap::new(),
             sink_methods: HashMap::new(),
+            sink_method_groups: HashMap::new(),
             persist_sinks: Vec::new(),
-            sink_last: HashSet::new(),
-            carrier_sets: Vec::new(),
-            hints: None,
+            sink_last: HashMap::new(),
+            carrier_sets: vec![Vec::new(); groups.len()],
+            carrier_union: vec![Vec::new(); groups.len()],
+            hints: Vec::new(),
         };
-        let mut hints = Vec::new();
-        for s in &model.sources {
-            let label = pass.labels.len();
-            pass.labels.push(s.label.clone());
-            pass.threats.push(s.threat_model);
-            match &s.kind {
-                SourceKind::Names(names) => {
-                    for n in names {
-                        pass.source_names.entry(n.clone()).or_insert(label);
-                        let last = n.trim_end_matches("()");
-                        let last = last.rsplit('.').next().unwrap_or(last);
-                        hints.push(last.to_string());
-                    }
-                }
-                SourceKind::Params(p) => {
-                    if !p.attributes.is_empty() && !pass.carrier_sets.contains(&p.attributes) {
-                        pass.carrier_sets.push(p.attributes.clone());
-                    }
-                    pass.param_sources.push((label, (**p).clone()));
-                }
-            }
-        }
-        hints.sort();
-        hints.dedup();
-        if !hints.is_empty() {
-            pass.hints = AhoCorasick::new(&hints).ok();
+        let models = std::iter::once((base, all)).chain(
+            groups
+                .iter()
+                .enumerate()
+                .filter_map(|(b, g)| Some((g.local?, 1 << b))),
+        );
+        for (model, mask) in models {
+            pass.add_model(model, mask);
         }
         for &ri in &pass.rules {
             let Some(taint) = &set.rules()[ri].taint else {
                 continue;
             };
+            let mask = pass.rule_group[ri];
             for (si, sink) in taint.sinks.iter().enumerate() {
                 for call in &sink.calls {
                     pass.sinks.entry(call.clone()).or_default().push((ri, si));
                     let last = call.trim_end_matches("()");
                     let last = last.rsplit('.').next().unwrap_or(last);
-                    pass.sink_last.insert(last.to_string());
+                    *pass.sink_last.entry(last.to_string()).or_default() |= mask;
                 }
                 for m in &sink.methods {
                     pass.sink_methods
                         .entry(m.clone())
                         .or_default()
                         .push((ri, si));
+                    *pass.sink_method_groups.entry(m.clone()).or_default() |= mask;
                 }
                 if let Some(p) = &sink.persist {
                     pass.persist_sinks.push((ri, si));
@@ -143,6 +184,7 @@ impl Pass {
                         .chain(&p.session_methods)
                     {
                         pass.sink_methods.entry(m.clone()).or_default();
+                        *pass.sink_method_groups.entry(m.clone()).or_default() |= mask;
                     }
                 }
             }
@@ -150,9 +192,124 @@ impl Pass {
         pass
     }
 
-    /// Whether `text` may hold an expression source.
-    pub fn may_hold_source_expr(&self, text: &[u8]) -> bool {
-        self.hints.as_ref().is_some_and(|h| h.is_match(text))
+    /// Adds the sources, sanitizers, guards and checkers of `model` for the groups `mask`.
+    fn add_model(&mut self, model: &TaintModel, mask: Groups) {
+        let mut hints = Vec::new();
+        for s in &model.sources {
+            let label = self.labels.len();
+            self.labels.push(s.label.clone());
+            self.threats.push(s.threat_model);
+            match &s.kind {
+                SourceKind::Names(names) => {
+                    for n in names {
+                        // Per group, the first source declaring the name gives its label.
+                        let list = self.source_names.entry(n.clone()).or_default();
+                        let taken = list.iter().fold(0, |g, (_, m)| g | m);
+                        if mask & !taken != 0 {
+                            list.push((label, mask & !taken));
+                        }
+                        let last = n.trim_end_matches("()");
+                        let last = last.rsplit('.').next().unwrap_or(last);
+                        hints.push(last.to_string());
+                    }
+                }
+                SourceKind::Params(p) => {
+                    for (b, sets) in self.carrier_sets.iter_mut().enumerate() {
+                        if mask & (1 << b) != 0
+                            && !p.attributes.is_empty()
+                            && !sets.contains(&p.attributes)
+                        {
+                            sets.push(p.attributes.clone());
+                            let union = &mut self.carrier_union[b];
+                            for a in &p.attributes {
+                                if !union.contains(a) {
+                                    union.push(a.clone());
+                                }
+                            }
+                        }
+                    }
+                    self.param_sources.push((label, (**p).clone(), mask));
+                }
+            }
+        }
+        hints.sort();
+        hints.dedup();
+        if !hints.is_empty()
+            && let Ok(ac) = AhoCorasick::new(&hints)
+        {
+            self.hints.push((ac, mask));
+        }
+        let s = &model.sanitizers;
+        for (list, map) in [
+            (&s.calls, &mut self.sanitizers),
+            (&s.guards, &mut self.guards),
+            (&s.guard_methods, &mut self.guard_methods),
+        ] {
+            for n in list {
+                *map.entry(n.clone()).or_default() |= mask;
+            }
+        }
+        if s.checkers {
+            self.checkers |= mask;
+        }
+    }
+
+    /// The group of rule `ri` (no group when the pass does not check it).
+    pub fn group_of(&self, ri: usize) -> Groups {
+        self.rule_group.get(ri).copied().unwrap_or(0)
+    }
+
+    /// The groups of the rules in `rules`.
+    pub fn groups_of(&self, rules: impl IntoIterator<Item = usize>) -> Groups {
+        rules.into_iter().fold(0, |g, r| g | self.group_of(r))
+    }
+
+    /// The groups some name of `names` is declared for in `map`.
+    pub fn named(map: &HashMap<String, Groups>, names: &[String]) -> Groups {
+        if map.is_empty() {
+            return 0;
+        }
+        names
+            .iter()
+            .fold(0, |g, n| g | map.get(n).copied().unwrap_or(0))
+    }
+
+    /// The groups for which `text` may hold an expression source.
+    pub fn may_hold_source_expr(&self, text: &[u8], want: Groups) -> Groups {
+        let mut out = 0;
+        for (ac, mask) in &self.hints {
+            if want & mask & !out != 0 && ac.is_match(text) {
+                out |= mask;
+            }
+        }
+        out & want
+    }
+
+    /// A source expression's taint for the groups `live`: per group, the label its model
+    /// gives the qualified name, with the step `step` names.
+    pub fn source_taint(
+        &self,
+        name: &str,
+        live: Groups,
+        step: impl Fn(&str) -> Step,
+    ) -> Option<Taint> {
+        let list = self.source_names.get(name)?;
+        let mut out: Option<Taint> = None;
+        for &(label, mask) in list {
+            if mask & live == 0 {
+                continue;
+            }
+            let t = Taint::new(
+                Origin::Source(label),
+                Some(step(&self.labels[label])),
+                mask & live,
+            );
+            out = Some(match out {
+                Some(o) => o.or(&t),
+                None => t,
+            });
+        }
+        out
     }
 
     /// For each parameter source, whether the file's imports allow it at all: the
@@ -161,7 +318,7 @@ impl Pass {
     pub fn live_sources(&self, model: &Model) -> Vec<bool> {
         self.param_sources
             .iter()
-            .map(|(_, ps)| {
+            .map(|(_, ps, _)| {
                 (ps.module_imports.is_empty()
                     || ps.module_imports.iter().any(|m| imports(model, m)))
                     && [&ps.passed_to, &ps.decorated_by, &ps.class_bases]
@@ -175,8 +332,8 @@ impl Pass {
     }
 
     /// The tainted parameters of `def` (evaluated in `scope`, the def's own scope) according
-    /// to the parameter sources. `handlers` are the functions of this module that the
-    /// project registers as handlers.
+    /// to the parameter sources, for the groups `active`. `handlers` are the functions of
+    /// this module that the project registers as handlers.
     /// `live` is [`Pass::live_sources`] of the file.
     pub fn source_params<'t>(
         &self,
@@ -185,16 +342,23 @@ impl Pass {
         scope: ScopeId,
         handlers: &Handlers,
         live: &[bool],
+        active: Groups,
     ) -> Vec<(&'t str, Val)> {
         let outer = model.scopes[scope].parent.unwrap_or(0);
         let list = params(model, def);
         let mut out: Vec<(&'t str, Val)> = Vec::new();
-        for ((label, ps), _) in self.param_sources.iter().zip(live).filter(|(_, l)| **l) {
-            if !function_selected(model, def, outer, ps, handlers) {
+        for ((label, ps, mask), _) in self.param_sources.iter().zip(live).filter(|(_, l)| **l) {
+            let mask = mask & active;
+            if mask == 0 || !function_selected(model, def, outer, ps, handlers) {
                 continue;
             }
             for (pos, p) in list.iter().enumerate() {
-                if out.iter().any(|(n, _)| *n == p.name)
+                // Per group, the first source that selects a parameter decides it.
+                let taken = out
+                    .iter()
+                    .find(|(n, _)| *n == p.name)
+                    .map_or(0, |(_, v)| v.groups());
+                if mask & !taken == 0
                     || !param_selected(model, outer, ps, pos, p)
                     || (!ps.exempt_converters.is_empty()
                         && typed_by_every_route(
@@ -223,16 +387,16 @@ impl Pass {
                     ),
                     there: None,
                 };
-                let taint = Taint::new(Origin::Source(*label), Some(step));
+                let taint = Taint::new(Origin::Source(*label), Some(step), mask & !taken);
                 let val = if ps.attributes.is_empty() {
-                    Val::Tainted(taint)
+                    Val::tainted(taint)
                 } else {
-                    Val::Carrier {
-                        attrs: Rc::new(ps.attributes.clone()),
-                        taint,
-                    }
+                    Val::carrier(Rc::new(ps.attributes.clone()), taint)
                 };
-                out.push((p.name, val));
+                match out.iter_mut().find(|(n, _)| *n == p.name) {
+                    Some((_, v)) => *v = v.or(&val),
+                    None => out.push((p.name, val)),
+                }
             }
         }
         out

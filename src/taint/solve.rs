@@ -8,10 +8,12 @@
 //! level, so the stack stays bounded however long the chain is.
 //!
 //! Summaries only grow: a new result is merged with the previous one (hits and fields by
-//! identity, the return kept once tainted), and readers are queued only on growth. Each
+//! identity, the return kept once tainted, each group by group), and readers are queued
+//! only on growth. Each
 //! summary can grow only finitely often, so the iteration ends; the file's work budget
 //! bounds the total, and using it up gives the file an `incomplete` diagnostic.
 
+use super::trace::{Taint, either};
 use super::{Entry, Hit, Summary};
 use crate::finding::Position;
 use crate::semantic::ScopeId;
@@ -153,9 +155,7 @@ fn dedup(mut new: Summary) -> Summary {
 /// `new` plus what `old` knew that `new` does not: summaries only grow.
 fn merge<'t>(old: &Summary<'t>, new: Summary<'t>) -> Summary<'t> {
     let mut out = dedup(new);
-    if out.returns.is_none() {
-        out.returns = old.returns.clone();
-    }
+    out.returns = either(out.returns.take(), old.returns.clone());
     let seen: HashSet<HitId> = out.hits.iter().map(hit_id).collect();
     out.hits.extend(
         old.hits
@@ -164,19 +164,28 @@ fn merge<'t>(old: &Summary<'t>, new: Summary<'t>) -> Summary<'t> {
             .cloned(),
     );
     for (name, t) in &old.fields {
-        if !out.fields.iter().any(|(n, _)| n == name) {
-            out.fields.push((name.clone(), t.clone()));
+        match out.fields.iter_mut().find(|(n, _)| n == name) {
+            Some((_, mine)) => *mine = mine.or(t),
+            None => out.fields.push((name.clone(), t.clone())),
         }
     }
     out.fields.sort_by(|a, b| a.0.cmp(&b.0));
     out
 }
 
-/// Whether `merged` (a superset of `old`) knows more than `old`.
+/// Whether `merged` (a superset of `old`) knows more than `old`: for some group, a tainted
+/// return or field it did not have, or a hit.
 fn grew(old: &Summary, merged: &Summary) -> bool {
-    (old.returns.is_none() && merged.returns.is_some())
+    let groups = |t: &Option<Taint>| t.as_ref().map_or(0, Taint::groups);
+    let field_groups = |s: &Summary, name: &str| {
+        (s.fields.iter())
+            .find(|(n, _)| n == name)
+            .map_or(0, |(_, t)| t.groups())
+    };
+    groups(&merged.returns) & !groups(&old.returns) != 0
         || merged.hits.len() > old.hits.len()
         || merged.fields.len() > old.fields.len()
+        || (merged.fields.iter()).any(|(n, t)| t.groups() & !field_groups(old, n) != 0)
 }
 
 #[cfg(test)]

@@ -5,6 +5,8 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 /// Runs the built `pyaudit` in `cwd` with colour forced off.
+// Not every test that shares these helpers runs it this way.
+#[allow(dead_code)]
 pub fn pyaudit(args: &[&str], cwd: &Path) -> Output {
     Command::new(env!("CARGO_BIN_EXE_pyaudit"))
         .args(args)
@@ -49,4 +51,47 @@ pub fn git(dir: &Path, args: &[&str]) {
         "git {args:?}: {}",
         String::from_utf8_lossy(&o.stderr)
     );
+}
+
+/// Runs `cmd` with its output captured, failing the test (after killing the child) once it
+/// has run longer than `guard`: a hang guard, not a timing assertion.
+// Only the tests with a hang guard use it.
+#[allow(dead_code)]
+pub fn output_within(cmd: &mut Command, guard: std::time::Duration) -> Output {
+    use std::process::Stdio;
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    // Drain both pipes while waiting, or a large report would fill them and block.
+    let mut out = child.stdout.take().unwrap();
+    let mut err = child.stderr.take().unwrap();
+    let read_out = std::thread::spawn(move || {
+        let mut b = Vec::new();
+        std::io::Read::read_to_end(&mut out, &mut b).unwrap();
+        b
+    });
+    let read_err = std::thread::spawn(move || {
+        let mut b = Vec::new();
+        std::io::Read::read_to_end(&mut err, &mut b).unwrap();
+        b
+    });
+    let started = std::time::Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if started.elapsed() > guard {
+            let _ = child.kill();
+            panic!("{cmd:?} did not finish in {guard:?}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    Output {
+        status,
+        stdout: read_out.join().unwrap(),
+        stderr: read_err.join().unwrap(),
+    }
 }
