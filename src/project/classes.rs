@@ -13,6 +13,8 @@ use std::sync::Arc;
 #[derive(Debug, Default)]
 pub struct ClassTable {
     modules: HashMap<FileId, Arc<ModuleSummary>>,
+    /// Some module defines a class (packages' re-exports alone resolve nothing).
+    has_classes: bool,
     digest: [u8; 32],
 }
 
@@ -28,6 +30,7 @@ impl ClassTable {
             h.update(format!("{:?}\0{:?}\0", index.files()[*id], m).as_bytes());
         }
         ClassTable {
+            has_classes: entries.iter().any(|(_, m)| !m.classes.is_empty()),
             digest: *h.finalize().as_bytes(),
             modules: entries
                 .into_iter()
@@ -38,7 +41,7 @@ impl ClassTable {
 
     /// Whether no module defines a class of interest (conditions then need no table).
     pub fn is_empty(&self) -> bool {
-        !self.modules.values().any(|m| !m.classes.is_empty())
+        !self.has_classes
     }
 
     /// What the module `me` sees of the table; `None` for an empty table.
