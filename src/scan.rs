@@ -555,7 +555,8 @@ fn analyse_all(
     }
     let mut member = schedule::participants(&edges, &roles);
     let participants = member.iter().filter(|&&m| m).count();
-    if participants > schedule::MAX_PROJECT_FILES {
+    let limit = schedule::max_project_files();
+    if participants > limit {
         // Whole-program analysis of very large trees is not yet fast enough: their files
         // are analysed one by one (documented in docs/taint.md). Said, never silent.
         member.iter_mut().for_each(|m| *m = false);
@@ -563,7 +564,7 @@ fn analyse_all(
             "{participants} files could take part in cross-module flows, over the \
              {}-file limit of whole-program analysis: each was analysed on its own, so \
              flows that cross modules are not followed in this scan",
-            schedule::MAX_PROJECT_FILES
+            limit
         ));
     }
     if limits.focus.is_some() {

@@ -30,6 +30,11 @@ struct Run {
 /// Runs `pyaudit scan --no-cache --threads 2 ARGS... .` in `dir` under the memory cap,
 /// killing it at the hang guard.
 fn scan(dir: &Path, args: &[&str]) -> Run {
+    scan_env(dir, args, &[])
+}
+
+/// [`scan`] with extra environment variables.
+fn scan_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
     let out = output_within(
         Command::new("sh")
             .arg("-c")
@@ -39,6 +44,7 @@ fn scan(dir: &Path, args: &[&str]) -> Run {
             .arg(env!("CARGO_BIN_EXE_pyaudit"))
             .args(args)
             .current_dir(dir)
+            .envs(env.iter().copied())
             .env_remove("CLICOLOR_FORCE")
             .env("NO_COLOR", "1"),
         HANG_GUARD,
@@ -124,6 +130,16 @@ fn a_flow_around_an_import_cycle_of_twenty_modules_is_found() {
     assert_found(&run, "pkg/m19.py:6:5:", "PYA201");
     assert!(run.stdout.contains("Found 1 finding"), "{}", run.stdout);
     assert_clean(&run);
+    // The benchmark's knob for the participant limit: under it, the same tree falls back
+    // to file-by-file analysis, with the note naming the limit in effect.
+    let run = scan_env(d, &[], &[("PYAUDIT_PROJECT_FILES", "5")]);
+    assert!(
+        run.stderr
+            .contains("21 files could take part in cross-module flows, over the 5-file limit"),
+        "{}",
+        head(&run.stderr)
+    );
+    assert!(!run.stdout.contains("m19.py:6:5: PYA201"), "{}", run.stdout);
 }
 
 #[test]

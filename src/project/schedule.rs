@@ -23,6 +23,19 @@ pub const CYCLE_WORK_FACTOR: usize = 8;
 /// Scans with more participating files than this analyse every file on its own: the
 /// whole-program pass does not yet scale to framework-sized trees at the speed required.
 pub const MAX_PROJECT_FILES: usize = 400;
+/// The environment variable that sets the participant limit instead of
+/// [`MAX_PROJECT_FILES`], so that the benchmark can measure whole-program analysis of trees
+/// over it. Not a user setting.
+pub const PROJECT_FILES_VAR: &str = "PYAUDIT_PROJECT_FILES";
+
+/// The participant limit in effect: [`PROJECT_FILES_VAR`] when set to a number, else
+/// [`MAX_PROJECT_FILES`].
+pub fn max_project_files() -> usize {
+    std::env::var(PROJECT_FILES_VAR)
+        .ok()
+        .and_then(|v| v.trim().parse::<usize>().ok())
+        .unwrap_or(MAX_PROJECT_FILES)
+}
 
 /// Which files take part, from each file's (may hold a source, may hold a sink) and the
 /// import edges.
