@@ -618,7 +618,9 @@ impl<'a, 't> FileCtx<'a, 't> {
                     .field(&fields::ATTRIBUTE)
                     .and_then(|a| self.pass.sink_last.get(model.text(a)).copied())
                     .unwrap_or(0),
-                "identifier" => all,
+                // `getattr(os, "system")(cmd)`, `sys.modules["os"].system(cmd)` through
+                // the attribute: a callee spelled by a call or a subscript is resolved too.
+                "identifier" | "call" | "subscript" => all,
                 _ => 0,
             } & all;
             // A call under an import that names no project file (`os.system`) cannot
