@@ -14,6 +14,7 @@ mod expr;
 mod external;
 mod flow;
 mod guards;
+mod methods;
 mod model_writes;
 pub(crate) mod names;
 mod pass;
@@ -606,7 +607,11 @@ impl<'a, 't> FileCtx<'a, 't> {
                         })
                     }),
                 "attribute" => f.field(&fields::OBJECT).is_some_and(|o| {
-                    matches!(model.text(o), "self" | "cls") || names::is_super_call(model, o)
+                    matches!(model.text(o), "self" | "cls")
+                        || names::is_super_call(model, o)
+                        || f.field(&fields::ATTRIBUTE).is_some_and(|a| {
+                            methods::class_method(self, site.scope, o, model.text(a)).is_some()
+                        })
                 }),
                 _ => false,
             } || dispatch::may_be_indirect(model, f, site.scope);
