@@ -361,13 +361,13 @@ impl Pass {
                 if mask & !taken == 0
                     || !param_selected(model, outer, ps, pos, p)
                     || (!ps.exempt_converters.is_empty()
-                        && typed_by_every_route(
+                        && (typed_by_every_route(
                             handlers,
                             &ps.registered_by,
                             def_name(model, def),
                             p.name,
                             &ps.exempt_converters,
-                        ))
+                        ) || typed_by_every_decorator(model, def, outer, ps, p.name)))
                 {
                     continue;
                 }
@@ -410,6 +410,50 @@ fn type_names<'t>(model: &Model<'t>, e: Node<'t>, scope: ScopeId) -> Vec<String>
         .iter()
         .flat_map(|v| model.is_a(v))
         .collect()
+}
+
+/// Whether every decorator of `def` that `ps` selects by (`@app.route("/n/<int:n>")`) is a
+/// call with a literal route typing `param` with one of the exempt converters. A selecting
+/// decorator without such a route (`@app.route(path)`, `@app.route("/n/<n>")`) leaves the
+/// parameter a string from the URL.
+fn typed_by_every_decorator<'t>(
+    model: &Model<'t>,
+    def: Node<'t>,
+    outer: ScopeId,
+    ps: &ParamSource,
+    param: &str,
+) -> bool {
+    if ps.decorated_by.is_empty() {
+        return false;
+    }
+    let Some(parent) = def
+        .parent()
+        .filter(|p| p.kind_name() == "decorated_definition")
+    else {
+        return false;
+    };
+    let mut cursor = parent.walk();
+    let mut selecting = parent
+        .named_children(&mut cursor)
+        .filter(|d| d.kind_name() == "decorator")
+        .filter_map(|d| d.named_child(0))
+        .filter(|&e| {
+            let mut names = callee_names(model, e, outer);
+            if e.kind_name() == "call"
+                && let Some(f) = e.field(&fields::FUNCTION)
+            {
+                names.extend(callee_names(model, f, outer));
+            }
+            names.iter().any(|n| ps.decorated_by.contains(n))
+        })
+        .peekable();
+    selecting.peek().is_some()
+        && selecting.all(|e| {
+            e.kind_name() == "call"
+                && crate::project::registrations::route_params(model, e)
+                    .iter()
+                    .any(|(n, c)| n == param && ps.exempt_converters.contains(c))
+        })
 }
 
 fn function_selected<'t>(
