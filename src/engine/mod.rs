@@ -8,6 +8,7 @@ mod literals;
 mod param_defaults;
 mod parts;
 mod prefilter;
+mod prose;
 mod roundtrip;
 mod test_locations;
 
