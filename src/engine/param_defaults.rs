@@ -30,8 +30,8 @@ pub(super) struct Deferred<'t> {
 }
 
 /// The deferral of pattern `(rule, pattern)` at `call`, when one of its conditions is on an
-/// argument that is a parameter with a default of a module-level or nested function (not a
-/// method: how its callers name it is not followed here).
+/// argument that is a parameter with a default of a function or method of the module (its
+/// callers in the module are found by [`report`]).
 pub(super) fn defer<'t>(
     model: &Model<'t>,
     call: Node<'t>,
@@ -47,10 +47,6 @@ pub(super) fn defer<'t>(
         };
         let param = param_with_default(model, arg, scope)?;
         let home = param.function;
-        let outer = model.scopes[home].parent?;
-        if model.scopes[outer].kind == ScopeKind::Class {
-            return None;
-        }
         Some(Deferred {
             call,
             scope,
@@ -89,22 +85,19 @@ pub(super) fn report<'a, 't>(
         let Some(function) = site.node.field(&fields::FUNCTION) else {
             continue;
         };
-        if function.kind_name() != "identifier" {
-            continue;
-        }
-        let Some((bindings, _)) =
-            model.lookup(model.text(function), site.scope, site.node.start_byte())
-        else {
+        let Some(callees) = callees(model, function, site.scope, site.node.start_byte()) else {
             continue;
         };
         for d in deferred {
-            if !bindings
-                .iter()
-                .any(|b| matches!(b.kind, BindingKind::Def(n) if n.id() == d.def.id()))
-            {
+            let Some(&(_, implicit)) = callees.iter().find(|(n, _)| n.id() == d.def.id()) else {
                 continue;
-            }
-            let (name, position) = (d.param.name, d.param.position);
+            };
+            // The call spells the parameters after the implicit `self`/`cls`.
+            let position = match d.param.position {
+                Some(p) if p < implicit => continue,
+                p => p.map(|p| p - implicit),
+            };
+            let name = d.param.name;
             let ArgState::Given(value) = find_arg(site.node, model.source, Some(name), position)
             else {
                 continue;
@@ -167,5 +160,56 @@ fn short(text: &str) -> String {
         Some((end, _)) => format!("{}…", &line[..end]),
         None if line.len() < text.len() => format!("{line}…"),
         None => line.to_string(),
+    }
+}
+
+/// The functions of the module a call of `function` (at `pos` in `scope`) may run, each with
+/// the implicit leading arguments it passes: a module-level or nested `def` by name, a
+/// method through `self`/`cls` of the enclosing class, and a method of a class of the
+/// module through the class or an object of it (see `taint::methods`).
+fn callees<'t>(
+    model: &Model<'t>,
+    function: Node<'t>,
+    scope: ScopeId,
+    pos: usize,
+) -> Option<Vec<(Node<'t>, usize)>> {
+    match function.kind_name() {
+        "identifier" => {
+            let (bindings, _) = model.lookup(model.text(function), scope, pos)?;
+            Some(
+                bindings
+                    .iter()
+                    .filter_map(|b| match b.kind {
+                        BindingKind::Def(n) => Some((n, 0)),
+                        _ => None,
+                    })
+                    .collect(),
+            )
+        }
+        "attribute" => {
+            let obj = function.field(&fields::OBJECT)?;
+            let attr = model.text(function.field(&fields::ATTRIBUTE)?);
+            if matches!(model.text(obj), "self" | "cls") {
+                let class = enclosing_class(model, scope)?;
+                let def = crate::taint::names::def_in(model, class, attr)?;
+                let implicit = usize::from(
+                    crate::taint::methods::decorated_as(model, def) != Some("staticmethod"),
+                );
+                return Some(vec![(def, implicit)]);
+            }
+            crate::taint::methods::class_method(model, scope, obj, attr).map(|c| vec![c])
+        }
+        _ => None,
+    }
+}
+
+/// The class whose method body `scope` is in (directly, or in a function nested in it).
+fn enclosing_class(model: &Model, mut scope: ScopeId) -> Option<ScopeId> {
+    loop {
+        let parent = model.scopes[scope].parent?;
+        if model.scopes[parent].kind == ScopeKind::Class {
+            return Some(parent);
+        }
+        scope = parent;
     }
 }

@@ -8,7 +8,7 @@ use super::trace::{Attrs, Groups, Taint, either};
 use super::{Entry, Hit};
 use crate::engine::{ArgState, find_arg, holds};
 use crate::fields::{self, FieldExt};
-use crate::semantic::{BindingKind, ScopeId};
+use crate::semantic::BindingKind;
 use std::rc::Rc;
 use tree_sitter::Node;
 
@@ -474,7 +474,9 @@ impl<'t> Frame<'_, '_, 't> {
             if let Some(t) = self.apply_object_method(e, f) {
                 result = either(result, Some(t));
             }
-        } else if let Some((init, offset)) = super::methods::constructor(self.cx, self.scope, e) {
+        } else if let Some((init, offset)) =
+            super::methods::constructor(self.cx.model, self.scope, e)
+        {
             // `Job(x)`: the sinks `Job.__init__` sends `x` to. The call's value is the new
             // object, not what `__init__` returns; its stores into `self` are followed by
             // the methods called on the object (above).
@@ -657,13 +659,14 @@ impl<'t> Frame<'_, '_, 't> {
                 let in_class = self.class_scope;
                 let def = if let Some(class) = in_class.filter(|_| is_super_call(model, obj)) {
                     // `super().m(...)`: `m` of a base class of the file.
-                    base_def(self.cx, class, attr)?
+                    super::methods::base_def(self.cx.model, class, attr)?
                 } else if let Some(class) = in_class.filter(|_| self.is_self(obj)) {
                     def_in(model, class, attr)?
                 } else {
-                    return super::methods::class_method(self.cx, self.scope, obj, attr);
+                    return super::methods::class_method(self.cx.model, self.scope, obj, attr);
                 };
-                let is_static = super::methods::decorated_as(self.cx, def) == Some("staticmethod");
+                let is_static =
+                    super::methods::decorated_as(self.cx.model, def) == Some("staticmethod");
                 Some((def, usize::from(!is_static)))
             }
             _ => None,
@@ -900,51 +903,4 @@ fn replaces_elements(model: &crate::semantic::Model, body: Node, name: &str) -> 
         stack.extend(n.named_children(&mut c));
     }
     false
-}
-
-/// Classes of the file one `super()` lookup visits at most.
-const MAX_BASES_SEARCHED: usize = 256;
-
-/// `attr` as defined in a base class (of this file) of the class whose scope is `class`:
-/// bases depth-first in declaration order, each class once, so an inheritance cycle ends.
-pub(super) fn base_def<'t>(
-    cx: &super::FileCtx<'_, 't>,
-    class: ScopeId,
-    attr: &str,
-) -> Option<Node<'t>> {
-    let model = cx.model;
-    let mut seen = std::collections::HashSet::new();
-    let mut work: Vec<ScopeId> = local_bases(cx, class);
-    work.reverse();
-    while let Some(c) = work.pop() {
-        if seen.len() >= MAX_BASES_SEARCHED || !seen.insert(c) {
-            continue;
-        }
-        if let Some(d) = def_in(model, c, attr) {
-            return Some(d);
-        }
-        work.extend(local_bases(cx, c).into_iter().rev());
-    }
-    None
-}
-
-/// The scopes of the bases of a class that are classes of this file.
-fn local_bases(cx: &super::FileCtx, class: ScopeId) -> Vec<ScopeId> {
-    let model = cx.model;
-    let scope = &model.scopes[class];
-    let outer = scope.parent.unwrap_or(0);
-    let Some(list) = scope.node.field(&fields::SUPERCLASSES) else {
-        return Vec::new();
-    };
-    named(list)
-        .into_iter()
-        .filter(|b| b.kind_name() == "identifier")
-        .filter_map(|b| {
-            let (bindings, _) = model.lookup(model.text(b), outer, b.start_byte())?;
-            bindings.iter().find_map(|x| match x.kind {
-                BindingKind::Class(c) => cx.scope_of(c),
-                _ => None,
-            })
-        })
-        .collect()
 }

@@ -14,7 +14,7 @@ mod expr;
 mod external;
 mod flow;
 mod guards;
-mod methods;
+pub(crate) mod methods;
 mod model_writes;
 pub(crate) mod names;
 mod pass;
@@ -610,7 +610,7 @@ impl<'a, 't> FileCtx<'a, 't> {
                     matches!(model.text(o), "self" | "cls")
                         || names::is_super_call(model, o)
                         || f.field(&fields::ATTRIBUTE).is_some_and(|a| {
-                            methods::class_method(self, site.scope, o, model.text(a)).is_some()
+                            methods::class_method(model, site.scope, o, model.text(a)).is_some()
                         })
                 }),
                 _ => false,
