@@ -149,10 +149,34 @@ impl<'t> Model<'t> {
                 let mut base = Vec::new();
                 self.resolve_into(function, scope, pos, depth + 1, &mut base);
                 for v in base {
-                    out.push(match v {
-                        Value::Name(n) => Value::Name(format!("{n}()")),
-                        _ => Value::Unknown,
-                    });
+                    match v {
+                        Value::Name(n) => {
+                            if !self.dynamic_access(&n, expr, scope, pos, depth, out) {
+                                out.push(Value::Name(format!("{n}()")));
+                            }
+                        }
+                        _ => out.push(Value::Unknown),
+                    }
+                }
+            }
+            "subscript" => {
+                // `sys.modules["pickle"]` is the module of that name, once imported.
+                let key = expr
+                    .field(&fields::SUBSCRIPT)
+                    .and_then(|k| literal(k, self.source));
+                let module = match key {
+                    Some(Literal::Str(m)) if is_dotted_name(&m) => Some(m),
+                    _ => None,
+                };
+                let mut base = Vec::new();
+                if let (Some(_), Some(value)) = (&module, expr.field(&fields::VALUE)) {
+                    self.resolve_into(value, scope, pos, depth + 1, &mut base);
+                }
+                match module {
+                    Some(m) if base.contains(&Value::Name("sys.modules".into())) => {
+                        out.push(Value::Name(m))
+                    }
+                    _ => out.push(Value::Unknown),
                 }
             }
             "parenthesized_expression" => match expr.named_child(0) {
@@ -163,6 +187,120 @@ impl<'t> Model<'t> {
                 Some(l) => Value::Lit(l),
                 None => Value::Unknown,
             }),
+        }
+    }
+
+    /// The values of `call`, a call of the function named `func`, when it is a dynamic
+    /// access spelled with constant strings: `getattr(obj, "name"[, default])`,
+    /// `importlib.import_module("a.b")`, `__import__("a.b"[, fromlist=...])`. Returns
+    /// whether it was one (and `out` got its values). Any other shape (a computed name,
+    /// keyword or splat arguments, a relative module) is not one: the call's result stays
+    /// `func()`, which no rule names.
+    fn dynamic_access(
+        &self,
+        func: &str,
+        call: Node<'t>,
+        scope: ScopeId,
+        pos: usize,
+        depth: usize,
+        out: &mut Vec<Value<'t>>,
+    ) -> bool {
+        if !matches!(func, "getattr" | "importlib.import_module" | "__import__") {
+            return false;
+        }
+        let Some(args) = call.field(&fields::ARGUMENTS) else {
+            return false;
+        };
+        let mut positional = Vec::new();
+        let mut keywords = Vec::new();
+        let mut cursor = args.walk();
+        for a in args.named_children(&mut cursor) {
+            match a.kind_name() {
+                "comment" => {}
+                "keyword_argument" => keywords.push(a),
+                "list_splat" | "dictionary_splat" => return false,
+                _ if keywords.is_empty() => positional.push(a),
+                _ => return false,
+            }
+        }
+        let string = |n: Node| match literal(n, self.source) {
+            Some(Literal::Str(s)) => Some(s),
+            _ => None,
+        };
+        match func {
+            "getattr" => {
+                let (2 | 3, true) = (positional.len(), keywords.is_empty()) else {
+                    return false;
+                };
+                let Some(attr) =
+                    string(positional[1]).filter(|a| is_dotted_name(a) && !a.contains('.'))
+                else {
+                    return false;
+                };
+                let mut base = Vec::new();
+                self.resolve_into(positional[0], scope, pos, depth + 1, &mut base);
+                for v in base {
+                    out.push(match v {
+                        Value::Name(n) => Value::Name(format!("{n}.{attr}")),
+                        _ => Value::Unknown,
+                    });
+                }
+                // With a default, the value may be the default instead.
+                if let Some(&default) = positional.get(2) {
+                    self.resolve_into(default, scope, pos, depth + 1, out);
+                }
+                true
+            }
+            "importlib.import_module" => {
+                let (1, true) = (positional.len(), keywords.is_empty()) else {
+                    return false;
+                };
+                match string(positional[0]).filter(|m| is_dotted_name(m)) {
+                    Some(m) => {
+                        out.push(Value::Name(m));
+                        true
+                    }
+                    None => false,
+                }
+            }
+            _ => {
+                // `__import__("a.b")` returns the top-level package `a`; with a non-empty
+                // `fromlist` it returns `a.b` itself. A `level` makes the import relative.
+                let Some(module) = positional
+                    .first()
+                    .and_then(|&m| string(m))
+                    .filter(|m| is_dotted_name(m))
+                else {
+                    return false;
+                };
+                let mut fromlist = positional.get(3).copied();
+                for k in &keywords {
+                    let name = k.field(&fields::NAME).map(|n| self.text(n));
+                    match name {
+                        Some("fromlist") => fromlist = k.field(&fields::VALUE),
+                        Some("globals" | "locals") => {}
+                        _ => return false,
+                    }
+                }
+                if positional.len() > 4 {
+                    return false;
+                }
+                let whole = match fromlist {
+                    None => false,
+                    Some(f) => match f.kind_name() {
+                        "none" => false,
+                        "list" | "tuple" => f.named_child_count() > 0,
+                        _ => return false,
+                    },
+                };
+                let name = if whole {
+                    module
+                } else {
+                    module.split('.').next().unwrap_or_default().to_string()
+                };
+                out.push(Value::Name(name));
+                true
+            }
         }
     }
 
@@ -380,4 +518,15 @@ fn is_builtin(name: &str) -> bool {
         "file",
     ];
     BUILTINS.contains(&name)
+}
+
+/// Whether `s` is a dotted name of identifiers (`os`, `os.path`): what a constant string
+/// must be to name a module or an attribute.
+fn is_dotted_name(s: &str) -> bool {
+    !s.is_empty()
+        && s.split('.').all(|seg| {
+            let mut chars = seg.chars();
+            chars.next().is_some_and(|c| c == '_' || c.is_alphabetic())
+                && chars.all(|c| c == '_' || c.is_alphanumeric())
+        })
 }

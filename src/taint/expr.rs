@@ -470,6 +470,16 @@ impl<'t> Frame<'_, '_, 't> {
         if let Some((def, offset)) = self.local_callee(f) {
             let t = self.apply_summary(e, def, offset, &passed);
             result = either(result, t);
+            // A method of an object whose constructor stored tainted data in it also
+            // sees that data (`Runner(cmd).run()`).
+            if let Some(t) = self.apply_object_method(e, f) {
+                result = either(result, Some(t));
+            }
+        } else if let Some((init, offset)) = super::methods::constructor(self.cx, self.scope, e) {
+            // `Job(x)`: the sinks `Job.__init__` sends `x` to. The call's value is the new
+            // object, not what `__init__` returns; its stores into `self` are followed by
+            // the methods called on the object (above).
+            let _ = self.apply_summary(e, init, offset, &passed);
         } else if let Some(t) = self.indirect_call(e, f, args) {
             result = either(result, t);
         } else if let Some(t) = self.apply_object_method(e, f) {
@@ -652,21 +662,16 @@ impl<'t> Frame<'_, '_, 't> {
             "attribute" => {
                 let obj = f.field(&fields::OBJECT)?;
                 let attr = model.text(f.field(&fields::ATTRIBUTE)?);
-                let class = self.class_scope?;
-                let def = if is_super_call(model, obj) {
+                let in_class = self.class_scope;
+                let def = if let Some(class) = in_class.filter(|_| is_super_call(model, obj)) {
                     // `super().m(...)`: `m` of a base class of the file.
                     base_def(self.cx, class, attr)?
-                } else if self.is_self(obj) {
+                } else if let Some(class) = in_class.filter(|_| self.is_self(obj)) {
                     def_in(model, class, attr)?
                 } else {
-                    return None;
+                    return super::methods::class_method(self.cx, self.scope, obj, attr);
                 };
-                let is_static = def.parent().is_some_and(|p| {
-                    p.kind_name() == "decorated_definition"
-                        && named(p).iter().any(|d| {
-                            d.kind_name() == "decorator" && model.text(*d).contains("staticmethod")
-                        })
-                });
+                let is_static = super::methods::decorated_as(self.cx, def) == Some("staticmethod");
                 Some((def, usize::from(!is_static)))
             }
             _ => None,
@@ -911,7 +916,11 @@ const MAX_BASES_SEARCHED: usize = 256;
 
 /// `attr` as defined in a base class (of this file) of the class whose scope is `class`:
 /// bases depth-first in declaration order, each class once, so an inheritance cycle ends.
-fn base_def<'t>(cx: &super::FileCtx<'_, 't>, class: ScopeId, attr: &str) -> Option<Node<'t>> {
+pub(super) fn base_def<'t>(
+    cx: &super::FileCtx<'_, 't>,
+    class: ScopeId,
+    attr: &str,
+) -> Option<Node<'t>> {
     let model = cx.model;
     let mut seen = std::collections::HashSet::new();
     let mut work: Vec<ScopeId> = local_bases(cx, class);

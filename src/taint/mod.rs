@@ -15,6 +15,7 @@ mod expr;
 mod external;
 mod flow;
 mod guards;
+mod methods;
 mod model_writes;
 pub(crate) mod names;
 mod pass;
@@ -607,7 +608,11 @@ impl<'a, 't> FileCtx<'a, 't> {
                         })
                     }),
                 "attribute" => f.field(&fields::OBJECT).is_some_and(|o| {
-                    matches!(model.text(o), "self" | "cls") || names::is_super_call(model, o)
+                    matches!(model.text(o), "self" | "cls")
+                        || names::is_super_call(model, o)
+                        || f.field(&fields::ATTRIBUTE).is_some_and(|a| {
+                            methods::class_method(self, site.scope, o, model.text(a)).is_some()
+                        })
                 }),
                 _ => false,
             } || dispatch::may_be_indirect(model, f, site.scope);
@@ -619,7 +624,9 @@ impl<'a, 't> FileCtx<'a, 't> {
                     .field(&fields::ATTRIBUTE)
                     .and_then(|a| self.pass.sink_last.get(model.text(a)).copied())
                     .unwrap_or(0),
-                "identifier" => all,
+                // `getattr(os, "system")(cmd)`, `sys.modules["os"].system(cmd)` through
+                // the attribute: a callee spelled by a call or a subscript is resolved too.
+                "identifier" | "call" | "subscript" => all,
                 _ => 0,
             } & all;
             // A call under an import that names no project file (`os.system`) cannot
