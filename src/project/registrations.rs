@@ -135,7 +135,7 @@ const MAX_ROUTE_PARAMS: usize = 64;
 
 /// The typed parameters of a registration call's literal route (its first argument):
 /// `<conv:name>` or `<name>` (converter `str`), the syntax of Django's `path()`.
-fn route_params(model: &Model, call: Node) -> Vec<(String, String)> {
+pub fn route_params(model: &Model, call: Node) -> Vec<(String, String)> {
     let Some(route) = call
         .field(&fields::ARGUMENTS)
         .and_then(|a| a.named_child(0))

@@ -19,10 +19,17 @@ pub struct ProjectView<'a> {
     pub solved: &'a HashMap<FileId, Arc<ModuleSummary>>,
     /// The previous round's summaries of the analysed module's import cycle.
     pub overlay: Option<&'a HashMap<FileId, Arc<ModuleSummary>>>,
-    /// Records which modules of the cycle this analysis read, so that a later round
+    /// Records what of the cycle's summaries this analysis read, so that a later round
     /// re-analyses it only when one of those changed.
-    pub reads: Option<&'a Mutex<Vec<FileId>>>,
+    pub reads: Option<&'a Mutex<Vec<Read>>>,
 }
+
+/// What one analysis read of another module's summary: one function's summary (by its
+/// key in [`ModuleSummary::funcs`]), or, with `None`, the module as a whole (it was looked
+/// up and not found: it has no summary yet). The rest of a summary (imports, classes,
+/// singletons, which functions exist) follows from the module's syntax alone, so it is the
+/// same in every round of a cycle and need not be recorded.
+pub type Read = (FileId, Option<String>);
 
 /// A function of another module a call resolves to.
 #[derive(Debug, Clone, Copy)]
@@ -74,13 +81,29 @@ impl<'a> ProjectView<'a> {
 
     /// The summary of a solved module.
     fn module(&self, file: FileId) -> Option<&'a ModuleSummary> {
-        if let Some(reads) = self.reads {
-            reads.lock().unwrap_or_else(|e| e.into_inner()).push(file);
-        }
-        self.overlay
+        let found = self
+            .overlay
             .and_then(|o| o.get(&file))
             .or_else(|| self.solved.get(&file))
-            .map(|m| m.as_ref())
+            .map(|m| m.as_ref());
+        if found.is_none() {
+            self.note_read(file, None);
+        }
+        found
+    }
+
+    /// Records a read for the cycle's rounds (see [`ProjectView::reads`]).
+    fn note_read(&self, file: FileId, func: Option<&str>) {
+        if let Some(reads) = self.reads {
+            let mut reads = reads.lock().unwrap_or_else(|e| e.into_inner());
+            reads.push((file, func.map(str::to_string)));
+        }
+    }
+
+    /// The summary of function `name` of a solved module, the read recorded.
+    fn func(&self, file: FileId, m: &'a ModuleSummary, name: &str) -> Option<&'a FuncSummary> {
+        self.note_read(file, Some(name));
+        m.funcs.get(name)
     }
 
     /// Follows an import of `from` to the module defining the name, with the rest.
@@ -156,7 +179,7 @@ impl<'a> ProjectView<'a> {
         let m = self.module(file)?;
         match segs {
             [f] => {
-                let func = m.funcs.get(f)?;
+                let func = self.func(file, m, f)?;
                 (func.kind == FuncKind::Function).then(|| self.make(file, m, func, false))
             }
             [owner, method] => {
@@ -208,7 +231,7 @@ impl<'a> ProjectView<'a> {
             let Some(m) = self.module(f) else {
                 continue;
             };
-            if let Some(func) = m.funcs.get(&format!("{c}.{method}")) {
+            if let Some(func) = self.func(f, m, &format!("{c}.{method}")) {
                 return Some((f, m, func));
             }
             let Some(bases) = m.classes.get(&c) else {

@@ -12,7 +12,7 @@
 
 use super::index::{FileId, ProjectIndex, components};
 use super::module_summary::ModuleSummary;
-use super::resolve::ProjectView;
+use super::resolve::{ProjectView, Read};
 use rayon::prelude::*;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -185,8 +185,8 @@ where
 }
 
 type Solved<R> = (Vec<(FileId, R, Option<Arc<ModuleSummary>>)>, bool);
-/// One cycle member's latest result, summary and the members whose summaries it read.
-type Analysed<R> = (R, Option<Arc<ModuleSummary>>, Vec<FileId>);
+/// One cycle member's latest result, summary and what of the members' summaries it read.
+type Analysed<R> = (R, Option<Arc<ModuleSummary>>, Vec<Read>);
 
 fn solve_component<R, F>(
     index: &ProjectIndex,
@@ -200,8 +200,11 @@ where
     R: Send,
     F: Fn(ProjectView, bool) -> (R, Option<ModuleSummary>) + Sync,
 {
-    // Each analysis of a cycle member records which members' summaries it read, so a round
-    // re-analyses only the members whose reads changed in the round before.
+    // Each analysis of a cycle member records which functions' summaries of the members it
+    // read, so a round re-analyses only the members that read a function whose summary
+    // changed in the round before: an analysis that read the same summaries again would
+    // give the same result. A large module changes some summaries in most rounds; its
+    // importers that call none of those are done.
     let run = |files: &[FileId], overlay: Option<&HashMap<FileId, Arc<ModuleSummary>>>| {
         files
             .par_iter()
@@ -240,28 +243,38 @@ where
     while spent + dirty.len() <= budget {
         spent += dirty.len();
         let done = run(&dirty, Some(&overlay));
-        let mut changed: Vec<FileId> = Vec::new();
+        let mut changed: Vec<Read> = Vec::new();
+        // Set when a summary changed beyond its functions' (which syntax alone decides, so
+        // not expected): reads of that part are not recorded, so every member runs again.
+        let mut reshaped = false;
         for (f, r, s, reads) in done {
-            if overlay.get(&f) != s.as_ref() {
-                changed.push(f);
-            }
+            reshaped |= changes(f, overlay.get(&f), s.as_ref(), &mut changed);
             latest.insert(f, (r, s, reads));
         }
         if changed.is_empty() {
             settled = true;
             break;
         }
-        for &f in &changed {
+        changed.sort_unstable();
+        changed.dedup();
+        let mut files: Vec<FileId> = changed.iter().map(|c| c.0).collect();
+        files.dedup();
+        for f in files {
             match &latest[&f].1 {
                 Some(s) => overlay.insert(f, s.clone()),
                 None => overlay.remove(&f),
             };
         }
-        changed.sort_unstable();
+        let hit = |r: &Read| {
+            let whole = (r.0, None);
+            changed.binary_search(&whole).is_ok()
+                || (r.1.is_some() && changed.binary_search(r).is_ok())
+                || (r.1.is_none() && changed.iter().any(|c| c.0 == r.0))
+        };
         dirty = comp
             .iter()
             .copied()
-            .filter(|f| latest[f].2.iter().any(|r| changed.binary_search(r).is_ok()))
+            .filter(|f| reshaped || latest[f].2.iter().any(hit))
             .collect();
         if dirty.is_empty() {
             settled = true;
@@ -278,9 +291,98 @@ where
     (done, settled)
 }
 
+/// Adds to `out` what changed from `old` to `new`, the summaries of member `f` in two
+/// rounds: the functions whose summaries differ, or the module as a whole (`None`) when it
+/// gained or lost its summary. Returns whether anything besides function summaries differs
+/// (then `(f, None)` is added too).
+fn changes(
+    f: FileId,
+    old: Option<&Arc<ModuleSummary>>,
+    new: Option<&Arc<ModuleSummary>>,
+    out: &mut Vec<Read>,
+) -> bool {
+    let (Some(old), Some(new)) = (old, new) else {
+        if old.is_some() || new.is_some() {
+            out.push((f, None));
+        }
+        return false;
+    };
+    if old == new {
+        return false;
+    }
+    let same_rest = old.imports == new.imports
+        && old.stars == new.stars
+        && old.classes == new.classes
+        && old.singletons == new.singletons
+        && old.funcs.len() == new.funcs.len()
+        && old.funcs.keys().eq(new.funcs.keys());
+    if !same_rest {
+        out.push((f, None));
+        return true;
+    }
+    for (name, func) in &new.funcs {
+        if old.funcs.get(name) != Some(func) {
+            out.push((f, Some(name.clone())));
+        }
+    }
+    // Only `partial` or the sealed `sinks` differ: nothing an importer reads changed, but
+    // the newer summary is the one kept.
+    if !out.iter().any(|c| c.0 == f) {
+        out.push((f, Some(String::new())));
+    }
+    false
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::project::module_summary::{FuncKind, FuncSummary};
+
+    fn with_funcs(funcs: &[(&str, usize)]) -> Arc<ModuleSummary> {
+        let mut m = ModuleSummary::default();
+        for (name, checks) in funcs {
+            m.funcs.insert(
+                name.to_string(),
+                FuncSummary {
+                    kind: FuncKind::Function,
+                    params: vec!["x".into()],
+                    own: Vec::new(),
+                    by_param: Vec::new(),
+                    carriers: Vec::new(),
+                    by_field: Vec::new(),
+                    validator: false,
+                    checks: vec![*checks],
+                },
+            );
+        }
+        Arc::new(m)
+    }
+
+    #[test]
+    fn a_round_changes_only_the_functions_whose_summaries_differ() {
+        let old = with_funcs(&[("f", 0), ("g", 0)]);
+        let new = with_funcs(&[("f", 0), ("g", 1)]);
+        let mut out = Vec::new();
+        assert!(!changes(7, Some(&old), Some(&new), &mut out));
+        assert_eq!(out, vec![(7, Some("g".to_string()))]);
+        // A summary that appears changes the module as a whole.
+        let mut out = Vec::new();
+        assert!(!changes(7, None, Some(&new), &mut out));
+        assert_eq!(out, vec![(7, None)]);
+        // Unchanged: nothing.
+        let mut out = Vec::new();
+        assert!(!changes(7, Some(&old), Some(&old.clone()), &mut out));
+        assert!(out.is_empty());
+        // Another set of functions is a change beyond function summaries.
+        let mut out = Vec::new();
+        assert!(changes(
+            7,
+            Some(&old),
+            Some(&with_funcs(&[("f", 0)])),
+            &mut out
+        ));
+        assert_eq!(out, vec![(7, None)]);
+    }
 
     #[test]
     fn needed_is_focus_importers_and_their_imports() {

@@ -291,13 +291,19 @@ fn compile_source(ctx: &Ctx, s: &Spanned<SourceSpec>) -> Result<Source, RuleErro
     if s.registered_by.is_empty()
         && (s.registered_arg.is_some()
             || s.registered_keyword.is_some()
-            || s.fallback_first_param.is_some()
-            || !s.exempt_converters.is_empty())
+            || s.fallback_first_param.is_some())
     {
         return Err(ctx.err(
             off,
-            "`registered_arg`, `registered_keyword`, `fallback_first_param` and \
-             `exempt_converters` need `registered_by`",
+            "`registered_arg`, `registered_keyword` and `fallback_first_param` need \
+             `registered_by`",
+        ));
+    }
+    if s.registered_by.is_empty() && s.decorated_by.is_empty() && !s.exempt_converters.is_empty() {
+        return Err(ctx.err(
+            off,
+            "`exempt_converters` needs `registered_by` or `decorated_by` (the route whose \
+             converters it reads)",
         ));
     }
     let selects = !s.module_imports.is_empty()

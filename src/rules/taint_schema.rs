@@ -69,10 +69,11 @@ pub struct SourceSpec {
     /// (a module scanned without its URL configuration, or registered in a way pyaudit does
     /// not read), functions whose first parameter has this name are taken instead.
     pub fallback_first_param: Option<String>,
-    /// With `registered_by`: URL parameters that every registration of the handler types
-    /// with one of these route converters (`<int:pk>` in `path("t/<int:pk>/", f)`) are not
+    /// With `registered_by` or `decorated_by`: URL parameters that every registration (or
+    /// every selecting decorator) of the handler types with one of these route converters
+    /// (`<int:pk>` in `path("t/<int:pk>/", f)` or `@app.route("/t/<int:pk>")`) are not
     /// tainted: the framework matched them against the converter's pattern (digits, a UUID)
-    /// before the handler runs. The route is the registration call's first argument.
+    /// before the handler runs. The route is the call's first argument, a literal string.
     #[serde(default)]
     pub exempt_converters: Vec<String>,
     /// Function selector: the function is passed by name to a call of one of these

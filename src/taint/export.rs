@@ -299,12 +299,23 @@ fn per_param(
     may_sink || cx.model.text(def).len() <= MAX_RETURN_ONLY_BYTES
 }
 
-/// Whether the text of `def` mentions the last name of a sink of the group.
+/// Whether the text of `def` mentions the last name of a sink of the group, as a whole
+/// word: `evalf` or `_eval_is_zero` does not name `eval` (calling a sink takes its name).
 fn names_sink(cx: &FileCtx, group: Groups, def: tree_sitter::Node) -> bool {
     let text = cx.model.text(def);
     (cx.pass.sink_last.iter())
         .chain(cx.pass.sink_method_groups.iter())
-        .any(|(n, g)| g & group != 0 && text.contains(n.as_str()))
+        .any(|(n, g)| g & group != 0 && mentions_word(text, n))
+}
+
+/// Whether `word` occurs in `text` with no identifier character on either side.
+fn mentions_word(text: &str, word: &str) -> bool {
+    let ident = |c: char| c == '_' || c.is_alphanumeric();
+    text.match_indices(word).any(|(at, _)| {
+        let before = text[..at].chars().next_back();
+        let after = text[at + word.len()..].chars().next();
+        !before.is_some_and(ident) && !after.is_some_and(ident)
+    })
 }
 
 /// Whether a `return` of method `def` mentions `self.<field>`.
@@ -494,5 +505,23 @@ pub(crate) fn add_classes(model: &Model, imports: &ImportMap, summary: &mut Modu
             }
         }
         summary.classes.insert(model.text(name).to_string(), bases);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::mentions_word;
+
+    #[test]
+    fn a_sink_name_counts_only_as_a_whole_word() {
+        assert!(mentions_word("return eval(x)", "eval"));
+        assert!(mentions_word("os.system", "system"));
+        assert!(mentions_word("eval", "eval"));
+        // Names that merely contain it do not call it.
+        assert!(!mentions_word("x.evalf() + _eval_is_zero(y)", "eval"));
+        assert!(!mentions_word("reload(m); loads_ok = 1", "load"));
+        // A later whole occurrence still counts.
+        assert!(mentions_word("evalf(); eval(s)", "eval"));
+        assert!(!mentions_word("évaluer", "valuer"));
     }
 }
