@@ -487,10 +487,11 @@ fn analyse_all(
             let Some(role) = triage.role else {
                 return (None, None);
             };
-            let imports = imports::scan(&bytes);
-            let registrations = engine.registrations(&bytes, &imports);
+            // Import statements quoted in docstrings are no edges.
+            let imports = imports::scan(&triage.code);
+            let registrations = engine.registrations(&bytes, &triage.code, &imports);
             let hash = limits.cache.map(|_| blake3::hash(&bytes));
-            let classes = engine.class_facts(&c.path, &bytes);
+            let classes = engine.class_facts(&c.path, &bytes, &triage.code);
             (
                 Some((role, imports, registrations, hash, classes)),
                 triage.cleared,

@@ -400,3 +400,33 @@ fn a_hundred_thousand_line_module_ends_with_its_flow() {
     assert!(run.stdout.contains("Found 1 finding"), "{}", run.stdout);
     assert_clean(&run);
 }
+
+#[test]
+fn modules_naming_sources_only_in_prose_do_not_take_part() {
+    // Thirty modules whose docstrings and comments speak of `flask.request`, `os.system`
+    // and import statements: none is a source, a sink or an importer, so the project has
+    // two participants, under a limit of five, and the real flow through them is found.
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    write(d, "pkg/__init__.py", "");
+    write(
+        d,
+        "pkg/views.py",
+        &view("from pkg import runner", "runner.run_it"),
+    );
+    write(
+        d,
+        "pkg/runner.py",
+        "\"\"\"Runs what flask's request asks.\"\"\"\nimport os\n\n\ndef run_it(c):\n    os.system(c)\n",
+    );
+    for i in 0..30 {
+        write(
+            d,
+            &format!("pkg/notes{i}.py"),
+            "\"\"\"Never pass flask.request data to os.system.\n\nfrom flask import request\nfrom pkg import runner\n\"\"\"\n\n# import os; os.system(request.args['c'])\n\n\ndef tidy(t):\n    'request os.system'\n    return t.strip()\n",
+        );
+    }
+    let run = scan_env(d, &[], &[("PYAUDIT_PROJECT_FILES", "5")]);
+    assert_found(&run, "pkg/runner.py:6:5:", "PYA201");
+    assert_clean(&run);
+}

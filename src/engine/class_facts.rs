@@ -41,10 +41,12 @@ impl Engine {
     /// The imports and module-level classes of a file that may define or re-export a class
     /// a rule condition cares about (see the module documentation); `None` for any other
     /// file, and for one that cannot be decoded or parsed (its own analysis reports why).
-    pub fn class_facts(&self, path: &Path, bytes: &[u8]) -> Option<ModuleSummary> {
+    /// `code` is `bytes` with comments and string statements blanked (see
+    /// [`super::Triage::code`]): a class named only there is defined nowhere.
+    pub fn class_facts(&self, path: &Path, bytes: &[u8], code: &[u8]) -> Option<ModuleSummary> {
         let words = self.class_words.as_ref()?;
         let package = path.file_name().is_some_and(|n| n == "__init__.py");
-        if !(defines_class(bytes, words) || package && words.is_match(bytes)) {
+        if !(defines_class(code, words) || package && words.is_match(code)) {
             return None;
         }
         let (source, _) = decode(bytes).ok()?;

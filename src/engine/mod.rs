@@ -8,6 +8,7 @@ mod literals;
 mod param_defaults;
 mod parts;
 mod prefilter;
+mod prose;
 mod roundtrip;
 mod test_locations;
 
@@ -70,6 +71,9 @@ pub struct Triage {
     /// give it: valid for a file analysed on its own with no registered handlers (a module
     /// of whole-program analysis, or one with handlers, may need the taint rules anyway).
     pub cleared: Option<FileOutcome>,
+    /// The file's bytes with its comments and string statements blanked (see [`prose`]):
+    /// the text the probe's other word searches read.
+    pub code: Vec<u8>,
 }
 
 /// The rules plus the per-run machinery to apply them.
@@ -222,13 +226,15 @@ impl Engine {
     }
 
     /// The request-handler registrations a file makes (`path("x/", views.f)`), read
-    /// before any module is analysed; empty for a file that mentions no registration call.
+    /// before any module is analysed; empty for a file whose code (`code`, the bytes with
+    /// their prose blanked, see [`Triage::code`]) mentions no registration call.
     pub fn registrations(
         &self,
         bytes: &[u8],
+        code: &[u8],
         imports: &[crate::project::imports::ImportRef],
     ) -> Vec<crate::project::registrations::Registration> {
-        if !self.taint.may_register(bytes, imports) {
+        if !self.taint.may_register(code, imports) {
             return Vec::new();
         }
         let Ok((source, _)) = decode(bytes) else {
@@ -256,9 +262,10 @@ impl Engine {
     /// taint role (a file that may hold neither a source nor a sink can only pass data
     /// along) and, when no rule can match it, its finished outcome (see [`Triage`]).
     /// One prefilter run serves both, so a file the prefilter clears is read and searched
-    /// once per scan.
+    /// once per scan. Words in comments and string statements do not count (see [`prose`]).
     pub fn triage(&self, path: &Path, bytes: &[u8]) -> Triage {
-        let found = self.prefilter.applicable(bytes, path);
+        let code = prose::code_only(bytes);
+        let found = self.prefilter.applicable(&code, path);
         let role = (!self.taint.is_empty()).then(|| {
             let source = self
                 .rules
@@ -266,7 +273,7 @@ impl Engine {
                 .iter()
                 .zip(&found)
                 .any(|(r, &a)| a && r.taint.is_some());
-            (source, self.taint.may_hold_sink(bytes))
+            (source, self.taint.may_hold_sink(&code))
         });
         let applicable = if self.use_prefilter {
             found
@@ -276,6 +283,7 @@ impl Engine {
         Triage {
             role,
             cleared: self.cleared(path, bytes, &applicable),
+            code,
         }
     }
 
@@ -321,7 +329,7 @@ impl Engine {
             message,
         };
         let mut applicable = if self.use_prefilter {
-            self.prefilter.applicable(bytes, path)
+            self.prefilter.applicable(&prose::code_only(bytes), path)
         } else {
             vec![true; self.rules.rules().len()]
         };

@@ -5,13 +5,23 @@
 //! module it binds (`import yaml as y`, `from pickle import loads`); the last segment is
 //! spelled either at the call (`y.load`) or in the import that binds it
 //! (`from yaml import load as l`). So a file whose words satisfy none of a rule's clauses
-//! (see [`RuleSet::trigger_clauses`]) cannot produce a finding for that rule. The trigger check is a whole-word search (the name neither
-//! preceded nor followed by an identifier character), a superset of the real condition: it
-//! may keep rules that then do not match, never the reverse. Taint rules need a whole word
-//! of each of their groups (a sink's module and a source's). A clause of a call rule's
-//! pattern also needs the file's path to be one the pattern admits (its `files` and
-//! `not_files` globs), which the matcher checks as well. The fixtures test scans with
-//! and without the prefilter and demands identical results.
+//! (see [`RuleSet::trigger_clauses`]) cannot produce a finding for that rule. The trigger
+//! check is a whole-word search (the name neither preceded nor followed by an identifier
+//! character), a superset of the real condition: it may keep rules that then do not match,
+//! never the reverse. Taint rules need a whole word of each of their groups (a sink's
+//! module and a source's). A clause of a call rule's pattern also needs the file's path to
+//! be one the pattern admits (its `files` and `not_files` globs), which the matcher checks
+//! as well.
+//!
+//! The text searched is the code of the file: callers pass the bytes with comments and
+//! string statements blanked (see [`super::prose`]). Those hold no name the semantic layer
+//! resolves, no keyword argument, no assignment target and no subscript key; the literals
+//! a trigger may be (a subscript key written as a string, `app.config["SECRET_KEY"]`) are
+//! strings inside expressions, which stay. Conditions that read a file's other literals
+//! (`file_literals`) add no trigger word and skip string statements themselves. Suppression
+//! comments, which make a file be parsed to report them unused, are looked for in the
+//! whole text by the caller. The fixtures test scans with and without the prefilter and
+//! demands identical results.
 
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 

@@ -1,8 +1,8 @@
 //! The modules a file imports, read from its text without parsing it.
 //!
 //! Used only to order the analysis (callee modules before their importers), so a spurious
-//! edge (an import statement quoted in a docstring) costs a little ordering freedom and
-//! nothing else; a missed edge (an import built at run time) means that module's summaries
+//! edge costs a little ordering freedom and nothing else (the scan's probe reads the text
+//! with comments and docstrings blanked, so an import statement quoted there is none); a missed edge (an import built at run time) means that module's summaries
 //! are not available to the importer, as if it were third-party code.
 
 /// One import statement: `from ..pkg.mod import a, b` is `dots = 2`, `module = "pkg.mod"`,

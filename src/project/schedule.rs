@@ -347,6 +347,7 @@ mod tests {
                 FuncSummary {
                     kind: FuncKind::Function,
                     params: vec!["x".into()],
+                    kinds: Vec::new(),
                     own: Vec::new(),
                     by_param: Vec::new(),
                     carriers: Vec::new(),

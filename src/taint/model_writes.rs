@@ -74,6 +74,16 @@ impl<'a, 't> Frame<'_, 'a, 't> {
         model.resolve(obj, self.scope).iter().all(|v| match v {
             Value::Class(..) => true,
             Value::Name(n) => !n.contains("()") && class_like(n),
+            // A class imported relatively (`from .ids import FieldId`), which the file
+            // alone does not resolve: spelled like a class and bound by the import.
+            Value::Unknown => {
+                obj.kind_name() == "identifier"
+                    && class_like(model.text(obj))
+                    && model
+                        .lookup(model.text(obj), self.scope, obj.start_byte())
+                        .is_some_and(|(_, home)| home == 0)
+                    && super::module_import(model, model.text(obj)).is_some()
+            }
             _ => false,
         })
     }

@@ -426,14 +426,32 @@ fn typed_by_every_decorator<'t>(
     if ps.decorated_by.is_empty() {
         return false;
     }
+    let selecting = selecting_decorators(model, def, outer, ps);
+    !selecting.is_empty()
+        && selecting.iter().all(|&e| {
+            e.kind_name() == "call"
+                && crate::project::registrations::route_params(model, e)
+                    .iter()
+                    .any(|(n, c)| n == param && ps.exempt_converters.contains(c))
+        })
+}
+
+/// The decorator expressions of `def` that resolve (themselves, or as a decorator call's
+/// callee) to one of `ps.decorated_by`.
+fn selecting_decorators<'t>(
+    model: &Model<'t>,
+    def: Node<'t>,
+    outer: ScopeId,
+    ps: &ParamSource,
+) -> Vec<Node<'t>> {
     let Some(parent) = def
         .parent()
         .filter(|p| p.kind_name() == "decorated_definition")
     else {
-        return false;
+        return Vec::new();
     };
     let mut cursor = parent.walk();
-    let mut selecting = parent
+    parent
         .named_children(&mut cursor)
         .filter(|d| d.kind_name() == "decorator")
         .filter_map(|d| d.named_child(0))
@@ -446,14 +464,7 @@ fn typed_by_every_decorator<'t>(
             }
             names.iter().any(|n| ps.decorated_by.contains(n))
         })
-        .peekable();
-    selecting.peek().is_some()
-        && selecting.all(|e| {
-            e.kind_name() == "call"
-                && crate::project::registrations::route_params(model, e)
-                    .iter()
-                    .any(|(n, c)| n == param && ps.exempt_converters.contains(c))
-        })
+        .collect()
 }
 
 fn function_selected<'t>(
@@ -483,30 +494,8 @@ fn function_selected<'t>(
     if !ps.passed_to.is_empty() && !passed_to(model, def, ps) {
         return false;
     }
-    if !ps.decorated_by.is_empty() {
-        let Some(parent) = def
-            .parent()
-            .filter(|p| p.kind_name() == "decorated_definition")
-        else {
-            return false;
-        };
-        let mut cursor = parent.walk();
-        let hit = parent
-            .named_children(&mut cursor)
-            .filter(|d| d.kind_name() == "decorator")
-            .filter_map(|d| d.named_child(0))
-            .any(|e| {
-                let mut names = callee_names(model, e, outer);
-                if e.kind_name() == "call"
-                    && let Some(f) = e.field(&fields::FUNCTION)
-                {
-                    names.extend(callee_names(model, f, outer));
-                }
-                names.iter().any(|n| ps.decorated_by.contains(n))
-            });
-        if !hit {
-            return false;
-        }
+    if !ps.decorated_by.is_empty() && selecting_decorators(model, def, outer, ps).is_empty() {
+        return false;
     }
     if !ps.class_bases.is_empty() {
         let class_scope = &model.scopes[outer];
