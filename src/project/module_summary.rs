@@ -31,6 +31,22 @@ pub enum FuncKind {
     StaticMethod,
 }
 
+/// How a parameter binds arguments.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ParamKind {
+    /// Passed by position or by keyword.
+    #[default]
+    Normal,
+    /// Before a `/`: by position only.
+    PositionalOnly,
+    /// After `*` or `*args`: by keyword only.
+    KeywordOnly,
+    /// `*args`: the positional arguments no other parameter takes.
+    VarPositional,
+    /// `**kwargs`: the keyword arguments no other parameter takes.
+    VarKeyword,
+}
+
 /// A sink reached by a parameter, owned: the callee's part of the path (ending at the
 /// sink) and the finding as it would be reported at the sink.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -91,6 +107,9 @@ pub struct FuncSummary {
     pub kind: FuncKind,
     /// Parameter names in order (including `self`/`cls`).
     pub params: Vec<String>,
+    /// How each parameter binds arguments, in the order of `params`.
+    #[serde(default)]
+    pub kinds: Vec<ParamKind>,
     /// Per pass: what the function returns from its own sources.
     pub own: Vec<Facts>,
     /// Per pass, per parameter: what a tainted parameter reaches.

@@ -6,9 +6,10 @@
 //! imports, so its calls into them use finished summaries; components whose dependencies
 //! are done run in parallel. An import cycle is solved by rounds: every module of the cycle
 //! is analysed with the previous round's summaries of the others, until no summary changes
-//! (a fixpoint). After the first round only the modules that read a summary which changed
-//! are analysed again. The work is bounded by [`CYCLE_WORK_FACTOR`] analyses per module of
-//! the cycle; a cycle that has not settled by then gives each of its modules a diagnostic. Results do not depend on thread count or file order.
+//! (a fixpoint). After the first round only the modules that read a function summary which
+//! changed are analysed again. The work is bounded by [`CYCLE_WORK_FACTOR`] analyses per
+//! module of the cycle; a cycle that has not settled by then gives each of its modules a
+//! diagnostic. Results do not depend on thread count or file order.
 
 use super::index::{FileId, ProjectIndex, components};
 use super::module_summary::ModuleSummary;
@@ -346,6 +347,7 @@ mod tests {
                 FuncSummary {
                     kind: FuncKind::Function,
                     params: vec!["x".into()],
+                    kinds: Vec::new(),
                     own: Vec::new(),
                     by_param: Vec::new(),
                     carriers: Vec::new(),

@@ -20,12 +20,13 @@
 //! inside a branch on something else may not run either; a raise inside `try` whose
 //! handler falls through is caught. Such functions are not checkers.
 
-use super::expr::{Arg, param_index};
-use super::external::param_position;
+use super::binding::{bindings, owned_sig, whole};
+use super::expr::Arg;
 use super::flow::{Frame, is_unpacking, named};
 use super::names::{callee_names, chain, dotted};
 use super::trace::{Groups, Val};
 use crate::fields::{self, FieldExt};
+use crate::project::module_summary::ParamKind;
 use crate::semantic::{BindingKind, Model, ScopeId};
 use std::collections::HashSet;
 use std::rc::Rc;
@@ -652,13 +653,8 @@ impl<'t> Frame<'_, '_, 't> {
             if checked.is_empty() {
                 return Vec::new();
             }
-            let plist = super::names::params(cx.model, def);
-            return (args.iter().enumerate())
-                .filter(|(_, a)| {
-                    param_index(&a.key, offset, &plist).is_some_and(|i| checked.contains(&i))
-                })
-                .map(|(i, _)| i)
-                .collect();
+            let sig = super::names::sig(&super::names::params(cx.model, def));
+            return checked_by(args, offset, &sig, &checked);
         }
         let Some(view) = cx.project else {
             return Vec::new();
@@ -671,13 +667,8 @@ impl<'t> Frame<'_, '_, 't> {
             return Vec::new();
         };
         let offset = usize::from(callee.implicit_first);
-        (args.iter().enumerate())
-            .filter(|(_, a)| {
-                param_position(&a.key, offset, &callee.func.params)
-                    .is_some_and(|i| callee.func.checks.contains(&i))
-            })
-            .map(|(i, _)| i)
-            .collect()
+        let sig = owned_sig(&callee.func.params, &callee.func.kinds);
+        checked_by(args, offset, &sig, &callee.func.checks)
     }
 
     /// After a checker returned, for the groups `groups`: the checked value is clean, and
@@ -739,4 +730,21 @@ impl<'t> Frame<'_, '_, 't> {
             state.insert(root.to_string(), val);
         }
     }
+}
+
+/// The indices of the arguments that are, whole, a parameter a checker checks (`*args` and
+/// `**kwargs` hold more than the one value checked, and a splat may fill another one).
+fn checked_by(
+    args: &[Arg],
+    offset: usize,
+    sig: &[(&str, ParamKind)],
+    checked: &[usize],
+) -> Vec<usize> {
+    let bound = bindings(args, offset, offset, sig);
+    let mut out: Vec<usize> = (bound.iter())
+        .filter(|&&(ai, i)| checked.contains(&i) && whole(&args[ai].key, sig[i].1))
+        .map(|&(ai, _)| ai)
+        .collect();
+    out.dedup();
+    out
 }

@@ -102,16 +102,29 @@ impl<'t> Frame<'_, '_, 't> {
         let target = bound.remove(first);
         let (def, offset) = self.local_callee(target.node)?;
         let mut k = 0;
+        let mut starred = false;
         for a in &mut bound {
-            if let ArgKey::Pos(p) = a.key {
-                a.key = ArgKey::Pos(p - 1);
-                k += 1;
+            match a.key {
+                ArgKey::Pos(p) => {
+                    a.key = ArgKey::Pos(p - 1);
+                    k += 1;
+                }
+                ArgKey::Star(p) => {
+                    a.key = ArgKey::Star(p.saturating_sub(1));
+                    starred = true;
+                }
+                _ => {}
             }
         }
+        // The call's positional arguments come after the bound ones (after a bound `*xs`,
+        // at unknown positions).
         bound.extend(args.iter().cloned().map(|mut a| {
-            if let ArgKey::Pos(p) = a.key {
-                a.key = ArgKey::Pos(p + k);
-            }
+            a.key = match a.key {
+                ArgKey::Pos(p) if starred => ArgKey::Star(p + k),
+                ArgKey::Pos(p) => ArgKey::Pos(p + k),
+                ArgKey::Star(p) => ArgKey::Star(p + k),
+                key => key,
+            };
             a
         }));
         Some(self.apply_summary(call, def, offset, &bound))

@@ -175,6 +175,7 @@ fn add_group<'t>(
         let entry = summary.funcs.entry(name).or_insert_with(|| FuncSummary {
             kind,
             params: plist.iter().map(|p| p.name.to_string()).collect(),
+            kinds: plist.iter().map(|p| p.kind).collect(),
             own: Vec::new(),
             by_param: Vec::new(),
             carriers: Vec::new(),

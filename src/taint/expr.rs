@@ -1,8 +1,9 @@
 //! Expression-level propagation: which expressions carry taint, sources, sink checks,
 //! sanitizers, propagators and calls to functions of the same file.
 
+use super::binding::{self, shown, whole};
 use super::flow::{Frame, MAX_DEPTH, named};
-use super::names::{Param, callee_names, def_in, dotted, is_super_call, params};
+use super::names::{callee_names, def_in, dotted, is_super_call, params, sig};
 use super::pass::Pass;
 use super::trace::{Attrs, Groups, Taint, either};
 use super::{Entry, Hit};
@@ -44,18 +45,11 @@ const MAX_QUOTE: usize = 60;
 pub(super) enum ArgKey<'t> {
     Pos(usize),
     Kw(&'t str),
-    Splat,
-}
-
-/// The index in `plist` of the parameter an argument binds: positions shifted by `offset`
-/// (1 when `self` is passed implicitly), keywords by name; a splat binds none we can name.
-pub(super) fn param_index(key: &ArgKey, offset: usize, plist: &[Param]) -> Option<usize> {
-    let idx = match *key {
-        ArgKey::Pos(p) => p + offset,
-        ArgKey::Kw(k) => plist.iter().position(|p| p.name == k)?,
-        ArgKey::Splat => return None,
-    };
-    (idx < plist.len()).then_some(idx)
+    /// `*xs` at this position, or a positional argument after one: it may fill any
+    /// positional parameter from there on.
+    Star(usize),
+    /// `**d`: it may fill any parameter passed by keyword.
+    DoubleStar,
 }
 
 /// One evaluated argument.
@@ -360,14 +354,21 @@ impl<'t> Frame<'_, '_, 't> {
         }
         let mut out = Vec::new();
         let mut pos = 0;
+        let mut starred = false;
         for a in named(list) {
             let key = match a.kind_name() {
                 "keyword_argument" => match a.field(&fields::NAME) {
                     Some(n) => ArgKey::Kw(self.cx.model.text(n)),
                     None => continue,
                 },
-                "list_splat" | "dictionary_splat" => ArgKey::Splat,
+                "list_splat" => {
+                    starred = true;
+                    ArgKey::Star(pos)
+                }
+                "dictionary_splat" => ArgKey::DoubleStar,
                 "comment" => continue,
+                // Positions after a `*xs` are unknown.
+                _ if starred => ArgKey::Star(pos),
                 _ => {
                     pos += 1;
                     ArgKey::Pos(pos - 1)
@@ -607,22 +608,29 @@ impl<'t> Frame<'_, '_, 't> {
                         if want.splat {
                             return args
                                 .iter()
-                                .filter(|a| {
-                                    matches!(a.key, ArgKey::Splat)
-                                        && a.node.kind_name() == "dictionary_splat"
-                                })
+                                .filter(|a| matches!(a.key, ArgKey::DoubleStar))
                                 .find_map(|a| pick(a.taint.as_ref()));
                         }
-                        let ArgState::Given(node) =
-                            find_arg(call, cx.model.source, want.arg.as_deref(), want.position)
-                        else {
-                            return None;
-                        };
-                        let a = args.iter().find(|a| a.node == node)?;
-                        if want.head {
-                            pick(a.head.as_ref())
-                        } else {
-                            pick(a.taint.as_ref())
+                        match find_arg(call, cx.model.source, want.arg.as_deref(), want.position) {
+                            ArgState::Given(node) => {
+                                let a = args.iter().find(|a| a.node == node)?;
+                                if want.head {
+                                    pick(a.head.as_ref())
+                                } else {
+                                    pick(a.taint.as_ref())
+                                }
+                            }
+                            // Perhaps passed through `*xs` or `**d`: a forwarder's
+                            // `subprocess.run(*args, shell=True, **kwargs)` sends on
+                            // what it was given.
+                            ArgState::Maybe => (args.iter())
+                                .filter(|a| match a.key {
+                                    ArgKey::Star(_) => want.position.is_some(),
+                                    ArgKey::DoubleStar => want.arg.is_some(),
+                                    _ => false,
+                                })
+                                .find_map(|a| pick(a.taint.as_ref())),
+                            ArgState::Absent => None,
                         }
                     })
                 };
@@ -710,19 +718,17 @@ impl<'t> Frame<'_, '_, 't> {
         let def = def_in(model, class_scope, method)?;
         let init_scope = cx.scope_of(init)?;
         let plist = params(model, init);
+        let init_sig = sig(&plist);
         // The constructor's arguments are evaluated again here (bounded by the depth test).
         let args = self.args(ctor);
         // Per field, the groups for which the constructor stores tainted data in it.
         let mut fields: Vec<(String, Groups)> = Vec::new();
         let mut into: Option<Taint> = None;
-        for a in &args {
+        for (ai, idx) in binding::bindings(&args, 1, 1, &init_sig) {
+            let a = &args[ai];
             let Some(t) = &a.taint else {
                 continue;
             };
-            let Some(idx) = param_index(&a.key, 1, &plist) else {
-                continue;
-            };
-            let p = &plist[idx];
             let summary = cx.summary(init, init_scope, Entry::Param(idx));
             for (field, ft) in &summary.fields {
                 let Some(got) = t.through(ft) else {
@@ -734,8 +740,10 @@ impl<'t> Frame<'_, '_, 't> {
                 }
                 let new = got.groups() & !into.as_ref().map_or(0, Taint::groups);
                 if new != 0 {
-                    let passed =
-                        self.step(a.node, format!("passed to `{cname}()` as `{}`", p.name));
+                    let passed = self.step(
+                        a.node,
+                        format!("passed to `{cname}()` as `{}`", shown(&init_sig, idx)),
+                    );
                     let stored = self.step(
                         ctor,
                         format!("kept in `self.{field}` of the `{cname}` object"),
@@ -799,22 +807,23 @@ impl<'t> Frame<'_, '_, 't> {
         if let Some(t) = &own.returns {
             result = Some(t.then(self.step(call, format!("returned by `{name}()`"))));
         }
-        let plist = params(cx.model, def);
-        for a in args {
-            let Some(idx) = param_index(&a.key, offset, &plist) else {
-                continue;
-            };
-            let p = &plist[idx];
+        let sig = sig(&params(cx.model, def));
+        for (ai, idx) in binding::bindings(args, offset, offset, &sig) {
+            let a = &args[ai];
+            let as_name = shown(&sig, idx);
             // A tainted value, or (for the other groups) a request object passed whole
-            // (`helper(request)`).
-            let carriers = self.carrier_arg(a);
+            // (`helper(request)`), when it fills a parameter of its own.
+            let carriers = match whole(&a.key, sig[idx].1) {
+                true => self.carrier_arg(a),
+                false => Vec::new(),
+            };
             let entries = (a.taint.iter().map(|t| (t.clone(), Entry::Param(idx))))
                 .chain((carriers.into_iter()).map(|(t, attrs)| (t, Entry::Carrier(idx, attrs))));
             let entries: Vec<(Taint, Entry)> = entries.collect();
             for (t, entry) in entries {
                 let summary = cx.summary(def, scope, entry);
                 let into =
-                    t.then(self.step(a.node, format!("passed to `{name}()` as `{}`", p.name)));
+                    t.then(self.step(a.node, format!("passed to `{name}()` as `{as_name}`")));
                 if let Some(rt) = &summary.returns
                     && let Some(back) = into.through(rt)
                 {

@@ -6,7 +6,8 @@
 //! function summary, whose facts are applied here: the path crosses into the other file and
 //! a sink there is reported there, with the whole path.
 
-use super::expr::{Arg, ArgKey};
+use super::binding::{bindings, owned_sig, shown, whole};
+use super::expr::Arg;
 use super::flow::Frame;
 use super::names::{chain, is_super_call};
 use super::trace::{Groups, Origin, Step, Taint, either};
@@ -292,16 +293,17 @@ impl<'t> Frame<'_, '_, 't> {
                 result = either(result, Some(t));
             }
         }
-        let params = &callee.func.params;
+        let sig = owned_sig(&callee.func.params, &callee.func.kinds);
         let offset = usize::from(callee.implicit_first);
-        for a in args {
-            let Some(idx) = param_position(&a.key, offset, params) else {
-                continue;
-            };
+        for (ai, idx) in bindings(args, offset, offset, &sig) {
+            let a = &args[ai];
             // A tainted value; for the other groups, a request object passed whole (the
             // facts of its attribute set).
             let plain = a.taint.as_ref().map_or(0, Taint::groups);
-            let carriers = self.carrier_arg(a);
+            let carriers = match whole(&a.key, sig[idx].1) {
+                true => self.carrier_arg(a),
+                false => Vec::new(),
+            };
             for &(g, pi) in &groups {
                 let (taint, facts) = if plain & g != 0 {
                     (
@@ -324,7 +326,10 @@ impl<'t> Frame<'_, '_, 't> {
                 };
                 let into = taint.then(self.step(
                     a.node,
-                    format!("passed to `{name}()` as `{}` (another module)", params[idx]),
+                    format!(
+                        "passed to `{name}()` as `{}` (another module)",
+                        shown(&sig, idx)
+                    ),
                 ));
                 let back = self.apply_facts(call, &name, &into, facts);
                 result = either(result, back);
@@ -407,13 +412,12 @@ impl<'t> Frame<'_, '_, 't> {
         name: &str,
     ) -> Option<Taint> {
         let mut stored: Vec<(&str, Taint)> = Vec::new();
-        for a in ctor_args {
-            let Some(taint) = a.taint.as_ref().and_then(|t| t.only(g)) else {
+        let sig = owned_sig(&init.func.params, &init.func.kinds);
+        for (ai, idx) in bindings(ctor_args, offset, offset, &sig) {
+            let Some(taint) = ctor_args[ai].taint.as_ref().and_then(|t| t.only(g)) else {
                 continue;
             };
-            let Some(idx) = param_position(&a.key, offset, &init.func.params) else {
-                continue;
-            };
+            let a = &ctor_args[ai];
             let Some(facts) = init.func.by_param.get(pi).and_then(|v| v.get(idx)) else {
                 continue;
             };
@@ -425,7 +429,7 @@ impl<'t> Frame<'_, '_, 't> {
                     a.node,
                     format!(
                         "passed to `{cname}()` as `{}` (another module)",
-                        init.func.params[idx]
+                        shown(&sig, idx)
                     ),
                 );
                 let kept = self.step(
@@ -478,14 +482,4 @@ impl<'t> Frame<'_, '_, 't> {
                 .then(self.step(call, format!("returned by `{name}()`")))
         })
     }
-}
-
-/// The parameter position an argument binds in a summarised signature.
-pub(super) fn param_position(key: &ArgKey, offset: usize, params: &[String]) -> Option<usize> {
-    let idx = match *key {
-        ArgKey::Pos(p) => p + offset,
-        ArgKey::Kw(k) => params.iter().position(|p| p == k)?,
-        ArgKey::Splat => return None,
-    };
-    (idx < params.len()).then_some(idx)
 }

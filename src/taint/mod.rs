@@ -7,6 +7,7 @@
 //! a parameter reaches (sinks, the return value) and what the function returns by itself.
 //! `docs/taint.md` lists what is and is not followed.
 
+mod binding;
 mod checkers;
 mod dispatch;
 mod export;

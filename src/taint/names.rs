@@ -2,6 +2,7 @@
 //! dotted paths of attribute chains, parameter lists, and name globs.
 
 use crate::fields::{self, FieldExt};
+use crate::project::module_summary::ParamKind;
 use crate::semantic::{BindingKind, Model, ScopeId, Value};
 use tree_sitter::Node;
 
@@ -108,21 +109,46 @@ pub struct Param<'t> {
     pub node: Node<'t>,
     pub annotation: Option<Node<'t>>,
     pub default: Option<Node<'t>>,
+    pub kind: ParamKind,
 }
 
-/// The parameters of a function definition, in order (`self` included).
+/// The signature of `plist` as [`super::binding::bindings`] reads it.
+pub fn sig<'t>(plist: &[Param<'t>]) -> Vec<(&'t str, ParamKind)> {
+    plist.iter().map(|p| (p.name, p.kind)).collect()
+}
+
+/// The parameters of a function definition, in order (`self` included), with how each
+/// binds arguments.
 pub fn params<'t>(model: &Model<'t>, def: Node<'t>) -> Vec<Param<'t>> {
     let Some(list) = def.field(&fields::PARAMETERS) else {
         return Vec::new();
     };
     let mut cursor = list.walk();
-    let mut out = Vec::new();
+    let mut out: Vec<Param<'t>> = Vec::new();
+    // Past a bare `*` or `*args`, parameters are keyword-only.
+    let mut keyword_only = false;
     for p in list.named_children(&mut cursor) {
         let annotation = p.field(&fields::TYPE).and_then(|t| t.named_child(0));
         let default = p.field(&fields::VALUE);
+        let mut kind = if keyword_only {
+            ParamKind::KeywordOnly
+        } else {
+            ParamKind::Normal
+        };
         let name_node = match p.kind_name() {
             "identifier" => Some(p),
             "default_parameter" | "typed_default_parameter" => p.field(&fields::NAME),
+            "keyword_separator" => {
+                keyword_only = true;
+                None
+            }
+            "positional_separator" => {
+                // Everything before `/` is positional-only.
+                for q in out.iter_mut() {
+                    q.kind = ParamKind::PositionalOnly;
+                }
+                None
+            }
             "typed_parameter" | "list_splat_pattern" | "dictionary_splat_pattern" => {
                 let mut c = p.walk();
                 let found = p.named_children(&mut c).find(|n| {
@@ -131,15 +157,32 @@ pub fn params<'t>(model: &Model<'t>, def: Node<'t>) -> Vec<Param<'t>> {
                         "identifier" | "list_splat_pattern" | "dictionary_splat_pattern"
                     )
                 });
-                found.and_then(|n| {
-                    if n.kind_name() == "identifier" {
-                        Some(n)
-                    } else {
-                        let mut c2 = n.walk();
-                        n.named_children(&mut c2)
-                            .find(|m| m.kind_name() == "identifier")
+                let splat = if p.kind_name() == "typed_parameter" {
+                    found.map(|n| n.kind_name())
+                } else {
+                    Some(p.kind_name())
+                };
+                match splat {
+                    Some("list_splat_pattern") => {
+                        kind = ParamKind::VarPositional;
+                        keyword_only = true;
                     }
-                })
+                    Some("dictionary_splat_pattern") => kind = ParamKind::VarKeyword,
+                    _ => {}
+                }
+                if p.kind_name() == "typed_parameter" {
+                    found.and_then(|n| {
+                        if n.kind_name() == "identifier" {
+                            Some(n)
+                        } else {
+                            let mut c2 = n.walk();
+                            n.named_children(&mut c2)
+                                .find(|m| m.kind_name() == "identifier")
+                        }
+                    })
+                } else {
+                    found.filter(|n| n.kind_name() == "identifier")
+                }
             }
             _ => None,
         };
@@ -149,6 +192,7 @@ pub fn params<'t>(model: &Model<'t>, def: Node<'t>) -> Vec<Param<'t>> {
                 node: n,
                 annotation,
                 default,
+                kind,
             });
         }
     }
