@@ -472,6 +472,7 @@ fn analyse_all(
     // analysis needs it after all, it is done without a second read.
     type Probe = (
         (bool, bool),
+        u64,
         Vec<imports::ImportRef>,
         Vec<Registration>,
         Option<blake3::Hash>,
@@ -493,7 +494,14 @@ fn analyse_all(
             let hash = limits.cache.map(|_| blake3::hash(&bytes));
             let classes = engine.class_facts(&c.path, &bytes, &triage.code);
             (
-                Some((role, imports, registrations, hash, classes)),
+                Some((
+                    role,
+                    bytes.len() as u64,
+                    imports,
+                    registrations,
+                    hash,
+                    classes,
+                )),
                 triage.cleared,
             )
         })
@@ -513,13 +521,15 @@ fn analyse_all(
     let mut roles = vec![(false, false); index.files().len()];
     let mut edges = vec![Vec::new(); index.files().len()];
     let mut hashes = vec![None; index.files().len()];
+    let mut sizes = vec![0u64; index.files().len()];
     for &i in &probed {
         let Some(id) = index.id(&candidates[i].path) else {
             continue;
         };
         cand_of[id] = i;
-        if let Some((role, imps, _, hash, _)) = &probes[i] {
+        if let Some((role, size, imps, _, hash, _)) = &probes[i] {
             roles[id] = *role;
+            sizes[id] = *size;
             hashes[id] = *hash;
             for imp in imps {
                 edges[id].extend(index.dependencies(id, imp));
@@ -532,7 +542,7 @@ fn analyse_all(
         &index,
         probed.iter().filter_map(|&i| {
             let id = index.id(&candidates[i].path)?;
-            Some((id, probes[i].as_ref()?.2.as_slice()))
+            Some((id, probes[i].as_ref()?.3.as_slice()))
         }),
     );
     handlers.mark_view_imports(&edges);
@@ -542,7 +552,7 @@ fn analyse_all(
             .iter()
             .filter_map(|&i| {
                 let id = index.id(&candidates[i].path)?;
-                Some((id, probes[i].as_mut()?.4.take()?))
+                Some((id, probes[i].as_mut()?.5.take()?))
             })
             .collect(),
     );
@@ -556,16 +566,22 @@ fn analyse_all(
     }
     let mut member = schedule::participants(&edges, &roles);
     let participants = member.iter().filter(|&&m| m).count();
-    let limit = schedule::max_project_files();
-    if participants > limit {
+    let participant_bytes: u64 = (0..member.len())
+        .filter(|&i| member[i])
+        .map(|i| sizes[i])
+        .sum();
+    let (limit, byte_limit) = (schedule::max_project_files(), schedule::max_project_bytes());
+    // A lone participant has no flow to cross modules: the byte limit is for trees.
+    if participants > limit || (participants > 1 && participant_bytes > byte_limit) {
         // Whole-program analysis of very large trees is not yet fast enough: their files
         // are analysed one by one (documented in docs/taint.md). Said, never silent.
         member.iter_mut().for_each(|m| *m = false);
         notes.push(format!(
-            "{participants} files could take part in cross-module flows, over the \
-             {}-file limit of whole-program analysis: each was analysed on its own, so \
-             flows that cross modules are not followed in this scan",
-            limit
+            "{participants} files ({}) could take part in cross-module flows, over the \
+             limit of whole-program analysis ({limit} files, {}): each was analysed on its \
+             own, so flows that cross modules are not followed in this scan",
+            megabytes(participant_bytes),
+            megabytes(byte_limit),
         ));
     }
     if limits.focus.is_some() {
@@ -646,6 +662,11 @@ fn analyse_all(
 
 /// A module's cache context extended by the class table's digest (when the scan has one):
 /// an edit to a loader class in another module changes what its users report.
+/// A byte count for a note, in megabytes with one decimal (`4.0 MB`).
+fn megabytes(bytes: u64) -> String {
+    format!("{:.1} MB", bytes as f64 / 1e6)
+}
+
 fn with_classes(context: [u8; 32], classes: Option<[u8; 32]>) -> [u8; 32] {
     match classes {
         None => context,

@@ -135,7 +135,21 @@ fn a_flow_around_an_import_cycle_of_twenty_modules_is_found() {
     let run = scan_env(d, &[], &[("PYAUDIT_PROJECT_FILES", "5")]);
     assert!(
         run.stderr
-            .contains("21 files could take part in cross-module flows, over the 5-file limit"),
+            .contains("21 files (0.0 MB) could take part in cross-module flows")
+            && run
+                .stderr
+                .contains("limit of whole-program analysis (5 files, 2.0 MB)"),
+        "{}",
+        head(&run.stderr)
+    );
+    assert!(!run.stdout.contains("m19.py:6:5: PYA201"), "{}", run.stdout);
+    // The byte limit works the same way: the flow is followed under it, not over it.
+    let run = scan_env(d, &[], &[("PYAUDIT_PROJECT_BYTES", "100000")]);
+    assert_found(&run, "pkg/m19.py:6:5:", "PYA201");
+    let run = scan_env(d, &[], &[("PYAUDIT_PROJECT_BYTES", "1000")]);
+    assert!(
+        run.stderr
+            .contains("limit of whole-program analysis (400 files, 0.0 MB)"),
         "{}",
         head(&run.stderr)
     );
@@ -256,10 +270,11 @@ fn ten_thousand_participating_modules_fall_back_with_a_note() {
     let run = scan(d, &[]);
     assert_found(&run, "pkg/local.py:8:5:", "PYA201");
     assert!(
-        run.stderr.contains(
-            "pyaudit: note: 10002 files could take part in cross-module flows, over the \
-             400-file limit of whole-program analysis"
-        ),
+        run.stderr.contains("pyaudit: note: 10002 files (")
+            && run.stderr.contains(
+                "over the limit of whole-program analysis (400 files, 2.0 MB): each was \
+                 analysed on its own"
+            ),
         "{}",
         head(&run.stderr)
     );
@@ -270,7 +285,7 @@ fn ten_thousand_participating_modules_fall_back_with_a_note() {
     assert!(
         notes
             .iter()
-            .any(|n| n.as_str().unwrap().contains("400-file limit")),
+            .any(|n| n.as_str().unwrap().contains("10002 files (")),
         "{notes:?}"
     );
 }

@@ -14,6 +14,7 @@ use crate::project::module_summary::{
 };
 use crate::semantic::{BindingKind, Model, ScopeKind};
 use crate::source::SourceText;
+use std::cell::OnceCell;
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::rc::Rc;
@@ -105,6 +106,16 @@ pub(crate) fn add_pass(
 ) {
     let candidates = cx.candidates();
     let exported = exported(cx);
+    let words = SinkWords::new(cx);
+    let nested = nested_sources(cx, &candidates);
+    let shapes: Vec<Shape> = (exported.iter())
+        .map(|(_, _, def, scope)| Shape {
+            sinks: words.groups_in(cx, *def),
+            own: own_sources(cx, *def, *scope, &nested),
+            used: used_params(cx, *def),
+            fields: OnceCell::new(),
+        })
+        .collect();
     for bit in 0..cx.pass.group_index.len() {
         let group: Groups = 1 << bit;
         if cx.active & group == 0 {
@@ -120,6 +131,7 @@ pub(crate) fn add_pass(
             cx,
             &g,
             &exported,
+            &shapes,
             &candidates,
             path,
             source,
@@ -157,6 +169,7 @@ fn add_group<'t>(
     cx: &FileCtx<'_, 't>,
     g: &Group,
     exported: &[(String, FuncKind, tree_sitter::Node<'t>, usize)],
+    shapes: &[Shape],
     candidates: &HashMap<usize, (Groups, Groups)>,
     path: &Path,
     source: &SourceText,
@@ -164,13 +177,13 @@ fn add_group<'t>(
     make_template: &mut dyn FnMut(&Hit) -> crate::finding::Finding,
 ) {
     let pi = g.index;
-    let stored = stored_fields(cx, g, exported, candidates);
+    let stored = stored_fields(cx, g, exported, shapes, candidates);
     let carrier_attrs: HashSet<&str> = (g.carriers.iter())
         .flat_map(|u| u.iter())
         .filter_map(|a| a.first())
         .map(String::as_str)
         .collect();
-    for (name, kind, def, scope) in exported.iter().cloned() {
+    for ((name, kind, def, scope), shape) in exported.iter().cloned().zip(shapes) {
         let plist = params(cx.model, def);
         let entry = summary.funcs.entry(name).or_insert_with(|| FuncSummary {
             kind,
@@ -193,8 +206,12 @@ fn add_group<'t>(
             summary.partial = true;
             continue;
         }
-        let own = cx.summary(def, scope, Entry::Own);
-        if let Some(t) = own.returns.as_ref().and_then(|t| t.only(g.mask))
+        // Without a source candidate the function's own sources return nothing: it is not
+        // interpreted for them.
+        let own = (shape.own & g.mask != 0).then(|| cx.summary(def, scope, Entry::Own));
+        if let Some(t) = (own.as_ref())
+            .and_then(|own| own.returns.as_ref())
+            .and_then(|t| t.only(g.mask))
             && let Origin::Source(label) = t.origin()
         {
             entry.own[pi] = Facts {
@@ -204,14 +221,15 @@ fn add_group<'t>(
             };
         }
         let skip_first = matches!(kind, FuncKind::Method | FuncKind::ClassMethod);
-        if !per_param(cx, g.mask, def, scope, candidates) {
+        if !per_param(cx, g.mask, def, scope, shape.sinks, candidates) {
             entry.by_param[pi] = vec![Facts::default(); plist.len()];
             continue;
         }
         let mut by_param = Vec::with_capacity(plist.len());
         let mut carriers = Vec::new();
         for (i, param) in plist.iter().enumerate() {
-            if (skip_first && i == 0) || cx.exhausted() {
+            // A parameter the body never names reaches nothing.
+            if (skip_first && i == 0) || !shape.used[i] || cx.exhausted() {
                 by_param.push(Facts::default());
                 continue;
             }
@@ -240,11 +258,12 @@ fn add_group<'t>(
         // Only the attributes some constructor of the module stores a parameter in: an
         // importer can taint no other.
         let read = if kind == FuncKind::Method && !stored.is_empty() && !cx.exhausted() {
-            let mut read = self_fields(cx, def);
+            let (fields, returned) = shape.fields.get_or_init(|| method_fields(cx, def));
+            let mut read = fields.clone();
             read.retain(|f| stored.contains(f));
             // A method naming no sink can only hand the attribute back to the caller.
-            if !names_sink(cx, g.mask, def) {
-                read.retain(|f| returns_field(cx, def, f));
+            if shape.sinks & g.mask == 0 {
+                read.retain(|f| returned.contains(f));
             }
             read
         } else {
@@ -292,50 +311,182 @@ fn per_param(
     group: Groups,
     def: tree_sitter::Node,
     scope: usize,
+    sinks: Groups,
     candidates: &HashMap<usize, (Groups, Groups)>,
 ) -> bool {
-    let may_sink =
-        names_sink(cx, group, def) && candidates.get(&scope).is_some_and(|c| c.1 & group != 0);
+    let may_sink = sinks & group != 0 && candidates.get(&scope).is_some_and(|c| c.1 & group != 0);
     may_sink || cx.model.text(def).len() <= MAX_RETURN_ONLY_BYTES
 }
 
-/// Whether the text of `def` mentions the last name of a sink of the group, as a whole
-/// word: `evalf` or `_eval_is_zero` does not name `eval` (calling a sink takes its name).
-fn names_sink(cx: &FileCtx, group: Groups, def: tree_sitter::Node) -> bool {
-    let text = cx.model.text(def);
-    (cx.pass.sink_last.iter())
-        .chain(cx.pass.sink_method_groups.iter())
-        .any(|(n, g)| g & group != 0 && mentions_word(text, n))
+/// What [`add_group`] needs of one exported function whatever the group: found once, since
+/// every group of the pass asks for it.
+struct Shape {
+    /// The groups of the sinks whose last name `def`'s text mentions as a whole word
+    /// (`evalf` or `_eval_is_zero` does not name `eval`; calling a sink takes its name).
+    sinks: Groups,
+    /// The groups the function may hold a source of (its own or through a call).
+    own: Groups,
+    /// Per parameter: whether the body names it as a whole word.
+    used: Vec<bool>,
+    /// For a method: the `self` attributes it reads, and those of them a `return` mentions.
+    fields: OnceCell<(Vec<String>, HashSet<String>)>,
+}
+
+/// Where the module's text names a sink (by its last name) as a whole word, in text order:
+/// one scan of the module instead of one search per sink name and function.
+struct SinkWords {
+    /// Byte offset of each such word, with the groups of the sinks of that name.
+    at: Vec<(usize, Groups)>,
+    /// Sink names searched for in each function's text instead: those that are not a
+    /// single identifier, and every name when the module is not UTF-8.
+    odd: Vec<(String, Groups)>,
+}
+
+impl SinkWords {
+    fn new(cx: &FileCtx) -> Self {
+        let mut named: HashMap<&str, Groups> = HashMap::new();
+        let mut odd = Vec::new();
+        for (n, g) in (cx.pass.sink_last.iter()).chain(cx.pass.sink_method_groups.iter()) {
+            if !n.is_empty() && n.chars().all(is_ident) {
+                *named.entry(n.as_str()).or_default() |= *g;
+            } else {
+                odd.push((n.clone(), *g));
+            }
+        }
+        let Some(text) = cx.model.source_str else {
+            odd.extend(named.iter().map(|(n, g)| (n.to_string(), *g)));
+            return SinkWords {
+                at: Vec::new(),
+                odd,
+            };
+        };
+        let mut at = Vec::new();
+        let mut start = None;
+        for (i, c) in text
+            .char_indices()
+            .chain(std::iter::once((text.len(), ' ')))
+        {
+            match (is_ident(c), start) {
+                (true, None) => start = Some(i),
+                (false, Some(s)) => {
+                    if let Some(g) = named.get(&text[s..i]) {
+                        at.push((s, *g));
+                    }
+                    start = None;
+                }
+                _ => {}
+            }
+        }
+        SinkWords { at, odd }
+    }
+
+    /// The groups of the sinks `def`'s text names.
+    fn groups_in(&self, cx: &FileCtx, def: tree_sitter::Node) -> Groups {
+        let range = def.byte_range();
+        let from = self.at.partition_point(|&(s, _)| s < range.start);
+        let mut groups = (self.at[from..].iter())
+            .take_while(|&&(s, _)| s < range.end)
+            .fold(0, |acc, &(_, g)| acc | g);
+        if !self.odd.is_empty() {
+            let text = cx.model.text(def);
+            for (n, g) in &self.odd {
+                if groups & g != *g && mentions_word(text, n) {
+                    groups |= g;
+                }
+            }
+        }
+        groups
+    }
+}
+
+/// Per scope: the groups it or a scope nested in it has a source candidate for (a source
+/// expression, or a call whose callee may return one), from [`FileCtx::candidates`].
+fn nested_sources(cx: &FileCtx, candidates: &HashMap<usize, (Groups, Groups)>) -> Vec<Groups> {
+    let scopes = &cx.model.scopes;
+    let mut out = vec![0; scopes.len()];
+    for (&at, &(sources, _)) in candidates {
+        let mut next = Some(at);
+        while let Some(s) = next.filter(|&s| s < scopes.len() && out[s] & sources != sources) {
+            out[s] |= sources;
+            next = scopes[s].parent;
+        }
+    }
+    out
+}
+
+/// The groups for which `def` may meet a source when interpreted for its own sources: a
+/// call that may return one (in it or in a nested scope), a source expression in its text,
+/// or a parameter its framework fills with request data. A sound over-approximation: an
+/// own-source summary for any other group is empty.
+fn own_sources<'t>(
+    cx: &FileCtx<'_, 't>,
+    def: tree_sitter::Node<'t>,
+    scope: usize,
+    nested: &[Groups],
+) -> Groups {
+    let calls = nested.get(scope).copied().unwrap_or(0);
+    let want = cx.active & !calls;
+    let text = cx.model.text(def).as_bytes();
+    let mut own = calls | cx.pass.may_hold_source_expr(text, want);
+    if want & !own != 0 {
+        own |= (cx.source_params(def, scope).iter()).fold(0, |g, (_, v)| g | v.groups());
+    }
+    own & cx.active
+}
+
+/// Per parameter of `def`: whether its body names it as a whole word. A parameter it never
+/// names cannot carry data anywhere (the interpreter models no `locals()`).
+fn used_params(cx: &FileCtx, def: tree_sitter::Node) -> Vec<bool> {
+    let body = def
+        .field(&fields::BODY)
+        .map(|b| cx.model.text(b))
+        .unwrap_or("");
+    (params(cx.model, def).iter())
+        .map(|p| mentions_word(body, p.name))
+        .collect()
+}
+
+/// Whether `c` can be part of an identifier (for [`mentions_word`]'s whole-word test).
+fn is_ident(c: char) -> bool {
+    c == '_' || c.is_alphanumeric()
 }
 
 /// Whether `word` occurs in `text` with no identifier character on either side.
 fn mentions_word(text: &str, word: &str) -> bool {
-    let ident = |c: char| c == '_' || c.is_alphanumeric();
     text.match_indices(word).any(|(at, _)| {
         let before = text[..at].chars().next_back();
         let after = text[at + word.len()..].chars().next();
-        !before.is_some_and(ident) && !after.is_some_and(ident)
+        !before.is_some_and(is_ident) && !after.is_some_and(is_ident)
     })
 }
 
-/// Whether a `return` of method `def` mentions `self.<field>`.
-fn returns_field(cx: &FileCtx, def: tree_sitter::Node, field: &str) -> bool {
+/// The `self` attributes method `def` reads ([`self_fields`]), and those of them that a
+/// `return` of the method mentions (`self.<field>` in its text).
+fn method_fields(cx: &FileCtx, def: tree_sitter::Node) -> (Vec<String>, HashSet<String>) {
+    let fields = self_fields(cx, def);
     let model = cx.model;
     let Some(me) = params(model, def).first().map(|p| p.name) else {
-        return false;
+        return (fields, HashSet::new());
     };
-    let wanted = format!("{me}.{field}");
+    let mut returns = Vec::new();
     let mut stack: Vec<tree_sitter::Node> = def.field(&fields::BODY).into_iter().collect();
     while let Some(n) = stack.pop() {
         match n.kind_name() {
-            "return_statement" if model.text(n).contains(&wanted) => return true,
+            "return_statement" => returns.push(model.text(n)),
             "function_definition" | "class_definition" | "lambda" => continue,
             _ => {}
         }
         let mut c = n.walk();
         stack.extend(n.named_children(&mut c));
     }
-    false
+    let returned = (fields.iter())
+        .filter(|f| {
+            let wanted = format!("{me}.{f}");
+            returns.iter().any(|r| r.contains(&wanted))
+        })
+        .cloned()
+        .collect();
+    (fields, returned)
 }
 
 /// The `self` attributes the constructors (`__init__`) of the module's classes store a
@@ -345,11 +496,14 @@ fn stored_fields<'t>(
     cx: &FileCtx<'_, 't>,
     g: &Group,
     exported: &[(String, FuncKind, tree_sitter::Node<'t>, usize)],
+    shapes: &[Shape],
     candidates: &HashMap<usize, (Groups, Groups)>,
 ) -> HashSet<String> {
     let mut out = HashSet::new();
-    for (name, _, def, scope) in exported {
-        if !name.ends_with(".__init__") || !per_param(cx, g.mask, *def, *scope, candidates) {
+    for ((name, _, def, scope), shape) in exported.iter().zip(shapes) {
+        if !name.ends_with(".__init__")
+            || !per_param(cx, g.mask, *def, *scope, shape.sinks, candidates)
+        {
             continue;
         }
         for i in 1..params(cx.model, *def).len() {
