@@ -598,6 +598,20 @@ impl<'t> Frame<'_, '_, 't> {
                 // Only the rule's group's taint fires its sink.
                 let group = cx.pass.group_of(ri);
                 let pick = |t: Option<&Taint>| t.and_then(|t| t.only(group));
+                // A rule names a sink's argument by position and by its keywords apart
+                // (`{ position = 0 }, { arg = "url" }`): once the position is given, a
+                // `**d` cannot pass that argument again (Python raises), so it is taken to
+                // fill a keyword only when no listed position is given.
+                let position_given = || {
+                    (sink.args.iter()).any(|w| {
+                        !w.receiver
+                            && w.position.is_some()
+                            && matches!(
+                                find_arg(call, cx.model.source, w.arg.as_deref(), w.position),
+                                ArgState::Given(_)
+                            )
+                    })
+                };
                 let t = if sink.args.is_empty() {
                     args.iter().find_map(|a| pick(a.taint.as_ref()))
                 } else {
@@ -626,7 +640,10 @@ impl<'t> Frame<'_, '_, 't> {
                             ArgState::Maybe => (args.iter())
                                 .filter(|a| match a.key {
                                     ArgKey::Star(_) => want.position.is_some(),
-                                    ArgKey::DoubleStar => want.arg.is_some(),
+                                    ArgKey::DoubleStar => {
+                                        want.arg.is_some()
+                                            && (want.position.is_some() || !position_given())
+                                    }
                                     _ => false,
                                 })
                                 .find_map(|a| pick(a.taint.as_ref())),
