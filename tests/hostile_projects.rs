@@ -138,7 +138,7 @@ fn a_flow_around_an_import_cycle_of_twenty_modules_is_found() {
             .contains("21 files (0.0 MB) could take part in cross-module flows")
             && run
                 .stderr
-                .contains("limit of whole-program analysis (5 files, 2.0 MB)"),
+                .contains("limit of whole-program analysis (5 files, 4.5 MB)"),
         "{}",
         head(&run.stderr)
     );
@@ -272,7 +272,7 @@ fn ten_thousand_participating_modules_fall_back_with_a_note() {
     assert!(
         run.stderr.contains("pyaudit: note: 10002 files (")
             && run.stderr.contains(
-                "over the limit of whole-program analysis (400 files, 2.0 MB): each was \
+                "over the limit of whole-program analysis (400 files, 4.5 MB): each was \
                  analysed on its own"
             ),
         "{}",
