@@ -105,21 +105,39 @@ type Encoded = Result<Vec<u8>, String>;
 /// Entries held back until the run knows they may be written: those of whole-program
 /// modules, whose keys name the bytes of their imports as the probe read them. If any
 /// module was read with other bytes when it was analysed (it changed during the scan), the
-/// batch is spoiled and none of it is written.
+/// batch is spoiled and none of it is written. Each entry waits in a temporary file of the
+/// cache directory (so the run does not hold them all in memory) until the commit renames
+/// it into its slot. A module of an import cycle is analysed once per round: only its last
+/// entry is kept.
 #[derive(Debug, Default)]
 pub struct Batch {
-    entries: std::sync::Mutex<Vec<(PathBuf, Encoded)>>,
+    /// Per file: its staged entry's temporary file, or why it could not be written.
+    entries: std::sync::Mutex<std::collections::BTreeMap<PathBuf, Result<PathBuf, String>>>,
     spoiled: std::sync::atomic::AtomicBool,
 }
 
 impl Batch {
-    /// Keeps `entry` of `path` for [`Cache::commit`].
+    /// Stages `entry` of `path` for [`Cache::commit`], replacing one staged before.
     pub fn push(&self, cache: &Cache, path: &Path, key: &Key, entry: &EntryRef) {
-        let bytes = cache.encode(key, entry);
-        self.entries
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push((path.to_path_buf(), bytes));
+        let staged = cache.encode(key, entry).and_then(|b| cache.stage(&b));
+        let old = (self.entries.lock().unwrap_or_else(|e| e.into_inner()))
+            .insert(path.to_path_buf(), staged);
+        if let Some(Ok(temp)) = old {
+            let _ = std::fs::remove_file(temp);
+        }
+    }
+
+    /// Drops the entries of the files `drop` names (results that must be computed again on
+    /// the next run).
+    pub fn forget(&self, drop: impl Fn(&Path) -> bool) {
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        entries.retain(|p, staged| {
+            let keep = !drop(p);
+            if !keep && let Ok(temp) = staged {
+                let _ = std::fs::remove_file(temp);
+            }
+            keep
+        });
     }
 
     /// Marks the batch as not to be written.
@@ -300,18 +318,45 @@ impl Cache {
         self.account(done);
     }
 
-    /// Writes the entries `batch` held back, unless it was spoiled.
+    /// Moves the entries `batch` staged into their slots, unless it was spoiled (then they
+    /// are removed). Temporary files an interrupted run left behind are removed too.
     pub fn commit(&self, batch: Batch) {
-        if batch.spoiled.load(Ordering::Relaxed) {
-            return;
-        }
+        let spoiled = batch.spoiled.load(Ordering::Relaxed);
         let entries = batch
             .entries
             .into_inner()
             .unwrap_or_else(|e| e.into_inner());
-        for (path, bytes) in entries {
-            let done = bytes.and_then(|b| self.write(&path, &b));
-            self.account(done);
+        for (path, staged) in entries {
+            match (spoiled, staged) {
+                (true, Ok(temp)) => {
+                    let _ = std::fs::remove_file(temp);
+                }
+                (true, Err(_)) => {}
+                (false, staged) => {
+                    let done = staged.and_then(|temp| self.settle(&temp, &path));
+                    self.account(done);
+                }
+            }
+        }
+        self.remove_stale_temps();
+    }
+
+    /// Removes temporary files over a day old: left by a run that was killed before its
+    /// commit (a running scan's are younger).
+    fn remove_stale_temps(&self) {
+        let Ok(dir) = std::fs::read_dir(&self.entries) else {
+            return;
+        };
+        let day = std::time::Duration::from_secs(24 * 3600);
+        for e in dir.flatten() {
+            let stale = e.file_name().as_encoded_bytes().starts_with(b".tmp-")
+                && (e.metadata().ok())
+                    .and_then(|m| m.modified().ok())
+                    .and_then(|t| t.elapsed().ok())
+                    .is_some_and(|age| age > day);
+            if stale {
+                let _ = std::fs::remove_file(e.path());
+            }
         }
     }
 
@@ -341,17 +386,31 @@ impl Cache {
     }
 
     fn write(&self, path: &Path, bytes: &[u8]) -> Result<(), String> {
+        let temp = self.stage(bytes)?;
+        self.settle(&temp, path)
+    }
+
+    /// Writes `bytes` to a new temporary file of the entries directory.
+    fn stage(&self, bytes: &[u8]) -> Result<PathBuf, String> {
         let temp = self.entries.join(format!(
             ".tmp-{}-{}",
             std::process::id(),
             self.temp_counter.fetch_add(1, Ordering::Relaxed)
         ));
         let written = std::fs::File::create_new(&temp).and_then(|mut f| f.write_all(bytes));
+        if let Err(e) = written {
+            let _ = std::fs::remove_file(&temp);
+            return Err(format!("{}: {e}", self.entries.display()));
+        }
+        Ok(temp)
+    }
+
+    /// Moves the staged file `temp` into the slot of `path`.
+    fn settle(&self, temp: &Path, path: &Path) -> Result<(), String> {
         // Rename replaces the slot itself, even if it is a symbolic link: nothing is
         // written through a link.
-        let renamed = written.and_then(|()| std::fs::rename(&temp, self.slot(path)));
-        if let Err(e) = renamed {
-            let _ = std::fs::remove_file(&temp);
+        if let Err(e) = std::fs::rename(temp, self.slot(path)) {
+            let _ = std::fs::remove_file(temp);
             return Err(format!("{}: {e}", self.entries.display()));
         }
         Ok(())

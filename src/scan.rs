@@ -640,6 +640,12 @@ fn analyse_all(
         })
     });
     if let Some(cache) = limits.cache {
+        // An unsettled cycle's results depend on where its budget ran out: computed again
+        // next time, so its diagnostic is never lost to the cache.
+        let lost: std::collections::HashSet<&Path> = (unsettled.iter())
+            .map(|&id| candidates[cand_of[id]].path.as_path())
+            .collect();
+        batch.forget(|p| lost.contains(p));
         cache.commit(batch);
     }
     for (id, report) in solved {

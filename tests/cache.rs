@@ -238,15 +238,76 @@ fn an_unrelated_edit_leaves_whole_program_modules_cached() {
 }
 
 #[test]
-fn import_cycles_are_analysed_every_time_and_agree() {
+fn import_cycles_are_cached_and_an_edit_to_one_member_solves_the_cycle_again() {
     let a = "from flask import request\nimport b\n\ndef view():\n    b.run(request.args[\"c\"])\n\ndef back(x):\n    return x\n";
     let b = "import os\nimport a\n\ndef run(cmd):\n    os.system(a.back(cmd))\n";
-    let p = Project::new(&[("a.py", a), ("b.py", b)]);
-    let (cold, _) = p.report(&["--format", "json", "."]);
-    let (warm, err) = p.report(&["--format", "json", "."]);
-    assert_eq!(warm, cold);
+    let p = Project::new(&[("a.py", a), ("b.py", b), ("other.py", &loader(0))]);
+    let (cold, err) = p.report(&["--format", "json", "."]);
+    assert_eq!(stats(&err), (0, 3), "{err}");
+    assert!(cold.contains("os.system"), "{cold}");
     assert_eq!(cold, p.uncached("json"));
-    assert_eq!(stats(&err).0, 0, "modules of a cycle are not cached: {err}");
+    // Unchanged: both members of the cycle come from the cache, with the same results.
+    let (warm, err) = p.report(&["--format", "json", "."]);
+    assert_eq!(stats(&err), (3, 0), "modules of a cycle are cached: {err}");
+    assert_eq!(warm, cold);
+    // `back` now sanitises: the edit to one member solves the whole cycle again (the flow
+    // reported in b.py goes), and the file outside the cycle stays cached.
+    p.edit(
+        "a.py",
+        &a.replace("return x", "import shlex\n    return shlex.quote(x)"),
+    );
+    let (after, err) = p.report(&["--format", "json", "."]);
+    assert_eq!(stats(&err), (1, 2), "{err}");
+    assert_eq!(after, p.uncached("json"));
+    assert!(!after.contains("PYA201"), "{after}");
+    let (warm, _) = p.report(&["--format", "json", "."]);
+    assert_eq!(warm, after);
+    // Back to the first text: the first results again.
+    p.edit("a.py", a);
+    let (back, _) = p.report(&["--format", "json", "."]);
+    assert_eq!(back, cold);
+}
+
+#[test]
+fn a_cycle_that_does_not_settle_is_not_cached_and_keeps_its_diagnostic() {
+    // A chain of 36 functions winding twelve times around a cycle of three modules needs
+    // more rounds than the cycle's budget allows (as in tests/hostile_projects.rs).
+    let (n, len) = (3, 36);
+    let mut mods: Vec<String> = (0..n)
+        .map(|i| {
+            let mut t = String::from("import os\n");
+            for k in (0..n).filter(|&k| k != i) {
+                t.push_str(&format!("from pkg import m{k}\n"));
+            }
+            t
+        })
+        .collect();
+    for f in 0..len {
+        let body = if f == len - 1 {
+            "    os.system(x)".to_string()
+        } else {
+            format!("    return m{}.f{}(x)", (f + 1) % n, f + 1)
+        };
+        mods[f % n].push_str(&format!("\n\ndef f{f}(x):\n{body}\n"));
+    }
+    let names: Vec<String> = (0..n).map(|i| format!("pkg/m{i}.py")).collect();
+    let view = "from flask import request\nfrom pkg import m0\n\ndef view():\n    m0.f0(request.args['q'])\n";
+    let mut files: Vec<(&str, &str)> = vec![("pkg/__init__.py", ""), ("pkg/views.py", view)];
+    files.extend(
+        names
+            .iter()
+            .map(String::as_str)
+            .zip(mods.iter().map(String::as_str)),
+    );
+    let p = Project::new(&files);
+    let (cold, err) = p.report(&["--format", "json", "."]);
+    assert!(cold.contains("did not settle"), "{cold}");
+    let (warm, err2) = p.report(&["--format", "json", "."]);
+    assert_eq!(warm, cold);
+    // Only the view is stored and found again: the cycle's three members are analysed on
+    // every run and never stored.
+    assert_eq!(stats(&err), (0, 1), "{err}");
+    assert_eq!(stats(&err2), (1, 0), "{err2}");
 }
 
 #[test]

@@ -13,10 +13,16 @@
 //! A file analysed on its own depends only on its bytes and its registered handlers
 //! ([`handlers_digest`]).
 //!
-//! Modules of an import cycle are solved by rounds of a fixpoint whose course the cache
-//! cannot replay, so they get no digest and are analysed on every run.
+//! Modules of an import cycle are solved by rounds to a fixpoint. Every member of a cycle
+//! imports every other, transitively, so all of them have the same closure and the same
+//! inputs: the fixpoint's results are a function of that closure, and each member's final
+//! result is cached under its digest like any other module's. A warm run that finds every
+//! member takes one round of loads; a member found alongside others that are not is the
+//! fixpoint value they are solved against, so they reach the same fixpoint. A cycle that
+//! did not settle within its budget is not stored (the scan drops those entries), so its
+//! diagnostic comes back on every run.
 
-use super::index::{FileId, ProjectIndex, components};
+use super::index::{FileId, ProjectIndex};
 use super::registrations::{Handlers, ProjectHandlers};
 
 /// The cache context of a file analysed on its own: a digest of the handlers registered in
@@ -43,7 +49,7 @@ fn hash_handlers(h: &mut blake3::Hasher, handlers: &Handlers) {
 
 /// For each file, the digest its cache entry is keyed with when it takes part in
 /// whole-program analysis (`member`), or `None`: a non-member (analysed on its own, with no
-/// context), a module of an import cycle, or a closure with a file whose hash is unknown.
+/// context), or a closure with a file whose hash is unknown.
 /// `edges` are the import edges of every indexed file, `hashes` their content hashes.
 pub fn contexts(
     index: &ProjectIndex,
@@ -66,18 +72,10 @@ pub fn contexts(
             exported[j] = true;
         }
     }
-    let mut cyclic = vec![false; n];
-    for c in components(&member_edges) {
-        if c.len() > 1 || member_edges[c[0]].contains(&c[0]) {
-            for f in c {
-                cyclic[f] = true;
-            }
-        }
-    }
     let mut seen = vec![false; n];
     (0..n)
         .map(|f| {
-            if !member[f] || cyclic[f] {
+            if !member[f] {
                 return None;
             }
             let closure = closure_of(f, edges, &mut seen);
@@ -227,7 +225,7 @@ mod tests {
     }
 
     #[test]
-    fn cycle_members_get_no_digest_but_their_importers_do() {
+    fn cycle_members_share_their_closure_and_change_together() {
         // 1 and 2 import each other; 0 imports 1.
         let edges = vec![vec![1], vec![2], vec![1]];
         let none = ProjectHandlers::default();
@@ -238,8 +236,21 @@ mod tests {
             &hashes(&["a", "b", "c"]),
             &none,
         );
-        assert!(got[0].is_some());
-        assert_eq!((got[1], got[2]), (None, None));
+        assert!(got.iter().all(Option::is_some));
+        // Every member of the cycle reaches the other: one closure, one digest.
+        assert_eq!(got[1], got[2]);
+        assert_ne!(got[0], got[1]);
+        // An edit to either member changes both members' digests and the importer's.
+        let edited = contexts(
+            &index(3),
+            &edges,
+            &[true; 3],
+            &hashes(&["a", "b", "c2"]),
+            &none,
+        );
+        for i in 0..3 {
+            assert_ne!(edited[i], got[i], "file {i}");
+        }
     }
 
     #[test]
