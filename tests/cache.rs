@@ -2,6 +2,10 @@
 //! runs report, edits invalidate what they must (also across modules), and nothing a
 //! scanned repository plants in the cache directory changes the results.
 
+// Only the cycle generator is used here.
+#[allow(dead_code)]
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -272,33 +276,10 @@ fn import_cycles_are_cached_and_an_edit_to_one_member_solves_the_cycle_again() {
 fn a_cycle_that_does_not_settle_is_not_cached_and_keeps_its_diagnostic() {
     // A chain of 36 functions winding twelve times around a cycle of three modules needs
     // more rounds than the cycle's budget allows (as in tests/hostile_projects.rs).
-    let (n, len) = (3, 36);
-    let mut mods: Vec<String> = (0..n)
-        .map(|i| {
-            let mut t = String::from("import os\n");
-            for k in (0..n).filter(|&k| k != i) {
-                t.push_str(&format!("from pkg import m{k}\n"));
-            }
-            t
-        })
-        .collect();
-    for f in 0..len {
-        let body = if f == len - 1 {
-            "    os.system(x)".to_string()
-        } else {
-            format!("    return m{}.f{}(x)", (f + 1) % n, f + 1)
-        };
-        mods[f % n].push_str(&format!("\n\ndef f{f}(x):\n{body}\n"));
-    }
-    let names: Vec<String> = (0..n).map(|i| format!("pkg/m{i}.py")).collect();
+    let cycle = common::winding_cycle(3, 36);
     let view = "from flask import request\nfrom pkg import m0\n\ndef view():\n    m0.f0(request.args['q'])\n";
     let mut files: Vec<(&str, &str)> = vec![("pkg/__init__.py", ""), ("pkg/views.py", view)];
-    files.extend(
-        names
-            .iter()
-            .map(String::as_str)
-            .zip(mods.iter().map(String::as_str)),
-    );
+    files.extend(cycle.iter().map(|(p, t)| (p.as_str(), t.as_str())));
     let p = Project::new(&files);
     let (cold, err) = p.report(&["--format", "json", "."]);
     assert!(cold.contains("did not settle"), "{cold}");

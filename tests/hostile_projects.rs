@@ -163,27 +163,10 @@ fn an_import_cycle_that_does_not_settle_in_its_budget_says_so() {
     // rounds than the cycle's budget (8 analyses per module) allows.
     let tmp = tempfile::tempdir().unwrap();
     let d = tmp.path();
-    let (n, len) = (3, 36);
-    let mut mods: Vec<String> = (0..n)
-        .map(|i| {
-            let mut t = String::from("import os\n");
-            for k in (0..n).filter(|&k| k != i) {
-                writeln!(t, "from pkg import m{k}").unwrap();
-            }
-            t
-        })
-        .collect();
-    for f in 0..len {
-        let body = if f == len - 1 {
-            "    os.system(x)".to_string()
-        } else {
-            format!("    return m{}.f{}(x)", (f + 1) % n, f + 1)
-        };
-        write!(mods[f % n], "\n\ndef f{f}(x):\n{body}\n").unwrap();
-    }
+    let n = 3;
     write(d, "pkg/__init__.py", "");
-    for (i, t) in mods.iter().enumerate() {
-        write(d, &format!("pkg/m{i}.py"), t);
+    for (path, text) in common::winding_cycle(n, 36) {
+        write(d, &path, &text);
     }
     write(d, "pkg/views.py", &view("from pkg import m0", "m0.f0"));
     let run = scan(d, &[]);

@@ -95,3 +95,31 @@ pub fn output_within(cmd: &mut Command, guard: std::time::Duration) -> Output {
         stderr: read_err.join().unwrap(),
     }
 }
+
+/// The modules of an import cycle whose summaries cannot settle in the cycle's budget: one
+/// chain of `len` functions winding around a cycle of `n` modules `pkg/m{i}.py` (each round
+/// of the solution carries the data one module further), ending at `os.system`. As
+/// (relative path, text); `m0.f0` is the chain's start.
+#[allow(dead_code)]
+pub fn winding_cycle(n: usize, len: usize) -> Vec<(String, String)> {
+    let mut mods: Vec<String> = (0..n)
+        .map(|i| {
+            let mut t = String::from("import os\n");
+            for k in (0..n).filter(|&k| k != i) {
+                t.push_str(&format!("from pkg import m{k}\n"));
+            }
+            t
+        })
+        .collect();
+    for f in 0..len {
+        let body = if f == len - 1 {
+            "    os.system(x)".to_string()
+        } else {
+            format!("    return m{}.f{}(x)", (f + 1) % n, f + 1)
+        };
+        mods[f % n].push_str(&format!("\n\ndef f{f}(x):\n{body}\n"));
+    }
+    (mods.into_iter().enumerate())
+        .map(|(i, t)| (format!("pkg/m{i}.py"), t))
+        .collect()
+}
