@@ -556,6 +556,9 @@ fn analyse_all(
             })
             .collect(),
     );
+    // Import lists and registrations are in the edges and handlers now; on a tree of
+    // thousands of files they are megabytes the analysis does not need.
+    drop(probes);
     let class_digest = classes.digest();
     let classes_of = |id: FileId| classes.view(&index, id).map(|v| (v, class_digest));
     let handlers_of = |c: &Candidate| index.id(&c.path).map_or(&NO_HANDLERS, |id| handlers.of(id));
