@@ -327,6 +327,22 @@ impl<'a> ProjectView<'a> {
         Some(out)
     }
 
+    /// For a name the analysed module imports with `target`: when it is a module-level
+    /// object of another project module built by a class from outside the project
+    /// (`app = Flask(__name__)` in `shop/__init__.py`, imported by `from shop import app`),
+    /// that class's qualified name (`flask.Flask`).
+    pub fn singleton_class_via(&self, target: &ImportTarget) -> Option<String> {
+        let (f, segs) = self.follow(self.me, target, &[], 0)?;
+        let [name] = segs.as_slice() else {
+            return None;
+        };
+        let class = self.module(f)?.singletons.get(name)?;
+        if self.class_ref(f, class).is_some() {
+            return None;
+        }
+        self.qualify(f, class).filter(|q| q.contains('.'))
+    }
+
     /// The qualified name the dotted `text` denotes in `file`, through the file's
     /// module-level imports (`yaml.SafeLoader` after `import yaml`, or after `from yaml
     /// import SafeLoader` for `SafeLoader`). A name the file does not import is a builtin

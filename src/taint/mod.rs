@@ -452,6 +452,8 @@ pub(crate) struct FileCtx<'a, 't> {
     own_params: RefCell<HashMap<usize, Rc<OwnParams<'t>>>>,
     /// `def` node id → the parameters it checks as a raising checker.
     checked: RefCell<HashMap<usize, Rc<Vec<usize>>>>,
+    /// The module-level imports naming project objects of outside classes.
+    singletons: pass::ImportedObjects,
     /// The first expression or block nested deeper than the interpreter follows (its start
     /// byte): data through it is not followed, which the file's diagnostic says.
     pub too_deep: Cell<Option<usize>>,
@@ -472,6 +474,16 @@ impl<'a, 't> FileCtx<'a, 't> {
         imports: &'a external::ImportMap,
         work: &'a Cell<usize>,
     ) -> Self {
+        // `from shop import app` with `app = Flask(__name__)` in shop: `@app.route` there
+        // registers views of Flask.
+        let singletons: pass::ImportedObjects = project
+            .as_ref()
+            .map(|p| {
+                (imports.module_level.iter())
+                    .filter_map(|(name, t)| Some((name.clone(), p.singleton_class_via(t)?)))
+                    .collect()
+            })
+            .unwrap_or_default();
         let has_carriers = (pass.carrier_sets.iter().enumerate())
             .filter(|(_, sets)| !sets.is_empty())
             .fold(0, |g, (b, _)| g | (1 << b))
@@ -489,9 +501,10 @@ impl<'a, 't> FileCtx<'a, 't> {
             imports,
             handlers: &crate::project::registrations::NO_HANDLERS,
             work,
-            live_sources: pass.live_sources(model),
+            live_sources: pass.live_sources(model, &singletons),
             own_params: RefCell::default(),
             checked: RefCell::new(HashMap::new()),
+            singletons,
             too_deep: Cell::new(None),
         }
     }
@@ -509,6 +522,7 @@ impl<'a, 't> FileCtx<'a, 't> {
             self.handlers,
             &self.live_sources,
             self.active,
+            &self.singletons,
         ));
         self.own_params.borrow_mut().insert(def.id(), found.clone());
         found

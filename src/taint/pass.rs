@@ -315,7 +315,9 @@ impl Pass {
     /// For each parameter source, whether the file's imports allow it at all: the
     /// module it needs, and the first segment of each of its name selectors. These are
     /// facts of the file, so they are decided once per file instead of once per function.
-    pub fn live_sources(&self, model: &Model) -> Vec<bool> {
+    /// `singletons` are the file's imported project objects of outside classes
+    /// ([`ImportedObjects`]): `@app.route` on an imported `app = Flask(...)` selects too.
+    pub fn live_sources(&self, model: &Model, singletons: &ImportedObjects) -> Vec<bool> {
         self.param_sources
             .iter()
             .map(|(_, ps, _)| {
@@ -325,7 +327,11 @@ impl Pass {
                         .into_iter()
                         .all(|names| {
                             names.is_empty()
-                                || names.iter().any(|n| imports(model, first_segment(n)))
+                                || names.iter().any(|n| {
+                                    let first = first_segment(n);
+                                    imports(model, first)
+                                        || (singletons.values()).any(|c| first_segment(c) == first)
+                                })
                         })
             })
             .collect()
@@ -335,6 +341,7 @@ impl Pass {
     /// to the parameter sources, for the groups `active`. `handlers` are the functions of
     /// this module that the project registers as handlers.
     /// `live` is [`Pass::live_sources`] of the file.
+    #[allow(clippy::too_many_arguments)]
     pub fn source_params<'t>(
         &self,
         model: &Model<'t>,
@@ -343,13 +350,14 @@ impl Pass {
         handlers: &Handlers,
         live: &[bool],
         active: Groups,
+        singletons: &ImportedObjects,
     ) -> Vec<(&'t str, Val)> {
         let outer = model.scopes[scope].parent.unwrap_or(0);
         let list = params(model, def);
         let mut out: Vec<(&'t str, Val)> = Vec::new();
         for ((label, ps, mask), _) in self.param_sources.iter().zip(live).filter(|(_, l)| **l) {
             let mask = mask & active;
-            if mask == 0 || !function_selected(model, def, outer, ps, handlers) {
+            if mask == 0 || !function_selected(model, def, outer, ps, handlers, singletons) {
                 continue;
             }
             for (pos, p) in list.iter().enumerate() {
@@ -367,7 +375,9 @@ impl Pass {
                             def_name(model, def),
                             p.name,
                             &ps.exempt_converters,
-                        ) || typed_by_every_decorator(model, def, outer, ps, p.name)))
+                        ) || typed_by_every_decorator(
+                            model, def, outer, ps, p.name, singletons,
+                        )))
                 {
                     continue;
                 }
@@ -422,11 +432,12 @@ fn typed_by_every_decorator<'t>(
     outer: ScopeId,
     ps: &ParamSource,
     param: &str,
+    singletons: &ImportedObjects,
 ) -> bool {
     if ps.decorated_by.is_empty() {
         return false;
     }
-    let selecting = selecting_decorators(model, def, outer, ps);
+    let selecting = selecting_decorators(model, def, outer, ps, singletons);
     !selecting.is_empty()
         && selecting.iter().all(|&e| {
             e.kind_name() == "call"
@@ -436,13 +447,21 @@ fn typed_by_every_decorator<'t>(
         })
 }
 
+/// Module-level names the file imports that are objects of another project module built
+/// by a class from outside the project: local name → the class's qualified name
+/// (`app` → `flask.Flask` after `from shop import app`, where shop has
+/// `app = Flask(__name__)`). Empty without whole-program analysis.
+pub type ImportedObjects = HashMap<String, String>;
+
 /// The decorator expressions of `def` that resolve (themselves, or as a decorator call's
-/// callee) to one of `ps.decorated_by`.
+/// callee) to one of `ps.decorated_by`. A method of an imported project object of an
+/// outside class counts as that class's method (`@app.route` → `flask.Flask().route`).
 fn selecting_decorators<'t>(
     model: &Model<'t>,
     def: Node<'t>,
     outer: ScopeId,
     ps: &ParamSource,
+    singletons: &ImportedObjects,
 ) -> Vec<Node<'t>> {
     let Some(parent) = def
         .parent()
@@ -462,6 +481,17 @@ fn selecting_decorators<'t>(
             {
                 names.extend(callee_names(model, f, outer));
             }
+            let callee = match e.kind_name() {
+                "call" => e.field(&fields::FUNCTION),
+                _ => Some(e),
+            };
+            if let Some(c) = callee.filter(|c| c.kind_name() == "attribute")
+                && let (Some(o), Some(a)) = (c.field(&fields::OBJECT), c.field(&fields::ATTRIBUTE))
+                && o.kind_name() == "identifier"
+                && let Some(class) = singletons.get(model.text(o))
+            {
+                names.push(format!("{class}().{}", model.text(a)));
+            }
             names.iter().any(|n| ps.decorated_by.contains(n))
         })
         .collect()
@@ -473,6 +503,7 @@ fn function_selected<'t>(
     outer: ScopeId,
     ps: &ParamSource,
     handlers: &Handlers,
+    singletons: &ImportedObjects,
 ) -> bool {
     // The file's imports were checked by `Pass::live_sources` (each name selector needs an
     // import of its first segment: a cheap test before the per-function resolution and
@@ -494,7 +525,9 @@ fn function_selected<'t>(
     if !ps.passed_to.is_empty() && !passed_to(model, def, ps) {
         return false;
     }
-    if !ps.decorated_by.is_empty() && selecting_decorators(model, def, outer, ps).is_empty() {
+    if !ps.decorated_by.is_empty()
+        && selecting_decorators(model, def, outer, ps, singletons).is_empty()
+    {
         return false;
     }
     if !ps.class_bases.is_empty() {
