@@ -669,13 +669,13 @@ fn analyse_all(
     out
 }
 
-/// A module's cache context extended by the class table's digest (when the scan has one):
-/// an edit to a loader class in another module changes what its users report.
 /// A byte count for a note, in megabytes with one decimal (`4.0 MB`).
 fn megabytes(bytes: u64) -> String {
     format!("{:.1} MB", bytes as f64 / 1e6)
 }
 
+/// A module's cache context extended by the class table's digest (when the scan has one):
+/// an edit to a loader class in another module changes what its users report.
 fn with_classes(context: [u8; 32], classes: Option<[u8; 32]>) -> [u8; 32] {
     match classes {
         None => context,

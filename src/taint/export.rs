@@ -107,12 +107,9 @@ pub(crate) fn add_pass(
     let candidates = cx.candidates();
     let exported = exported(cx);
     let words = SinkWords::new(cx);
-    let nested = nested_sources(cx, &candidates);
     let shapes: Vec<Shape> = (exported.iter())
-        .map(|(_, _, def, scope)| Shape {
+        .map(|(_, _, def, _)| Shape {
             sinks: words.groups_in(cx, *def),
-            own: own_sources(cx, *def, *scope, &nested),
-            used: used_params(cx, *def),
             fields: OnceCell::new(),
         })
         .collect();
@@ -206,12 +203,8 @@ fn add_group<'t>(
             summary.partial = true;
             continue;
         }
-        // Without a source candidate the function's own sources return nothing: it is not
-        // interpreted for them.
-        let own = (shape.own & g.mask != 0).then(|| cx.summary(def, scope, Entry::Own));
-        if let Some(t) = (own.as_ref())
-            .and_then(|own| own.returns.as_ref())
-            .and_then(|t| t.only(g.mask))
+        let own = cx.summary(def, scope, Entry::Own);
+        if let Some(t) = own.returns.as_ref().and_then(|t| t.only(g.mask))
             && let Origin::Source(label) = t.origin()
         {
             entry.own[pi] = Facts {
@@ -228,8 +221,7 @@ fn add_group<'t>(
         let mut by_param = Vec::with_capacity(plist.len());
         let mut carriers = Vec::new();
         for (i, param) in plist.iter().enumerate() {
-            // A parameter the body never names reaches nothing.
-            if (skip_first && i == 0) || !shape.used[i] || cx.exhausted() {
+            if (skip_first && i == 0) || cx.exhausted() {
                 by_param.push(Facts::default());
                 continue;
             }
@@ -324,10 +316,6 @@ struct Shape {
     /// The groups of the sinks whose last name `def`'s text mentions as a whole word
     /// (`evalf` or `_eval_is_zero` does not name `eval`; calling a sink takes its name).
     sinks: Groups,
-    /// The groups the function may hold a source of (its own or through a call).
-    own: Groups,
-    /// Per parameter: whether the body names it as a whole word.
-    used: Vec<bool>,
     /// For a method: the `self` attributes it reads, and those of them a `return` mentions.
     fields: OnceCell<(Vec<String>, HashSet<String>)>,
 }
@@ -397,53 +385,6 @@ impl SinkWords {
         }
         groups
     }
-}
-
-/// Per scope: the groups it or a scope nested in it has a source candidate for (a source
-/// expression, or a call whose callee may return one), from [`FileCtx::candidates`].
-fn nested_sources(cx: &FileCtx, candidates: &HashMap<usize, (Groups, Groups)>) -> Vec<Groups> {
-    let scopes = &cx.model.scopes;
-    let mut out = vec![0; scopes.len()];
-    for (&at, &(sources, _)) in candidates {
-        let mut next = Some(at);
-        while let Some(s) = next.filter(|&s| s < scopes.len() && out[s] & sources != sources) {
-            out[s] |= sources;
-            next = scopes[s].parent;
-        }
-    }
-    out
-}
-
-/// The groups for which `def` may meet a source when interpreted for its own sources: a
-/// call that may return one (in it or in a nested scope), a source expression in its text,
-/// or a parameter its framework fills with request data. A sound over-approximation: an
-/// own-source summary for any other group is empty.
-fn own_sources<'t>(
-    cx: &FileCtx<'_, 't>,
-    def: tree_sitter::Node<'t>,
-    scope: usize,
-    nested: &[Groups],
-) -> Groups {
-    let calls = nested.get(scope).copied().unwrap_or(0);
-    let want = cx.active & !calls;
-    let text = cx.model.text(def).as_bytes();
-    let mut own = calls | cx.pass.may_hold_source_expr(text, want);
-    if want & !own != 0 {
-        own |= (cx.source_params(def, scope).iter()).fold(0, |g, (_, v)| g | v.groups());
-    }
-    own & cx.active
-}
-
-/// Per parameter of `def`: whether its body names it as a whole word. A parameter it never
-/// names cannot carry data anywhere (the interpreter models no `locals()`).
-fn used_params(cx: &FileCtx, def: tree_sitter::Node) -> Vec<bool> {
-    let body = def
-        .field(&fields::BODY)
-        .map(|b| cx.model.text(b))
-        .unwrap_or("");
-    (params(cx.model, def).iter())
-        .map(|p| mentions_word(body, p.name))
-        .collect()
 }
 
 /// Whether `c` can be part of an identifier (for [`mentions_word`]'s whole-word test).
